@@ -1,0 +1,82 @@
+"""One place that wires the program: settings -> city, database, clock, dispatcher, channels."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import flows  # noqa: F401  (registers every flow)
+from bot import extensions
+from bot.channel import Channel
+from bot.clock import make_clock
+from bot.outbox import OutboxSender
+from bot.settings import Settings
+from flows.context import Deps
+from handlers.dispatch import Dispatcher
+from services.city import City, load_city
+from services.clock import Clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    city: City
+    db: Database
+    clock: Clock
+    deps: Deps
+    dispatcher: Dispatcher
+    channels: dict[str, Channel] = field(default_factory=dict)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def sender(self) -> OutboxSender:
+        return OutboxSender(self.db, self.city, self.channels, self.clock)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """A background task we own: kept, logged when it fails, cancelled on shutdown."""
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+
+        def finished(done: asyncio.Task[Any]) -> None:
+            self.tasks.discard(done)
+            if not done.cancelled() and done.exception() is not None:
+                log.error("background task %s failed", name, exc_info=done.exception())
+
+        task.add_done_callback(finished)
+        return task
+
+    async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for channel in self.channels.values():
+            await channel.stop()
+        await self.db.dispose()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    city: City | None = None,
+) -> App:
+    city = city or load_city(settings.city_config)
+    db = db or Database(settings.database_url)
+    clock = clock or make_clock(settings.now)
+    deps = Deps(public_url=settings.public_url)
+    app = App(settings, city, db, clock, deps, Dispatcher(db, city, clock, deps))
+    for module in extensions.modules():
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            result = setup(app)
+            if inspect.isawaitable(result):
+                raise TypeError(f"{module.__name__}.setup must not be async")
+    return app

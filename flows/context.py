@@ -1,0 +1,107 @@
+"""What a flow step gets: the person, their conversation, the unit of work, `now`, the city,
+and a place to put replies. Flows never see the channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.types import Button, Inbound, Media, Reply
+from services import i18n
+from services.city import City
+from services.i18n import format_date, format_datetime
+from services.money import format_money
+from storage.models.identity import ChannelAccount, Citizen
+from storage.uow import UnitOfWork
+
+
+@dataclass
+class Deps:
+    """Things flows need from the running program, wired once at start (bot/bootstrap.py)."""
+
+    public_url: str = "http://127.0.0.1:8080"
+    payments: Any = None  # services.payments.PaymentProvider, set when the wallet has landed
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    uow: UnitOfWork
+    now: dt.datetime
+    city: City
+    citizen: Citizen
+    account: ChannelAccount
+    inbound: Inbound
+    roles: set[tuple[str, str]]
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    deps: Deps = field(default_factory=Deps)
+    replies: list[Reply] = field(default_factory=list)
+    forgotten: bool = False  # the conversation itself was deleted (/deleteme)
+
+    # --- who -----------------------------------------------------------------
+    @property
+    def citizen_id(self) -> int:
+        assert self.citizen.id is not None
+        return self.citizen.id
+
+    @property
+    def lang(self) -> str:
+        return self.citizen.language
+
+    def has_role(self, role: str, scope: str | None = None) -> bool:
+        return any(r == role and (scope is None or s == scope) for r, s in self.roles)
+
+    def scopes(self, role: str) -> list[str]:
+        return sorted(s for r, s in self.roles if r == role)
+
+    # --- text ----------------------------------------------------------------
+    def t(self, message: str, **params: Any) -> str:
+        return i18n.translate(self.lang, message, params)
+
+    def tn(self, singular: str, plural: str, n: int, **params: Any) -> str:
+        text = i18n.ngettext(self.lang, singular, plural, n)
+        return text.format(n=n, **{k: i18n.format_value(self.lang, v) for k, v in params.items()})
+
+    def money(self, cents: int) -> str:
+        return format_money(cents, self.lang)
+
+    def date(self, value: dt.date) -> str:
+        return format_date(self.lang, value)
+
+    def datetime(self, value: dt.datetime) -> str:
+        return format_datetime(self.lang, value, self.city.tz)
+
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.city.tz).date()
+
+    # --- answers -------------------------------------------------------------
+    def button(self, label: str, action: str = "", arg: str = "", url: str = "") -> Button:
+        """A button whose label is a msgid, translated for this person."""
+        return Button(label=self.t(label), action=action, arg=arg, url=url)
+
+    def say(
+        self,
+        text: str,
+        buttons: Sequence[Button] = (),
+        *,
+        media: Media | None = None,
+        private: bool = False,
+    ) -> None:
+        self.replies.append(Reply(text=text, buttons=list(buttons), media=media, private=private))
+
+    def ask(self, step: str, text: str, buttons: Sequence[Button] = (), **data: Any) -> None:
+        """Say `text` and wait for the next message in `step`."""
+        self.goto(step, **data)
+        self.say(text, buttons)
+
+    def goto(self, step: str, **data: Any) -> None:
+        self.step = step
+        self.data.update(data)
+
+    def done(self) -> None:
+        """Leave the current step: the next message is read as a new request."""
+        self.step = ""
+        self.data = {}

@@ -1,0 +1,182 @@
+"""Where flows declare what they answer to: commands, button actions, input steps, menu entries,
+free-text keywords and deep links. One `Router` per capability; all meet in `REGISTRY`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.context import Ctx
+
+ActionHandler = Callable[["Ctx", str], Awaitable[None]]
+StepHandler = Callable[["Ctx"], Awaitable[None]]
+Visible = Callable[["Ctx"], bool]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    handler: ActionHandler
+    roles: frozenset[str] = frozenset()  # any of these roles (in any scope) may run it
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    handler: StepHandler
+    free_text: bool = True  # digits typed here are input, not a pick from the numbered menu
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str  # msgid
+    action: str
+    order: int = 100
+    roles: frozenset[str] = frozenset()
+    arg: str = ""
+
+
+@dataclass
+class Router:
+    name: str
+    actions: dict[str, Action] = field(default_factory=dict)
+    commands: dict[str, Action] = field(default_factory=dict)
+    steps: dict[str, Step] = field(default_factory=dict)
+    menu_entries: list[MenuEntry] = field(default_factory=list)
+    keywords: dict[str, tuple[str, str]] = field(default_factory=dict)
+    deeplinks: dict[str, ActionHandler] = field(default_factory=dict)
+    help_lines: list[tuple[str, str]] = field(default_factory=list)  # (command, msgid)
+
+    def __post_init__(self) -> None:
+        REGISTRY.include(self)
+
+    def action(
+        self, name: str, roles: Iterable[str] = ()
+    ) -> Callable[[ActionHandler], ActionHandler]:
+        def register(handler: ActionHandler) -> ActionHandler:
+            _unique(self.actions, name, "action")
+            self.actions[name] = Action(name, handler, frozenset(roles))
+            return handler
+
+        return register
+
+    def command(
+        self, *names: str, roles: Iterable[str] = (), help: str = ""
+    ) -> Callable[[ActionHandler], ActionHandler]:
+        """`/name args`: the handler gets the text after the command."""
+
+        def register(handler: ActionHandler) -> ActionHandler:
+            for name in names:
+                _unique(self.commands, name, "command")
+                self.commands[name] = Action(name, handler, frozenset(roles))
+            if help:
+                self.help_lines.append((names[0], help))
+            return handler
+
+        return register
+
+    def step(self, name: str, *, free_text: bool = True) -> Callable[[StepHandler], StepHandler]:
+        """A question waiting for the person's next message (text, photo, file or location)."""
+
+        def register(handler: StepHandler) -> StepHandler:
+            _unique(self.steps, name, "step")
+            self.steps[name] = Step(name, handler, free_text)
+            return handler
+
+        return register
+
+    def deeplink(self, prefix: str) -> Callable[[ActionHandler], ActionHandler]:
+        """`/start <prefix>-<rest>` (Telegram deep links, QR codes): handler gets `rest`."""
+
+        def register(handler: ActionHandler) -> ActionHandler:
+            _unique(self.deeplinks, prefix, "deep link")
+            self.deeplinks[prefix] = handler
+            return handler
+
+        return register
+
+    def menu(
+        self,
+        label: str,
+        action: str,
+        *,
+        order: int = 100,
+        roles: Iterable[str] = (),
+        keywords: Iterable[str] = (),
+        arg: str = "",
+    ) -> None:
+        """An entry of the main menu; `keywords` typed as free text open it too."""
+        self.menu_entries.append(MenuEntry(label, action, order, frozenset(roles), arg))
+        self.add_keywords(action, keywords, arg)
+
+    def add_keywords(self, action: str, words: Iterable[str], arg: str = "") -> None:
+        for word in words:
+            self.keywords[word.casefold()] = (action, arg)
+
+
+def _unique(table: dict[str, object], name: str, kind: str) -> None:
+    if name in table:
+        raise ValueError(f"{kind} {name!r} registered twice")
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.routers: dict[str, Router] = {}
+
+    def include(self, router: Router) -> None:
+        if router.name in self.routers:
+            raise ValueError(f"router {router.name!r} registered twice")
+        self.routers[router.name] = router
+
+    def _find(self, attribute: str, name: str) -> object | None:
+        for router in self.routers.values():
+            found = getattr(router, attribute).get(name)
+            if found is not None:
+                return found
+        return None
+
+    def action(self, name: str) -> Action | None:
+        found = self._find("actions", name)
+        return found if isinstance(found, Action) else None
+
+    def command(self, name: str) -> Action | None:
+        found = self._find("commands", name)
+        return found if isinstance(found, Action) else None
+
+    def step(self, name: str) -> Step | None:
+        found = self._find("steps", name)
+        return found if isinstance(found, Step) else None
+
+    def deeplink(self, prefix: str) -> ActionHandler | None:
+        for router in self.routers.values():
+            if prefix in router.deeplinks:
+                return router.deeplinks[prefix]
+        return None
+
+    def menu_entries(self) -> list[MenuEntry]:
+        entries = [e for r in self.routers.values() for e in r.menu_entries]
+        return sorted(entries, key=lambda e: (e.order, e.label))
+
+    def keyword(self, text: str) -> tuple[str, str] | None:
+        """The action a free text means: whole text first, then any word of it."""
+        folded = text.casefold().strip(" .!?")
+        merged: dict[str, tuple[str, str]] = {}
+        for router in self.routers.values():
+            merged.update(router.keywords)
+        if folded in merged:
+            return merged[folded]
+        for word in folded.replace(",", " ").split():
+            for keyword, target in merged.items():
+                if " " not in keyword and (
+                    word == keyword or (len(keyword) >= 4 and word.startswith(keyword))
+                ):
+                    return target
+        return None
+
+    def help_lines(self) -> list[tuple[str, str]]:
+        return [line for r in self.routers.values() for line in r.help_lines]
+
+
+REGISTRY = Registry()

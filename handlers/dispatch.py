@@ -1,0 +1,406 @@
+"""Turns one Inbound into replies: resolve the person, load the conversation, route to the
+flow step, keep the state, commit once. Errors become friendly answers, never stack traces."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from flows.context import Ctx, Deps
+from flows.menu import show_main_menu
+from flows.registry import REGISTRY, Registry
+from flows.types import Button, Inbound, Reply
+from handlers import menus
+from handlers.locks import KeyedLocks
+from services import i18n, identity
+from services.city import City
+from services.clock import Clock
+from services.errors import DomainError
+from storage.db import Database
+from storage.models.conversation import Conversation, Menu, ProcessedUpdate
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000  # longer messages are refused (Telegram itself allows 4096)
+MAX_ATTEMPTS = 3  # a conversation changed by another replica meanwhile: try again
+
+
+class _Retry(Exception):
+    """The conversation moved on under us (another replica); run the input again."""
+
+
+@dataclass
+class _Route:
+    kind: str  # "action", "step", "command", "text"
+    name: str = ""
+    arg: str = ""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        city: City,
+        clock: Clock,
+        deps: Deps | None = None,
+        registry: Registry = REGISTRY,
+    ) -> None:
+        self.db = db
+        self.city = city
+        self.clock = clock
+        self.deps = deps or Deps()
+        self.registry = registry
+        self.locks = KeyedLocks()
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        async with self.locks.hold((inbound.channel, inbound.chat_id, inbound.user_id)):
+            try:
+                for _attempt in range(MAX_ATTEMPTS):
+                    try:
+                        return await self._handle_once(inbound)
+                    except _Retry:
+                        continue
+                log.warning(
+                    "conversation kept changing, gave up: %s %s", inbound.channel, inbound.user_id
+                )
+            except Exception:
+                log.exception("could not handle input from %s:%s", inbound.channel, inbound.user_id)
+            lang = i18n.normalise_language(inbound.language_hint or self.city.default_language)
+            return [
+                Reply(
+                    text=i18n.translate(
+                        lang, "Sorry, I cannot answer right now. Please try again in a moment."
+                    )
+                )
+            ]
+
+    # ------------------------------------------------------------------ one input
+    async def _handle_once(self, inbound: Inbound) -> list[Reply]:
+        async with self.db.uow() as uow:
+            session = uow.session
+            now = self.clock.now()
+            if inbound.key and not await self._first_time(uow, inbound):
+                return []
+            citizen, account = await identity.contact(
+                uow,
+                channel=inbound.channel,
+                external_id=inbound.user_id,
+                chat_id=inbound.chat_id,
+                now=now,
+                display_name=inbound.display_name,
+                language_hint=inbound.language_hint,
+                default_language=self.city.default_language,
+                private_chat=not inbound.is_group,
+            )
+            conversation = await self._conversation(uow, inbound, citizen.id or 0, now)
+            roles = await identity.roles_of(uow, citizen.id or 0)
+            ctx = Ctx(
+                uow=uow,
+                now=now,
+                city=self.city,
+                citizen=citizen,
+                account=account,
+                inbound=inbound,
+                roles=roles,
+                step=conversation.step,
+                data=copy.deepcopy(conversation.data),
+                deps=self.deps,
+            )
+            savepoint = await session.begin_nested()
+            try:
+                await self._route(ctx, conversation)
+                await session.flush()
+                await savepoint.commit()
+            except DomainError as error:
+                if error.keep_changes:
+                    await session.flush()
+                    await savepoint.commit()
+                else:
+                    await savepoint.rollback()
+                await self._recover(ctx, conversation, citizen_refresh=True)
+                ctx.say(ctx.t(error.message, **error.params))
+                await self._repeat_current(ctx, conversation)
+            except Exception:
+                log.exception(
+                    "flow failed: channel=%s user=%s step=%s kind=%s",
+                    inbound.channel,
+                    inbound.user_id,
+                    conversation.step,
+                    inbound.kind,
+                )
+                await savepoint.rollback()
+                await self._recover(ctx, conversation, citizen_refresh=True)
+                show_main_menu(
+                    ctx,
+                    ctx.t(
+                        "Sorry, something went wrong on our side. "
+                        "Nothing was changed. Please try again."
+                    ),
+                )
+                ctx.step, ctx.data = conversation.step, copy.deepcopy(conversation.data)
+            replies = await self._finish(uow, ctx, conversation, now)
+            await uow.commit()
+            return replies
+
+    async def _first_time(self, uow: UnitOfWork, inbound: Inbound) -> bool:
+        try:
+            async with uow.session.begin_nested():
+                uow.session.add(
+                    ProcessedUpdate(channel=inbound.channel, key=inbound.key, at=self.clock.now())
+                )
+        except IntegrityError:
+            log.info("duplicate update ignored: %s %s", inbound.channel, inbound.key)
+            return False
+        return True
+
+    async def _conversation(
+        self, uow: UnitOfWork, inbound: Inbound, citizen_id: int, now: object
+    ) -> Conversation:
+        query = select(Conversation).where(
+            Conversation.channel == inbound.channel,
+            Conversation.chat_id == inbound.chat_id,
+            Conversation.user_id == inbound.user_id,
+        )
+        found = (await uow.session.execute(query)).scalar_one_or_none()
+        if found is not None:
+            if found.citizen_id != citizen_id:  # linked to another resident meanwhile
+                found.citizen_id = citizen_id
+            return found
+        conversation = Conversation(
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            user_id=inbound.user_id,
+            citizen_id=citizen_id,
+            updated_at=now,  # type: ignore[arg-type]
+        )
+        try:
+            async with uow.session.begin_nested():
+                uow.session.add(conversation)
+        except IntegrityError:
+            raise _Retry() from None
+        return conversation
+
+    async def _recover(
+        self, ctx: Ctx, conversation: Conversation, *, citizen_refresh: bool
+    ) -> None:
+        """After a rollback: reload what the rollback expired, restore the state before."""
+        if citizen_refresh:
+            await ctx.uow.session.refresh(ctx.citizen)
+            await ctx.uow.session.refresh(ctx.account)
+            await ctx.uow.session.refresh(conversation)
+        ctx.replies = []
+        ctx.step = conversation.step
+        ctx.data = copy.deepcopy(conversation.data)
+
+    # ------------------------------------------------------------------ routing
+    async def _route(self, ctx: Ctx, conversation: Conversation) -> None:
+        inbound = ctx.inbound
+        if inbound.kind == "command":
+            await self._command(ctx, inbound.command.lower(), inbound.text.strip())
+            return
+        if inbound.kind in ("choice", "reaction"):
+            await self._choice(ctx, conversation, inbound.choice)
+            return
+        text = _clean(inbound.text)
+        if inbound.kind == "text":
+            if len(inbound.text) > MAX_TEXT:
+                ctx.say(
+                    ctx.t(
+                        "That message is too long for me ({length} characters). "
+                        "Please keep it under {max} characters.",
+                        length=len(inbound.text),
+                        max=MAX_TEXT,
+                    )
+                )
+                await self._repeat_current(ctx, conversation)
+                return
+            if not text:
+                ctx.say(
+                    ctx.t(
+                        "I received an empty message. Please write a few words or "
+                        "choose from the menu."
+                    )
+                )
+                await self._repeat_current(ctx, conversation)
+                return
+            picked = await self._pick_from_menu(ctx, conversation, text)
+            if picked is not None:
+                await self._run_button(ctx, picked)
+                return
+        step = self.registry.step(ctx.step) if ctx.step else None
+        if step is not None:
+            await step.handler(ctx)
+            return
+        if inbound.kind == "text":
+            target = self.registry.keyword(text)
+            if target is not None:
+                await self._run_action(ctx, *target)
+                return
+            show_main_menu(
+                ctx,
+                ctx.t(
+                    "Sorry, I did not understand that. Please choose from the menu or type /help."
+                ),
+            )
+            return
+        show_main_menu(
+            ctx, ctx.t("I cannot do anything with this here. Please choose from the menu.")
+        )
+
+    async def _command(self, ctx: Ctx, name: str, args: str) -> None:
+        if name == "start" and args:
+            prefix, _sep, rest = args.partition("-")
+            handler = self.registry.deeplink(prefix)
+            if handler is not None:
+                ctx.step = ""
+                await handler(ctx, rest)
+                return
+        action = self.registry.command(name)
+        if action is None:
+            show_main_menu(
+                ctx,
+                ctx.t("I don't know the command /{name}. Here is what I can do:", name=name[:40]),
+            )
+            return
+        if not self._allowed(ctx, action.roles):
+            return
+        ctx.step = ""
+        await action.handler(ctx, args)
+
+    async def _choice(self, ctx: Ctx, conversation: Conversation, token: str) -> None:
+        unpacked = menus.unpack(token)
+        menu = await ctx.uow.session.get(Menu, unpacked[0]) if unpacked else None
+        if (
+            unpacked is None
+            or menu is None
+            or menu.channel != ctx.inbound.channel
+            or menu.chat_id != ctx.inbound.chat_id
+            or not 0 <= unpacked[1] < len(menu.buttons)
+        ):
+            log.warning(
+                "refused button %r from %s:%s", token[:80], ctx.inbound.channel, ctx.inbound.user_id
+            )
+            ctx.say(ctx.t("This button is not valid here."))
+            await self._repeat_current(ctx, conversation)
+            return
+        if menu.conversation_id is not None and (
+            menu.conversation_id != conversation.id or menu.generation != conversation.version
+        ):
+            ctx.say(ctx.t("This menu is outdated. Here is the current one:"))
+            await self._repeat_current(ctx, conversation, or_main=True)
+            return
+        button = menus.rows_to_buttons(menu.buttons)[unpacked[1]]
+        await self._run_button(ctx, button)
+
+    async def _pick_from_menu(
+        self, ctx: Ctx, conversation: Conversation, text: str
+    ) -> Button | None:
+        """Typing the number or the label of a button on the current menu picks it."""
+        if conversation.id is None:
+            return None
+        current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
+        if not current:
+            return None
+        step = self.registry.step(ctx.step) if ctx.step else None
+        numbers_allowed = step is None or not step.free_text
+        last = menus.rows_to_buttons(current[-1].buttons)
+        actionable = [b for b in last if b.action]
+        if numbers_allowed and text.isdigit() and 1 <= int(text) <= len(actionable):
+            return actionable[int(text) - 1]
+        folded = _label_key(text)
+        for menu in reversed(current):
+            for button in menus.rows_to_buttons(menu.buttons):
+                if button.action and _label_key(button.label) == folded:
+                    return button
+        return None
+
+    async def _run_button(self, ctx: Ctx, button: Button) -> None:
+        await self._run_action(ctx, button.action, button.arg)
+
+    async def _run_action(self, ctx: Ctx, name: str, arg: str) -> None:
+        action = self.registry.action(name)
+        if action is None:
+            log.error("button points to unknown action %r", name)
+            show_main_menu(ctx, ctx.t("This option is no longer available."))
+            return
+        if not self._allowed(ctx, action.roles):
+            return
+        ctx.step = ""
+        await action.handler(ctx, arg)
+
+    def _allowed(self, ctx: Ctx, roles: frozenset[str]) -> bool:
+        if not roles or any(ctx.has_role(role) for role in roles):
+            return True
+        ctx.say(ctx.t("Sorry, only authorised staff can do this. Nothing was changed."))
+        return False
+
+    async def _repeat_current(
+        self, ctx: Ctx, conversation: Conversation, *, or_main: bool = False
+    ) -> None:
+        """Show the latest menu again so the person can go on."""
+        if conversation.id is not None:
+            current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
+            if current:
+                last = current[-1]
+                ctx.say(last.text or "", menus.rows_to_buttons(last.buttons))
+                return
+        if or_main:
+            show_main_menu(ctx)
+            ctx.step = conversation.step
+
+    # ------------------------------------------------------------------ finishing
+    async def _finish(
+        self, uow: UnitOfWork, ctx: Ctx, conversation: Conversation, now: object
+    ) -> list[Reply]:
+        generation = conversation.version + 1
+        if ctx.forgotten:
+            for reply in ctx.replies:
+                reply.buttons = [b for b in reply.buttons if b.url]
+            return ctx.replies
+        for reply in ctx.replies:
+            if any(b.action for b in reply.buttons):
+                menu = await menus.store_menu(
+                    uow,
+                    channel=ctx.inbound.channel,
+                    chat_id=ctx.inbound.chat_id,
+                    text=reply.text,
+                    buttons=reply.buttons,
+                    now=ctx.now,
+                    conversation_id=conversation.id,
+                    citizen_id=ctx.citizen_id,
+                    generation=generation,
+                )
+                reply.menu = menu.id
+        await uow.session.flush()
+        result = await uow.session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
+            .values(
+                version=generation,
+                step=ctx.step,
+                data=ctx.data,
+                citizen_id=ctx.citizen_id,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _Retry()
+        return ctx.replies
+
+
+def _clean(text: str) -> str:
+    """Drop control and format characters (keep line breaks); trim."""
+    kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    return kept.strip()
+
+
+def _label_key(text: str) -> str:
+    """Labels match without case, emoji and punctuation: '💳 Wallet' == 'wallet'."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()
