@@ -34,6 +34,17 @@ class Citizen(SQLModel, table=True):
     created_at: datetime = moment_field()
     deleted_at: datetime | None = moment_field(nullable=True)
 
+    @property
+    def full_name(self) -> str | None:
+        parts = [p for p in (self.first_name, self.last_name) if p]
+        return " ".join(parts) or None
+
+    @property
+    def postal_address(self) -> str | None:
+        if not (self.street and self.postal_code and self.town):
+            return None
+        return f"{self.street}, {self.postal_code} {self.town}"
+
 
 class ChannelAccount(SQLModel, table=True):
     """A person's account on one channel, pointing to their Citizen."""
