@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:35:48.656536
+Create Date: 2026-11-25 10:37:25.900013
 """
 from __future__ import annotations
 
@@ -135,6 +135,31 @@ def upgrade() -> None:
     with op.batch_alter_table('link_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_link_code_citizen_id'), ['citizen_id'], unique=False)
 
+    op.create_table('payment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('provider_ref', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('checkout_url', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('refunded_cents', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('provider', 'provider_ref'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_ref'), ['ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_status'), ['status'], unique=False)
+
     op.create_table('role_grant',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('citizen_id', sa.Integer(), nullable=False),
@@ -243,6 +268,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_role_grant_citizen_id'))
 
     op.drop_table('role_grant')
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_status'))
+        batch_op.drop_index(batch_op.f('ix_payment_ref'))
+        batch_op.drop_index(batch_op.f('ix_payment_citizen_id'))
+
+    op.drop_table('payment')
     with op.batch_alter_table('link_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_link_code_citizen_id'))
 
