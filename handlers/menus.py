@@ -77,6 +77,17 @@ async def current_menus(uow: UnitOfWork, conversation_id: int, generation: int) 
     return list(result.scalars())
 
 
+async def latest_detached_menu(uow: UnitOfWork, channel: str, chat_id: str) -> Menu | None:
+    """The newest menu posted into a chat by a notification (staff rooms)."""
+    result = await uow.session.execute(
+        select(Menu)
+        .where(Menu.channel == channel, Menu.chat_id == chat_id, Menu.conversation_id.is_(None))
+        .order_by(Menu.created_at.desc(), Menu.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
 async def forget_old_menus(uow: UnitOfWork, before: datetime) -> int:
     """Housekeeping: menus older than `before` can no longer be pressed (they answer 'outdated')."""
     result = await uow.session.execute(delete(Menu).where(Menu.created_at < before))

@@ -53,6 +53,11 @@ def notify_citizen(
     return note
 
 
+def room_chat_id(channel: str, configured: str) -> str:
+    """The chat id of a staff room: console staff views are chats named "room:<name>"."""
+    return f"room:{configured}" if channel == "console" else configured
+
+
 def notify_department(
     uow: UnitOfWork,
     city: City,
@@ -72,7 +77,7 @@ def notify_department(
     found = city.department(department)
     if found is None:
         raise ValueError(f"unknown department {department!r}")
-    rooms = [(ch, chat) for ch, chat in found.rooms.model_dump().items() if chat]
+    rooms = [(ch, room_chat_id(ch, chat)) for ch, chat in found.rooms.model_dump().items() if chat]
     notes = []
     for channel, chat_id in rooms:
         note = Notification(
