@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from flows.types import Button
 from services.codes import ALPHABET
@@ -82,7 +83,7 @@ async def latest_detached_menu(uow: UnitOfWork, channel: str, chat_id: str) -> M
     result = await uow.session.execute(
         select(Menu)
         .where(Menu.channel == channel, Menu.chat_id == chat_id, Menu.conversation_id.is_(None))
-        .order_by(Menu.created_at.desc(), Menu.id.desc())
+        .order_by(col(Menu.created_at).desc(), col(Menu.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
