@@ -37,6 +37,9 @@ KEYWORDS = {
     "LimitReached": None,
     "DomainError": None,
     "Invalid": None,
+    "button": None,  # ctx.button(label, ...), notify.button(label, ...)
+    "Choice": (2,),  # Choice(value, label)
+    "Field": (2,),  # Field(name, prompt, ...)
 }
 
 

@@ -32,22 +32,29 @@ SCHEMA = f"t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 _pg_state: dict[str, object] = {}
 
 
+def _probe_postgres() -> None:
+    """Runs once before any test (no event loop is running yet)."""
+
+    async def probe() -> bool:
+        try:
+            import asyncpg
+
+            conn = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=3)
+        except Exception as error:
+            _pg_state["why"] = f"{type(error).__name__}: {error}"
+            return False
+        await conn.close()
+        return True
+
+    _pg_state["reachable"] = asyncio.run(probe())
+
+
 def _postgres_reachable() -> bool:
-    if "reachable" not in _pg_state:
+    return bool(_pg_state.get("reachable"))
 
-        async def probe() -> bool:
-            try:
-                import asyncpg
 
-                conn = await asyncpg.connect(POSTGRES_URL.replace("+asyncpg", ""), timeout=3)
-            except Exception as error:
-                _pg_state["why"] = f"{type(error).__name__}: {error}"
-                return False
-            await conn.close()
-            return True
-
-        _pg_state["reachable"] = asyncio.run(probe())
-    return bool(_pg_state["reachable"])
+def pytest_configure(config: pytest.Config) -> None:
+    _probe_postgres()
 
 
 def postgres_database() -> Database:
