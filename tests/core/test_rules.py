@@ -104,7 +104,7 @@ def test_settings_errors_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> No
         load_settings()
     monkeypatch.delenv("STADTLOTSE_WEB_PORT")
     monkeypatch.setenv("STADTLOTSE_NOW", "2026-12-01T09:00:00")
-    with pytest.raises(SettingsError, match="STADTLOTSE_NOW.*time zone"):
+    with pytest.raises(SettingsError, match=r"STADTLOTSE_NOW.*time zone"):
         load_settings()
     monkeypatch.setenv("STADTLOTSE_NOW", "2026-12-01T09:00:00+01:00")
     monkeypatch.setenv("STADTLOTSE_TELEGRAM_WEBHOOK_URL", "https://example.org/hook")
