@@ -287,7 +287,7 @@ async def pick_given(ctx: Ctx) -> None:
     await _input(ctx)
 
 
-@router.step("form.summary")
+@router.step("form.summary", free_text=False)
 async def summary_text(ctx: Ctx) -> None:
     form = FORMS.get(str(ctx.data.get("form")))
     if form is None:

@@ -174,3 +174,14 @@ async def test_cancel_keeps_the_draft_and_discard_removes_it(
         assert (
             await uow.session.execute(select(func.count()).select_from(FormDraft))
         ).scalar_one() == 0
+
+
+async def test_numbers_pick_on_the_summary(chat: Transcript) -> None:
+    SUBMITTED.clear()
+    await chat.send("anna", "/testform")
+    for line in ["Anna", "Deutsch", "1"]:
+        await chat.send("anna", line)
+    answer = await chat.press("anna", "Überspringen")
+    assert "prüfen Sie Ihren Antrag" in answer
+    assert "Gespeichert" in await chat.send("anna", "1")  # [1] Absenden
+    assert len(SUBMITTED) == 1
