@@ -20,7 +20,9 @@ sys.path.insert(0, str(ROOT))
 from storage.db import Database  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-POSTGRES_URL = os.environ.get("STADTLOTSE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "STADTLOTSE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -67,8 +69,12 @@ async def fresh_database(kind: str, workdir: Path) -> tuple[Database, Any]:
     admin = Database(POSTGRES_URL)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}},
-                  pool_size=20, max_overflow=20)
+    db = Database(
+        POSTGRES_URL,
+        connect_args={"server_settings": {"search_path": schema}},
+        pool_size=20,
+        max_overflow=20,
+    )
     await db.create_all()
 
     async def cleanup_pg() -> None:
@@ -82,8 +88,13 @@ async def fresh_database(kind: str, workdir: Path) -> tuple[Database, Any]:
 
 def save(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    figures = {"benchmark": name, "python": platform.python_version(), "machine": platform.machine(),
-               "cpus": os.cpu_count(), **figures}
+    figures = {
+        "benchmark": name,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        **figures,
+    }
     target = RESULTS / f"{name}.json"
     target.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2, ensure_ascii=False))

@@ -15,8 +15,10 @@ import gc
 import tempfile
 import time
 import tracemalloc
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from common import fresh_database, postgres_available, run, save, summary_ms
 
@@ -29,8 +31,6 @@ from flows.types import Inbound
 from handlers.dispatch import Dispatcher
 from services.city import load_city
 from services.clock import FrozenClock
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 SUBMITTED: list[int] = []
 
@@ -40,18 +40,34 @@ async def _submit(ctx: Ctx, answers: dict[str, Any]) -> None:
     ctx.say(ctx.t("Saved."))
 
 
-register_form(Form(
-    key="bench", title="Bench form", submit=_submit,
-    fields=[
-        Field("first", "Please enter your first name.", parse=fields.name),
-        Field("last", "Please enter your last name.", parse=fields.name),
-        Field("email", "Please enter your e-mail address.", parse=fields.email),
-        Field("street", "Please enter street and house number, for example Rathausplatz 1.", parse=fields.street),
-        Field("postal", "Please enter your postal code, for example 48683.", parse=fields.postal_code),
-        Field("lang", "Which language would you like?", kind="choice",
-              choices=[Choice("de", "Deutsch"), Choice("en", "English")]),
-    ],
-))
+register_form(
+    Form(
+        key="bench",
+        title="Bench form",
+        submit=_submit,
+        fields=[
+            Field("first", "Please enter your first name.", parse=fields.name),
+            Field("last", "Please enter your last name.", parse=fields.name),
+            Field("email", "Please enter your e-mail address.", parse=fields.email),
+            Field(
+                "street",
+                "Please enter street and house number, for example Rathausplatz 1.",
+                parse=fields.street,
+            ),
+            Field(
+                "postal",
+                "Please enter your postal code, for example 48683.",
+                parse=fields.postal_code,
+            ),
+            Field(
+                "lang",
+                "Which language would you like?",
+                kind="choice",
+                choices=[Choice("de", "Deutsch"), Choice("en", "English")],
+            ),
+        ],
+    )
+)
 router = Router("bench")
 
 
@@ -65,9 +81,17 @@ ANSWERS = ["Anna", "Schulte", "anna@example.org", "Marktstraße 7", "48683", "2"
 
 def inbound(user: str, text: str, n: int) -> Inbound:
     if text.startswith("/"):
-        return Inbound(channel="bench", user_id=user, chat_id=user, kind="command",
-                       command=text[1:], key=f"{user}:{n}")
-    return Inbound(channel="bench", user_id=user, chat_id=user, kind="text", text=text, key=f"{user}:{n}")
+        return Inbound(
+            channel="bench",
+            user_id=user,
+            chat_id=user,
+            kind="command",
+            command=text[1:],
+            key=f"{user}:{n}",
+        )
+    return Inbound(
+        channel="bench", user_id=user, chat_id=user, kind="text", text=text, key=f"{user}:{n}"
+    )
 
 
 async def walk(dispatcher: Dispatcher, user: str, steps: list[str], latencies: list[float]) -> None:
@@ -121,13 +145,15 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
     growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
-    figures.update({
-        "idle_conversations": idle,
-        "idle_seconds": round(idle_elapsed, 1),
-        "memory_growth_bytes": growth,
-        "memory_growth_per_conversation_bytes": round(growth / idle, 1),
-        "locks_held_after": len(dispatcher.locks),
-    })
+    figures.update(
+        {
+            "idle_conversations": idle,
+            "idle_seconds": round(idle_elapsed, 1),
+            "memory_growth_bytes": growth,
+            "memory_growth_per_conversation_bytes": round(growth / idle, 1),
+            "locks_held_after": len(dispatcher.locks),
+        }
+    )
     await cleanup()
     return figures
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from types import TracebackType
 
@@ -10,8 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None = None
+    ) -> None:
         self._sessions = sessions
+        self._write_lock = write_lock
         self._session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
@@ -28,6 +32,13 @@ class UnitOfWork:
         return bind.dialect.name if bind is not None else ""
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._write_lock is not None:
+            task = asyncio.current_task()
+            if getattr(task, "_stadtlotse_uow", False):
+                raise RuntimeError("a unit of work was opened inside another one (SQLite deadlock)")
+            await self._write_lock.acquire()
+            if task is not None:
+                task._stadtlotse_uow = True  # type: ignore[attr-defined]
         self._session = self._sessions()
         return self
 
@@ -44,6 +55,11 @@ class UnitOfWork:
         finally:
             await session.close()
             self._session = None
+            if self._write_lock is not None:
+                task = asyncio.current_task()
+                if task is not None:
+                    task._stadtlotse_uow = False  # type: ignore[attr-defined]
+                self._write_lock.release()
 
     async def commit(self) -> None:
         await self.session.commit()
