@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "chat":
         logging.getLogger().setLevel(logging.WARNING)  # keep the transcript clean
     args.settings = settings

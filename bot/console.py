@@ -17,6 +17,7 @@ from typing import TextIO
 from flows.types import Attachment, Inbound, Reply
 
 NAME = "console"
+DEFAULT_USER = "console-user"
 
 
 def parse_line(
@@ -30,7 +31,7 @@ def parse_line(
         "chat_id": chat,
         "key": key,
         "is_group": is_group,
-        "display_name": user if not user.isdigit() else "",
+        "display_name": "" if user.isdigit() or user == DEFAULT_USER else user.capitalize(),
     }
     if text.startswith("@file "):
         path = Path(text[6:].strip()).expanduser()

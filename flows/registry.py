@@ -176,7 +176,11 @@ class Registry:
         return None
 
     def help_lines(self) -> list[tuple[str, str]]:
-        return [line for r in self.routers.values() for line in r.help_lines]
+        """The basics (start, menu, help, cancel, language) first, then every capability."""
+        first = self.routers.get("start")
+        rest = [r for name, r in self.routers.items() if name != "start"]
+        ordered = ([first] if first else []) + rest
+        return [line for r in ordered for line in r.help_lines]
 
 
 REGISTRY = Registry()
