@@ -10,6 +10,7 @@ import pytest
 from bot.payments.demo import DemoProvider
 from flows.context import Deps
 from flows.types import Inbound
+from handlers import menus
 from services import identity
 from services.city import City
 from services.clock import FrozenClock
@@ -32,11 +33,25 @@ def demo_provider() -> DemoProvider:
     return DemoProvider(PUBLIC_URL)
 
 
+def plain(text: str) -> str:
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
 class PlainTranscript(Transcript):
     """Babel puts a no-break space before €; the transcripts compare with a plain space."""
 
     async def handle(self, inbound: Inbound) -> str:
         return (await super().handle(inbound)).replace("\xa0", " ").replace("\u202f", " ")
+
+    async def press(self, user: str, label: str, *, room: str = "", reply: int = -1) -> str:
+        chat_id = f"room:{room}" if room else user
+        candidates = [r for r in self.last.get(chat_id, []) if r.menu]
+        assert candidates, f"no buttons in the last answer to {chat_id}"
+        target = candidates[reply]
+        for index, button in enumerate(target.buttons):
+            if label.casefold() in plain(button.label).casefold():
+                return await self.choose(user, menus.pack(target.menu, index), room=room)
+        raise AssertionError(f"no button {label!r} in {[b.label for b in target.buttons]}")
 
     async def notifications(self, user_or_room: str) -> str:
         shown = await super().notifications(user_or_room)
