@@ -66,8 +66,8 @@ def router(app: App) -> APIRouter:
             lang = citizen.language if citizen is not None else app.city.default_language
             if payment.status == CREATED and payment.expires_at <= app.clock.now():
                 await payments.settle(uow, parts[0], EXPIRED, app.clock.now())
-                await uow.commit()
                 await uow.session.refresh(payment)
+            await uow.commit()  # also keeps the loaded payment readable after the session
             return payment, lang
 
     def not_found() -> HTMLResponse:
@@ -126,7 +126,6 @@ def router(app: App) -> APIRouter:
             assert current is not None and current.id is not None
             if current.status == CREATED:
                 changed = await payments.settle(uow, current.id, outcome, app.clock.now())
-                await uow.commit()
                 if changed:
                     notice = (
                         i18n.translate(lang, "Paid. Thank you! You can go back to the chat now.")
@@ -138,6 +137,7 @@ def router(app: App) -> APIRouter:
                     lang, "This payment is already paid and cannot be cancelled here."
                 )
             await uow.session.refresh(current)
+            await uow.commit()
             payment = current
         return demo_page(payment, lang, notice)
 
