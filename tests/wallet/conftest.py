@@ -63,7 +63,8 @@ def chat(
     db: Database, city: City, clock: FrozenClock, tmp_path: Path, demo_provider: DemoProvider
 ) -> Transcript:
     deps = Deps(public_url=PUBLIC_URL, payments=demo_provider)
-    return PlainTranscript(db, city, clock, media_dir=tmp_path / "media", deps=deps)
+    english = city.model_copy(update={"default_language": "en"})  # transcripts read in English
+    return PlainTranscript(db, english, clock, media_dir=tmp_path / "media", deps=deps)
 
 
 async def resident(
@@ -78,6 +79,7 @@ async def resident(
             chat_id=user,
             now=clock.now(),
             display_name=user.title(),
+            default_language="en",
         )
         assert citizen.id is not None
         if role:

@@ -232,13 +232,13 @@ async def test_webhook_arrives_while_the_resident_is_still_chatting(
 ) -> None:
     chat = PlainTranscript(
         db,
-        city,
+        city.model_copy(update={"default_language": "en"}),
         clock,
         media_dir=tmp_path,
         deps=Deps(public_url=PUBLIC_URL, payments=app.deps.payments),
     )
     await chat.send("anna", "/voucher")
-    out = await chat.press("anna", "10,00")
+    out = await chat.press("anna", "€10.00")
     assert "https://checkout.stripe.test/c/pay/cs_test_" in out
     assert "Pay (demo)" not in out
     await chat.send("anna", "/voucher")
@@ -248,6 +248,6 @@ async def test_webhook_arrives_while_the_resident_is_still_chatting(
     payload = event("evt_chat", "checkout.session.completed", session_id)
     assert (await post_event(web, payload)).status_code == 200
     shown = await chat.notifications("anna")
-    assert "Your city voucher worth 10,00 € is in your wallet" in shown
+    assert "Your city voucher worth €10.00 is in your wallet" in shown
     out = await chat.send("anna", "20")
-    assert "worth 20,00 €" in out
+    assert "worth €20.00" in out
