@@ -73,9 +73,6 @@ async def redeem(
     if not idempotency_key:
         raise ValueError("a redemption needs an idempotency key")
     session = uow.session
-    earlier = await _booked(uow, idempotency_key)
-    if earlier is not None:
-        return earlier
     entry = VoucherEntry(
         voucher_id=voucher_id,
         kind=REDEEM,
@@ -104,9 +101,11 @@ async def redeem(
             col(Voucher.gift_code).is_(None),
         )
         .values(balance_cents=Voucher.balance_cents - amount_cents)
+        .returning(Voucher.balance_cents, Voucher.citizen_id)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    booked = changed.one_or_none()
+    if booked is None:
         voucher = await session.get(Voucher, voucher_id)
         if voucher is None:
             raise NotFound("This voucher is unknown.")
@@ -118,9 +117,7 @@ async def redeem(
             "The voucher only holds {balance}. Please enter at most that amount.",
             balance=i18n.money(voucher.balance_cents),
         )
-    voucher = await session.get(Voucher, voucher_id)
-    assert voucher is not None
-    await session.refresh(voucher)
+    balance, holder = booked
     name = await merchants.name_of(uow, city, merchant_key)
     audit.log_action(
         uow,
@@ -134,7 +131,7 @@ async def redeem(
     )
     notify.notify_citizen(
         uow,
-        voucher.citizen_id,
+        holder,
         N_(
             "{amount} of your city voucher were redeemed at {merchant}. "
             "Remaining balance: {balance}."
@@ -142,7 +139,7 @@ async def redeem(
         {
             "amount": i18n.money(amount_cents),
             "merchant": name,
-            "balance": i18n.money(voucher.balance_cents),
+            "balance": i18n.money(balance),
         },
         now=now,
         buttons=[notify.button(N_("Show voucher"), "voucher.show", str(voucher_id))],
