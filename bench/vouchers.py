@@ -58,7 +58,9 @@ async def resident(db: Database, user: str) -> int:
         return citizen.id
 
 
-async def issue_many(db: Database, city: City, citizen_id: int, count: int, cents: int) -> list[int]:
+async def issue_many(
+    db: Database, city: City, citizen_id: int, count: int, cents: int
+) -> list[int]:
     ids = []
     async with db.uow() as uow:
         for _ in range(count):
@@ -69,9 +71,7 @@ async def issue_many(db: Database, city: City, citizen_id: int, count: int, cent
     return ids
 
 
-async def bench_redemptions(
-    db: Database, city: City, total: int, merchants: int
-) -> dict[str, Any]:
+async def bench_redemptions(db: Database, city: City, total: int, merchants: int) -> dict[str, Any]:
     holder = await resident(db, "holder")
     voucher_ids = await issue_many(db, city, holder, 200, 25000)
     keys = [m.key for m in city.merchants] or ["m"]
@@ -234,7 +234,7 @@ async def main() -> None:
         try:
             async with admin.engine.begin() as conn:
                 await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             print(f"PostgreSQL not reachable, skipped: {error}")
             await admin.dispose()
         else:
