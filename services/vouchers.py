@@ -7,6 +7,7 @@ caches it and only changes in a conditional update next to the entry it books.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from services import audit, codes, i18n, notify, payments
-from services.city import City, register_section
+from services.city import City, load_city, register_section
 from services.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from services.i18n import N_
 from services.money import format_money, parse_amount
@@ -100,6 +101,11 @@ class VoucherRules(BaseModel):
 
 
 register_section("vouchers", VoucherRules)
+
+
+@functools.cache
+def default_city() -> City:
+    return load_city()
 
 
 def rules_of(city: City) -> VoucherRules:
@@ -622,8 +628,17 @@ async def refund(
 
 
 # ---------------------------------------------------------------- expiry and reminders
-async def expire_vouchers(uow: UnitOfWork, city: City, now: datetime, limit: int = 1000) -> int:
-    """Book the remaining balance of vouchers past their validity as an `expire` entry."""
+def _city(city: City | None) -> City:
+    """Jobs pass the running program's city; without one, the default city configuration."""
+    return city if city is not None else default_city()
+
+
+async def expire_vouchers(
+    uow: UnitOfWork, now: datetime, city: City | None = None, limit: int = 1000
+) -> int:
+    """Book the remaining balance of vouchers past their validity as an `expire` entry.
+    A daily job (scheduler)."""
+    city = _city(city)
     today = now.astimezone(city.tz).date()
     due = (
         await uow.session.execute(
@@ -656,8 +671,12 @@ async def expire_vouchers(uow: UnitOfWork, city: City, now: datetime, limit: int
     return count
 
 
-async def remind_expiring(uow: UnitOfWork, city: City, now: datetime, limit: int = 5000) -> int:
-    """One reminder per voucher (dedupe key) when a voucher with balance nears its end."""
+async def remind_expiring(
+    uow: UnitOfWork, now: datetime, city: City | None = None, limit: int = 5000
+) -> int:
+    """One reminder per voucher (dedupe key) when a voucher with balance nears its end.
+    A daily job (scheduler)."""
+    city = _city(city)
     rules = rules_of(city)
     today = now.astimezone(city.tz).date()
     horizon = today + timedelta(days=rules.remind_days_before)

@@ -237,7 +237,7 @@ async def test_expiry_books_the_rest_and_reminds_once(
     clock.set(clock.now().replace(year=2029, month=11, day=15))
     for _ in range(2):
         async with db.uow() as uow:
-            await vouchers.remind_expiring(uow, chat.city, clock.now())
+            await vouchers.remind_expiring(uow, clock.now(), chat.city)
             await uow.commit()
     shown = await chat.notifications("anna")
     assert shown.count("Reminder: your city voucher still holds €25.00") == 1
@@ -246,10 +246,10 @@ async def test_expiry_books_the_rest_and_reminds_once(
     out = await chat.send("carla", f"/redeem {voucher.code}")
     assert "This voucher expired on 31 Dec 2029." in out
     async with db.uow() as uow:
-        assert await vouchers.expire_vouchers(uow, chat.city, clock.now()) == 1
+        assert await vouchers.expire_vouchers(uow, clock.now(), chat.city) == 1
         await uow.commit()
     async with db.uow() as uow:
-        assert await vouchers.expire_vouchers(uow, chat.city, clock.now()) == 0
+        assert await vouchers.expire_vouchers(uow, clock.now(), chat.city) == 0
     (voucher,) = await vouchers_of(db, anna)
     assert voucher.status == "expired" and voucher.balance_cents == 0
     out = await chat.send("anna", "/wallet")
