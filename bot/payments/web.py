@@ -141,9 +141,22 @@ def router(app: App) -> APIRouter:
             payment = current
         return demo_page(payment, lang, notice)
 
+    async def payer_language(payment_id: int | None) -> str:
+        """The page in the payer's language (the page shows nothing else of theirs)."""
+        if payment_id is None:
+            return app.city.default_language
+        async with app.db.uow() as uow:
+            payment = await uow.session.get(Payment, payment_id)
+            citizen = await uow.session.get(Citizen, payment.citizen_id) if payment else None
+            return citizen.language if citizen is not None else app.city.default_language
+
+    async def payment_of_session(session_id: str) -> int | None:
+        async with app.db.uow() as uow:
+            return await payments.find_object(uow, "stripe", session_id[:255])
+
     @routes.get("/pay/stripe/success", response_class=HTMLResponse)
     async def stripe_success(session_id: str = "") -> HTMLResponse:
-        lang = app.city.default_language
+        lang = await payer_language(await payment_of_session(session_id))
         return page(
             i18n.translate(lang, "Thank you!"),
             [
@@ -158,7 +171,7 @@ def router(app: App) -> APIRouter:
 
     @routes.get("/pay/stripe/cancel", response_class=HTMLResponse)
     async def stripe_cancel(payment: str = "") -> HTMLResponse:
-        lang = app.city.default_language
+        lang = await payer_language(int(payment) if payment.isdigit() else None)
         return page(
             i18n.translate(lang, "Payment cancelled"),
             [

@@ -251,3 +251,16 @@ async def test_webhook_arrives_while_the_resident_is_still_chatting(
     assert "Your city voucher worth €10.00 is in your wallet" in shown
     out = await chat.send("anna", "20")
     assert "worth €20.00" in out
+
+
+async def test_success_and_cancel_pages_in_the_payers_language(
+    app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
+) -> None:
+    anna = await resident(db, clock, "anna")  # speaks English
+    payment_id, session_id = await start_purchase(app, anna)
+    success = await web.get("/pay/stripe/success", params={"session_id": session_id})
+    assert success.status_code == 200 and "being confirmed" in success.text
+    cancel = await web.get("/pay/stripe/cancel", params={"payment": str(payment_id)})
+    assert cancel.status_code == 200 and "Nothing was charged" in cancel.text
+    unknown = await web.get("/pay/stripe/success", params={"session_id": "cs_unknown"})
+    assert "Ihre Zahlung wird bestätigt" in unknown.text  # the town's language
