@@ -179,7 +179,9 @@ def confirm(ctx: Ctx, key: str, voucher: Voucher, cents: int) -> None:
         ),
         [
             ctx.button(
-                "Confirm", "merchant.confirm", SEP.join([key, str(voucher.id), str(cents), token])
+                "Confirm",
+                "merchant.confirm",
+                SEP.join([key, str(voucher.id), str(cents), token, voucher.code]),
             ),
             ctx.button("Cancel", "merchant.cancel"),
         ],
@@ -196,11 +198,11 @@ async def cancel(ctx: Ctx, arg: str) -> None:
 
 @router.action("merchant.confirm", roles=["merchant"])
 async def confirmed(ctx: Ctx, arg: str) -> None:
-    parts = _parts(arg, 4)
+    parts = _parts(arg, 5)
     if parts is None or not parts[1].isdigit() or not parts[2].isdigit():
         await redeem_start(ctx, "")
         return
-    key, voucher_id, cents, token = parts[0], int(parts[1]), int(parts[2]), parts[3]
+    key, voucher_id, cents, token, code = parts[0], int(parts[1]), int(parts[2]), *parts[3:]
     if not ctx.has_role("merchant", key):
         ctx.say(ctx.t("Sorry, only authorised staff can do this. Nothing was changed."))
         return
@@ -213,6 +215,7 @@ async def confirmed(ctx: Ctx, arg: str) -> None:
         amount_cents=cents,
         idempotency_key=f"chat-{voucher_id}-{token}",
         now=ctx.now,
+        code=code,
     )
     voucher = await ctx.uow.session.get(Voucher, voucher_id)
     assert voucher is not None and entry.id is not None

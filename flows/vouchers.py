@@ -11,6 +11,7 @@ from flows.wallet import deep_link, qr_media, status_word
 from services import codes, vouchers
 from services.errors import DomainError
 from services.i18n import N_
+from storage.models.payments import CREATED, Payment
 from storage.models.vouchers import Voucher, VoucherEntry
 
 router = Router("vouchers")
@@ -177,6 +178,10 @@ async def show_voucher(ctx: Ctx, voucher: Voucher, *, with_history: bool = False
         lines.append(gift_text(ctx, voucher.gift_code))
         buttons.append(ctx.button("Take the gift back", "gift.cancel", str(voucher.id)))
     if current == "pending":
+        payment = await ctx.uow.session.get(Payment, voucher.payment_id or 0)
+        if payment is not None and payment.status == CREATED and payment.expires_at > ctx.now:
+            offer_checkout(ctx, payment, "\n".join(lines))
+            return
         lines.append(ctx.t("We are waiting for the payment."))
     if vouchers.can_refund(voucher, ctx.citizen_id, vouchers.rules_of(ctx.city), ctx.now):
         buttons.append(ctx.button("Refund", "voucher.refund", str(voucher.id)))

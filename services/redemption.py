@@ -63,11 +63,13 @@ async def redeem(
     amount_cents: int,
     idempotency_key: str,
     now: datetime,
+    code: str | None = None,
 ) -> VoucherEntry:
-    """Take `amount_cents` off the voucher. A second call with the same key returns the first
-    booking. Two merchants at once cannot take the balance below zero: the balance only
-    changes in one UPDATE guarded by `balance >= amount` (row lock on PostgreSQL, the write lock
-    on SQLite)."""
+    """Take `amount_cents` off the voucher (whose code must still be `code` when given: a voucher
+    gifted meanwhile has a new code, and the old one must not pay). A second call with the same
+    key returns the first booking. Two merchants at once cannot take the balance below zero:
+    the balance only changes in one UPDATE guarded by `balance >= amount` (row lock on
+    PostgreSQL, the write lock on SQLite)."""
     if amount_cents <= 0:
         raise InvalidInput("The amount must be more than 0 €.")
     if not idempotency_key:
@@ -99,6 +101,7 @@ async def redeem(
             Voucher.balance_cents >= amount_cents,
             Voucher.valid_until >= today,
             col(Voucher.gift_code).is_(None),
+            *([Voucher.code == code] if code is not None else []),
         )
         .values(balance_cents=Voucher.balance_cents - amount_cents)
         .returning(Voucher.balance_cents, Voucher.citizen_id)
@@ -113,6 +116,11 @@ async def redeem(
         reason = refuse_reason(voucher, today)
         if reason is not None:
             raise Conflict(reason, until=i18n.day(voucher.valid_until))
+        if code is not None and voucher.code != code:
+            raise Conflict(
+                "This voucher was gifted meanwhile and has a new code. Please ask for the "
+                "current code."
+            )
         raise Conflict(
             "The voucher only holds {balance}. Please enter at most that amount.",
             balance=i18n.money(voucher.balance_cents),

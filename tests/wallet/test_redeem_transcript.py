@@ -277,3 +277,36 @@ async def test_unknown_and_garbage_codes(
     await chat.press("anna", "Claim a gift")
     out = await chat.send("anna", codes.new_code(12))
     assert "unknown or was already claimed" in out
+
+
+async def test_gift_claimed_between_lookup_and_confirm_is_not_redeemed(
+    chat: Transcript, db: Database, clock: FrozenClock
+) -> None:
+    anna = await resident(db, clock, "anna")
+    ben = await resident(db, clock, "ben")
+    await resident(db, clock, "carla", "merchant", "cafe-am-schloss")
+    await buy(chat, "anna", "€25.00")
+    (voucher,) = await vouchers_of(db, anna)
+    await chat.send("carla", f"/redeem {voucher.code}")
+    await chat.send("carla", "10")
+    async with db.uow() as uow:
+        gift = await vouchers.create_gift(uow, chat.city, anna, voucher.id or 0, clock.now())
+        await vouchers.claim_gift(uow, chat.city, ben, gift, clock.now())
+        await uow.commit()
+    out = await chat.press("carla", "Confirm")
+    assert "gifted meanwhile and has a new code" in out
+    (moved,) = await vouchers_of(db, ben)
+    assert moved.balance_cents == 2500
+
+
+async def test_pending_voucher_offers_its_checkout_again(
+    chat: Transcript, db: Database, clock: FrozenClock
+) -> None:
+    await chat.send("anna", "/voucher")
+    await chat.press("anna", "€10.00")
+    out = await chat.send("anna", "/wallet")
+    assert "awaiting payment" in out
+    out = await chat.press("anna", "awaiting payment")
+    assert "Please pay €10.00 here" in out
+    await chat.press("anna", "Pay (demo)")
+    assert "is in your wallet" in await chat.notifications("anna")
