@@ -8,7 +8,7 @@ from flows.payments import offer_checkout
 from flows.registry import Router
 from flows.types import Button
 from flows.wallet import deep_link, qr_media, status_word
-from services import codes, vouchers
+from services import codes, gifts, refunds, vouchers
 from services.errors import DomainError
 from services.i18n import N_
 from storage.models.payments import CREATED, Payment
@@ -183,7 +183,7 @@ async def show_voucher(ctx: Ctx, voucher: Voucher, *, with_history: bool = False
             offer_checkout(ctx, payment, "\n".join(lines))
             return
         lines.append(ctx.t("We are waiting for the payment."))
-    if vouchers.can_refund(voucher, ctx.citizen_id, vouchers.rules_of(ctx.city), ctx.now):
+    if refunds.can_refund(voucher, ctx.citizen_id, vouchers.rules_of(ctx.city), ctx.now):
         buttons.append(ctx.button("Refund", "voucher.refund", str(voucher.id)))
     if with_history:
         entries = await vouchers.history(ctx.uow, voucher.id)
@@ -250,7 +250,7 @@ async def refund_ask(ctx: Ctx, arg: str) -> None:
 
 @router.action("voucher.refund_confirm")
 async def refund_confirm(ctx: Ctx, arg: str) -> None:
-    voucher = await vouchers.refund(
+    voucher = await refunds.refund(
         ctx.uow,
         ctx.deps.payments,
         ctx.city,
@@ -281,7 +281,7 @@ def gift_text(ctx: Ctx, gift_code: str) -> str:
 @router.action("gift.create")
 async def gift_create(ctx: Ctx, arg: str) -> None:
     voucher_id = int(arg) if arg.isdigit() else 0
-    gift_code = await vouchers.create_gift(ctx.uow, ctx.city, ctx.citizen_id, voucher_id, ctx.now)
+    gift_code = await gifts.create(ctx.uow, ctx.city, ctx.citizen_id, voucher_id, ctx.now)
     ctx.say(
         ctx.t("Your voucher is ready to be gifted.") + "\n" + gift_text(ctx, gift_code),
         [
@@ -295,7 +295,7 @@ async def gift_create(ctx: Ctx, arg: str) -> None:
 @router.action("gift.cancel")
 async def gift_cancel(ctx: Ctx, arg: str) -> None:
     voucher_id = int(arg) if arg.isdigit() else 0
-    await vouchers.cancel_gift(ctx.uow, ctx.citizen_id, voucher_id)
+    await gifts.cancel(ctx.uow, ctx.citizen_id, voucher_id)
     ctx.say(ctx.t("The gift is taken back; the voucher is yours to use again."))
     voucher = await _own(ctx, arg)
     if voucher is not None:
@@ -326,7 +326,7 @@ async def gift_link(ctx: Ctx, rest: str) -> None:
 
 
 async def claim(ctx: Ctx, text: str) -> None:
-    voucher = await vouchers.claim_gift(ctx.uow, ctx.city, ctx.citizen_id, text, ctx.now)
+    voucher = await gifts.claim(ctx.uow, ctx.city, ctx.citizen_id, text, ctx.now)
     ctx.done()
     ctx.say(
         ctx.t(

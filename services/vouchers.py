@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from services import audit, codes, i18n, notify, payments
 from services.city import City, load_city, register_section
-from services.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
+from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from services.i18n import N_
 from services.money import format_money, parse_amount
 from services.wallet import WalletEntry, register_source
@@ -31,7 +31,6 @@ from storage.models.vouchers import (
     EXPIRED,
     ISSUE,
     PENDING,
-    REFUND,
     REFUNDED,
     Voucher,
     VoucherEntry,
@@ -319,7 +318,8 @@ async def _reserve_offer(uow: UnitOfWork, offer: Offer, citizen_id: int) -> None
         )
 
 
-async def _release_offer(uow: UnitOfWork, city: City | None, voucher: Voucher) -> None:
+async def release_offer(uow: UnitOfWork, voucher: Voucher) -> None:
+    """Give a voucher's subsidy back to its offer's budget (payment lapsed, refund)."""
     if not voucher.offer:
         return
     subsidy = voucher.value_cents - voucher.price_cents
@@ -414,7 +414,7 @@ async def payment_lapsed(uow: UnitOfWork, payment: Payment, now: datetime) -> No
         voucher = await uow.session.get(Voucher, int(payment.ref))
         assert voucher is not None
         await uow.session.refresh(voucher)
-        await _release_offer(uow, None, voucher)
+        await release_offer(uow, voucher)
 
 
 payments.register_purpose(PURPOSE, on_paid=payment_received, on_failed=payment_lapsed)
@@ -448,181 +448,6 @@ async def issue(
     await activate(uow, voucher, now)
     audit.log_action(
         uow, now, "voucher.issue", f"voucher:{voucher.id}", actor=actor, value=value_cents
-    )
-    return voucher
-
-
-# ---------------------------------------------------------------- gifting
-async def create_gift(
-    uow: UnitOfWork, city: City, citizen_id: int, voucher_id: int, now: datetime
-) -> str:
-    voucher = await get_own(uow, citizen_id, voucher_id)
-    current = state(voucher, now.astimezone(city.tz).date())
-    if current == "gift" and voucher.gift_code:
-        return voucher.gift_code
-    if current != "valid":
-        raise Conflict(
-            "Only a valid voucher with a balance can be gifted. This one is {state}.",
-            state=i18n.word(STATE_WORDS.get(current, current)),
-        )
-    gift_code = codes.new_code(CODE_LENGTH)
-    changed = await uow.session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher_id,
-            Voucher.citizen_id == citizen_id,
-            col(Voucher.gift_code).is_(None),
-        )
-        .values(gift_code=gift_code)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This voucher changed meanwhile. Please look at it again.")
-    await uow.session.refresh(voucher)
-    return gift_code
-
-
-async def cancel_gift(uow: UnitOfWork, citizen_id: int, voucher_id: int) -> None:
-    await get_own(uow, citizen_id, voucher_id)
-    changed = await uow.session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher_id,
-            Voucher.citizen_id == citizen_id,
-            col(Voucher.gift_code).is_not(None),
-        )
-        .values(gift_code=None)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This gift was already claimed or taken back.")
-
-
-async def claim_gift(
-    uow: UnitOfWork, city: City, citizen_id: int, text: str, now: datetime
-) -> Voucher:
-    """Single use: the voucher moves to the claimer and gets a new code, so a copy of the old
-    code (a screenshot of its QR code) is worthless."""
-    gift_code = read_code(text)
-    result = await uow.session.execute(select(Voucher).where(Voucher.gift_code == gift_code))
-    voucher = result.scalar_one_or_none()
-    if voucher is None:
-        raise NotFound(
-            "This gift code is unknown or was already claimed. Please check it with the sender."
-        )
-    if voucher.citizen_id == citizen_id:
-        raise Conflict(
-            "This is your own gift. Send the code to the person you want to give it to; "
-            "you can take the gift back in the voucher's details."
-        )
-    if voucher.valid_until < now.astimezone(city.tz).date():
-        raise Conflict("This voucher has expired and can no longer be gifted.")
-    giver = voucher.citizen_id
-    changed = await uow.session.execute(
-        update(Voucher)
-        .where(Voucher.id == voucher.id, Voucher.gift_code == gift_code, Voucher.status == ACTIVE)
-        .values(
-            citizen_id=citizen_id,
-            gift_code=None,
-            gift_from_citizen_id=giver,
-            code=codes.new_code(CODE_LENGTH),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This gift was claimed or taken back meanwhile.")
-    await uow.session.refresh(voucher)
-    audit.log_action(
-        uow,
-        now,
-        "voucher.gift",
-        f"voucher:{voucher.id}",
-        actor_citizen_id=citizen_id,
-        from_citizen=giver,
-        balance=voucher.balance_cents,
-    )
-    notify.notify_citizen(
-        uow,
-        giver,
-        N_("Your gift was received: the voucher worth {balance} is now in the recipient's wallet."),
-        {"balance": i18n.money(voucher.balance_cents)},
-        now=now,
-        ref=f"voucher:{voucher.id}",
-    )
-    return voucher
-
-
-# ---------------------------------------------------------------- refunds
-def refundable_until(voucher: Voucher, rules: VoucherRules) -> datetime | None:
-    if voucher.activated_at is None or voucher.payment_id is None or voucher.price_cents <= 0:
-        return None
-    return voucher.activated_at + timedelta(days=rules.refund_days)
-
-
-def can_refund(voucher: Voucher, citizen_id: int, rules: VoucherRules, now: datetime) -> bool:
-    until = refundable_until(voucher, rules)
-    return (
-        until is not None
-        and now <= until
-        and voucher.status == ACTIVE
-        and voucher.gift_code is None
-        and voucher.gift_from_citizen_id is None
-        and voucher.citizen_id == citizen_id
-        and voucher.balance_cents == voucher.value_cents
-    )
-
-
-async def refund(
-    uow: UnitOfWork,
-    provider: payments.PaymentProvider,
-    city: City,
-    citizen_id: int,
-    voucher_id: int,
-    now: datetime,
-) -> Voucher:
-    rules = rules_of(city)
-    voucher = await get_own(uow, citizen_id, voucher_id)
-    if voucher.status == REFUNDED:
-        raise Conflict("This voucher was already refunded.")
-    until = refundable_until(voucher, rules)
-    if until is None:
-        raise NotAllowed("Only vouchers you bought yourself can be refunded.")
-    if voucher.gift_from_citizen_id is not None:
-        raise NotAllowed("A voucher you received as a gift cannot be refunded.")
-    if now > until:
-        raise Conflict(
-            "A voucher can only be refunded within {days} days of purchase.", days=rules.refund_days
-        )
-    if voucher.gift_code is not None:
-        raise Conflict("Please take the gift back first.")
-    changed = await uow.session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher_id,
-            Voucher.status == ACTIVE,
-            Voucher.balance_cents == Voucher.value_cents,
-            col(Voucher.gift_code).is_(None),
-        )
-        .values(status=REFUNDED, balance_cents=0)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("Only an unused voucher can be refunded. This one has been used.")
-    uow.session.add(
-        VoucherEntry(
-            voucher_id=voucher_id,
-            kind=REFUND,
-            amount_cents=-voucher.value_cents,
-            at=now,
-            actor_citizen_id=citizen_id,
-        )
-    )
-    await uow.session.refresh(voucher)
-    await _release_offer(uow, city, voucher)
-    assert voucher.payment_id is not None
-    await payments.refund(uow, provider, voucher.payment_id, voucher.price_cents, now)
-    audit.log_action(
-        uow, now, "voucher.refund", f"voucher:{voucher_id}", actor_citizen_id=citizen_id
     )
     return voucher
 

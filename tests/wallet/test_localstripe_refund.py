@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.payments.stripe_provider import StripeProvider
-from services import payments, vouchers
+from services import payments, refunds, vouchers
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict
@@ -99,20 +99,20 @@ async def test_refund_of_an_unused_voucher_reaches_stripe_once(
     assert status == "succeeded"
 
     async with db.uow() as uow:
-        await vouchers.refund(uow, provider, city, anna, voucher_id, clock.now())
+        await refunds.refund(uow, provider, city, anna, voucher_id, clock.now())
         await uow.commit()
-    refunds = await provider.client.v1.refunds.list_async()
-    mine = [r for r in refunds.data if r.payment_intent == intent_id]
+    listed = await provider.client.v1.refunds.list_async()
+    mine = [r for r in listed.data if r.payment_intent == intent_id]
     assert [r.amount for r in mine] == [2500]
 
     # a second refund is refused by our ledger before Stripe is asked (localstripe would allow it)
     async with db.uow() as uow:
         with pytest.raises(Conflict):
-            await vouchers.refund(uow, provider, city, anna, voucher_id, clock.now())
+            await refunds.refund(uow, provider, city, anna, voucher_id, clock.now())
         with pytest.raises(Conflict):
             await payments.refund(uow, provider, purchase.payment.id or 0, 100, clock.now())
-    refunds = await provider.client.v1.refunds.list_async()
-    assert len([r for r in refunds.data if r.payment_intent == intent_id]) == 1
+    listed = await provider.client.v1.refunds.list_async()
+    assert len([r for r in listed.data if r.payment_intent == intent_id]) == 1
     async with db.uow() as uow:
         payment = (await uow.session.execute(select(Payment))).scalar_one()
         voucher = (await uow.session.execute(select(Voucher))).scalar_one()

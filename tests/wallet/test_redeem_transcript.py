@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services import codes, vouchers
+from services import codes, gifts, refunds, vouchers
 from services.clock import FrozenClock
 from services.errors import Conflict
 from storage.db import Database
@@ -197,7 +197,7 @@ async def test_refund_within_14_days_only_unused(
     assert "Refund" not in out
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
-            await vouchers.refund(
+            await refunds.refund(
                 uow, chat.deps.payments, chat.city, anna, second.id or 0, clock.now()
             )
         assert "Only an unused voucher" in refused.value.message
@@ -207,7 +207,7 @@ async def test_refund_within_14_days_only_unused(
     third = (await vouchers_of(db, anna))[-1]
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
-            await vouchers.refund(
+            await refunds.refund(
                 uow, chat.deps.payments, chat.city, anna, third.id or 0, clock.now()
             )
         assert "within {days} days" in refused.value.message
@@ -290,8 +290,8 @@ async def test_gift_claimed_between_lookup_and_confirm_is_not_redeemed(
     await chat.send("carla", f"/redeem {voucher.code}")
     await chat.send("carla", "10")
     async with db.uow() as uow:
-        gift = await vouchers.create_gift(uow, chat.city, anna, voucher.id or 0, clock.now())
-        await vouchers.claim_gift(uow, chat.city, ben, gift, clock.now())
+        gift = await gifts.create(uow, chat.city, anna, voucher.id or 0, clock.now())
+        await gifts.claim(uow, chat.city, ben, gift, clock.now())
         await uow.commit()
     out = await chat.press("carla", "Confirm")
     assert "gifted meanwhile and has a new code" in out

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.payments.demo import DemoProvider
-from services import payments, redemption, vouchers
+from services import gifts, payments, redemption, refunds, vouchers
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict, InvalidInput, LimitReached, NotAllowed
@@ -91,10 +91,10 @@ async def test_gift_pending_blocks_redemption_and_undo_by_another_merchant(
     anna = await resident(db, clock, "anna")
     async with db.uow() as uow:
         voucher = await vouchers.issue(uow, city, anna, 2000, now=clock.now())
-        await vouchers.create_gift(uow, city, anna, voucher.id or 0, clock.now())
+        await gifts.create(uow, city, anna, voucher.id or 0, clock.now())
         with pytest.raises(Conflict):
             await redemption.lookup(uow, city, voucher.code, clock.now())
-        await vouchers.cancel_gift(uow, anna, voucher.id or 0)
+        await gifts.cancel(uow, anna, voucher.id or 0)
         entry = await redemption.redeem(
             uow,
             city,
@@ -146,7 +146,7 @@ async def test_refund_goes_through_the_provider_and_marks_the_payment(
     async with db.uow() as uow:
         purchase = await vouchers.buy(uow, provider, city, anna, now=clock.now(), value_cents=1000)
         await payments.settle(uow, purchase.payment.id or 0, "paid", clock.now())
-        await vouchers.refund(uow, provider, city, anna, purchase.voucher.id or 0, clock.now())
+        await refunds.refund(uow, provider, city, anna, purchase.voucher.id or 0, clock.now())
         await uow.commit()
     async with db.uow() as uow:
         payment = (await uow.session.execute(select(Payment))).scalar_one()
