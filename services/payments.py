@@ -18,11 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from services.errors import Conflict, NotFound
-from storage.models.payments import CANCELLED, CREATED, EXPIRED, FAILED, PAID, Payment
+from storage.models.payments import (
+    CANCELLED,
+    CREATED,
+    EXPIRED,
+    FAILED,
+    PAID,
+    REFUNDED,
+    Payment,
+)
+from storage.models.provider_events import ProviderEvent, ProviderObject
 from storage.uow import UnitOfWork
 
 CHECKOUT_TTL = timedelta(minutes=30)
@@ -90,6 +100,8 @@ async def start(
     payment.checkout_url = checkout.url
     payment.provider_ref = checkout.provider_ref
     await uow.session.flush()
+    assert payment.id is not None
+    await remember_object(uow, provider.name, checkout.provider_ref, "checkout", payment.id, now)
     return payment
 
 
@@ -119,4 +131,114 @@ async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) 
         await purpose.on_paid(uow, payment, now)
     elif purpose.on_failed is not None:
         await purpose.on_failed(uow, payment, now)
+    return True
+
+
+# ---------------------------------------------------------------- expiry, refunds, provider ids
+async def expire_due(
+    uow: UnitOfWork, now: datetime, limit: int = 500, *, citizen_id: int | None = None
+) -> int:
+    """Mark checkouts not paid within their time as expired (the purpose releases what it held).
+    Called by the scheduler for all, and lazily for one resident before they buy or look."""
+    query = select(Payment.id).where(Payment.status == CREATED, Payment.expires_at <= now)
+    if citizen_id is not None:
+        query = query.where(Payment.citizen_id == citizen_id)
+    due = (await uow.session.execute(query.order_by(Payment.id).limit(limit))).scalars()
+    count = 0
+    for payment_id in list(due):
+        if payment_id is not None and await settle(uow, payment_id, EXPIRED, now):
+            count += 1
+    return count
+
+
+async def refund(
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    payment_id: int,
+    amount_cents: int,
+    now: datetime,
+) -> str:
+    """Give back (part of) a paid payment through its provider. The refunded sum is raised by a
+    conditional update first, so two refunds can never exceed what was paid."""
+    if amount_cents <= 0:
+        raise ValueError("a refund needs a positive amount")
+    changed = await uow.session.execute(
+        update(Payment)
+        .where(
+            Payment.id == payment_id,
+            col(Payment.status).in_([PAID, REFUNDED]),
+            Payment.refunded_cents + amount_cents <= Payment.amount_cents,
+        )
+        .values(refunded_cents=Payment.refunded_cents + amount_cents)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This payment cannot be refunded (any more).")
+    payment = await uow.session.get(Payment, payment_id)
+    assert payment is not None
+    await uow.session.refresh(payment)
+    if payment.provider != provider.name:
+        raise Conflict("This payment was made with another payment provider.")
+    refund_ref = await provider.refund(payment, amount_cents)
+    if payment.refunded_cents >= payment.amount_cents:
+        payment.status = REFUNDED
+    if refund_ref:
+        await remember_object(uow, payment.provider, refund_ref, "refund", payment_id, now)
+    await uow.session.flush()
+    return refund_ref
+
+
+async def remember_object(
+    uow: UnitOfWork, provider: str, object_id: str, kind: str, payment_id: int, now: datetime
+) -> None:
+    """Map a provider id to our payment (unique: one id never points at two payments)."""
+    found = await find_object(uow, provider, object_id)
+    if found is None:
+        uow.session.add(
+            ProviderObject(
+                provider=provider,
+                object_id=object_id,
+                kind=kind,
+                payment_id=payment_id,
+                created_at=now,
+            )
+        )
+        await uow.session.flush()
+    elif found != payment_id:
+        raise Conflict("This provider reference belongs to another payment.")
+
+
+async def find_object(uow: UnitOfWork, provider: str, object_id: str) -> int | None:
+    return (
+        await uow.session.execute(
+            select(ProviderObject.payment_id).where(
+                ProviderObject.provider == provider, ProviderObject.object_id == object_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def first_time_event(
+    uow: UnitOfWork,
+    provider: str,
+    event_id: str,
+    event_type: str,
+    now: datetime,
+    payment_id: int | None = None,
+) -> bool:
+    """Record a webhook event id; False when it was processed before (a replay). Recorded in
+    the caller's transaction, so an event whose processing failed is processed again."""
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(
+                ProviderEvent(
+                    provider=provider,
+                    event_id=event_id,
+                    type=event_type[:80],
+                    payment_id=payment_id,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
     return True

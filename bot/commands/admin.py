@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.bootstrap import build_app
+from bot.bootstrap import App, build_app
 from bot.outbox import counts
 from services import identity
 from services.errors import DomainError
@@ -36,6 +36,14 @@ async def find_citizen(uow: UnitOfWork, user: str) -> int | None:
     return account.citizen_id if account is not None else None
 
 
+async def _merchant_known(app: App, key: str) -> bool:
+    """In the city configuration, or added with `stadtlotse merchant add`."""
+    from services import merchants
+
+    async with app.db.uow() as uow:
+        return await merchants.find(uow, app.city, key) is not None
+
+
 async def grant(args: argparse.Namespace) -> int:
     app = build_app(args.settings)
     await upgrade(app.db)
@@ -48,10 +56,11 @@ async def grant(args: argparse.Namespace) -> int:
         )
         await app.close()
         return 2
-    if args.role == "merchant" and args.merchant and app.city.merchant(args.merchant) is None:
+    if args.role == "merchant" and args.merchant and not await _merchant_known(app, args.merchant):
         print(
             f"stadtlotse: unknown merchant {args.merchant!r}; known: "
-            + ", ".join(m.key for m in app.city.merchants),
+            + ", ".join(m.key for m in app.city.merchants)
+            + " (and those listed by `stadtlotse merchant list`)",
             file=sys.stderr,
         )
         await app.close()

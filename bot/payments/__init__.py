@@ -1,0 +1,1 @@
+"""Payment providers (Stripe, demo) and their web routes. Transport libraries live here only."""

@@ -1,0 +1,392 @@
+"""Merchants redeem vouchers: look up, redeem (never below zero, once per idempotency key),
+undo within minutes, the day's turnover, and the monthly settlement per merchant."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from services import audit, codes, i18n, merchants, notify, vouchers
+from services.city import City
+from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.i18n import N_
+from services.money import format_cents_plain
+from storage.models.vouchers import ACTIVE, REDEEM, UNDO, Voucher, VoucherEntry
+from storage.uow import UnitOfWork
+
+
+# ---------------------------------------------------------------- looking a voucher up
+def refuse_reason(voucher: Voucher, today: date) -> str | None:
+    """Why a merchant cannot take this voucher now (a msgid), or None."""
+    current = vouchers.state(voucher, today)
+    return {
+        "pending": N_("This voucher has not been paid yet."),
+        "cancelled": N_("This voucher was never paid and is not valid."),
+        "refunded": N_("This voucher was refunded and is no longer valid."),
+        "expired": N_("This voucher expired on {until}."),
+        "used": N_("This voucher is used up: its balance is 0 €."),
+        "gift": N_(
+            "This voucher is being gifted right now and cannot be redeemed until the gift is "
+            "claimed or taken back."
+        ),
+    }.get(current)
+
+
+async def lookup(uow: UnitOfWork, city: City, text: str, now: datetime) -> Voucher:
+    code = vouchers.read_code(text)
+    voucher = await vouchers.by_code(uow, code)
+    if voucher is None:
+        raise NotFound(
+            "No voucher has this code. If it was gifted, the holder has a new code in their wallet."
+        )
+    reason = refuse_reason(voucher, now.astimezone(city.tz).date())
+    if reason is not None:
+        raise Conflict(reason, until=i18n.day(voucher.valid_until))
+    return voucher
+
+
+# ---------------------------------------------------------------- redeeming
+async def redeem(
+    uow: UnitOfWork,
+    city: City,
+    *,
+    merchant_key: str,
+    actor_citizen_id: int | None,
+    voucher_id: int,
+    amount_cents: int,
+    idempotency_key: str,
+    now: datetime,
+    code: str | None = None,
+) -> VoucherEntry:
+    """Take `amount_cents` off the voucher (whose code must still be `code` when given: a voucher
+    gifted meanwhile has a new code, and the old one must not pay). A second call with the same
+    key returns the first booking. Two merchants at once cannot take the balance below zero:
+    the balance only changes in one UPDATE guarded by `balance >= amount` (row lock on
+    PostgreSQL, the write lock on SQLite)."""
+    if amount_cents <= 0:
+        raise InvalidInput("The amount must be more than 0 €.")
+    if not idempotency_key:
+        raise ValueError("a redemption needs an idempotency key")
+    session = uow.session
+    entry = VoucherEntry(
+        voucher_id=voucher_id,
+        kind=REDEEM,
+        amount_cents=-amount_cents,
+        at=now,
+        merchant_key=merchant_key,
+        actor_citizen_id=actor_citizen_id,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        earlier = await _booked(uow, idempotency_key)
+        if earlier is None:
+            raise
+        return earlier
+    today = now.astimezone(city.tz).date()
+    changed = await session.execute(
+        update(Voucher)
+        .where(
+            Voucher.id == voucher_id,
+            Voucher.status == ACTIVE,
+            Voucher.balance_cents >= amount_cents,
+            Voucher.valid_until >= today,
+            col(Voucher.gift_code).is_(None),
+            *([Voucher.code == code] if code is not None else []),
+        )
+        .values(balance_cents=Voucher.balance_cents - amount_cents)
+        .returning(Voucher.balance_cents, Voucher.citizen_id)
+        .execution_options(synchronize_session=False)
+    )
+    booked = changed.one_or_none()
+    if booked is None:
+        voucher = await session.get(Voucher, voucher_id)
+        if voucher is None:
+            raise NotFound("This voucher is unknown.")
+        await session.refresh(voucher)
+        reason = refuse_reason(voucher, today)
+        if reason is not None:
+            raise Conflict(reason, until=i18n.day(voucher.valid_until))
+        if code is not None and voucher.code != code:
+            raise Conflict(
+                "This voucher was gifted meanwhile and has a new code. Please ask for the "
+                "current code."
+            )
+        raise Conflict(
+            "The voucher only holds {balance}. Please enter at most that amount.",
+            balance=i18n.money(voucher.balance_cents),
+        )
+    balance, holder = booked
+    name = await merchants.name_of(uow, city, merchant_key)
+    audit.log_action(
+        uow,
+        now,
+        "voucher.redeem",
+        f"voucher:{voucher_id}",
+        actor_citizen_id=actor_citizen_id,
+        merchant=merchant_key,
+        amount=amount_cents,
+        entry=entry.id,
+    )
+    notify.notify_citizen(
+        uow,
+        holder,
+        N_(
+            "{amount} of your city voucher were redeemed at {merchant}. "
+            "Remaining balance: {balance}."
+        ),
+        {
+            "amount": i18n.money(amount_cents),
+            "merchant": name,
+            "balance": i18n.money(balance),
+        },
+        now=now,
+        buttons=[notify.button(N_("Show voucher"), "voucher.show", str(voucher_id))],
+        ref=f"voucher:{voucher_id}",
+    )
+    return entry
+
+
+async def _booked(uow: UnitOfWork, idempotency_key: str) -> VoucherEntry | None:
+    result = await uow.session.execute(
+        select(VoucherEntry).where(VoucherEntry.idempotency_key == idempotency_key)
+    )
+    return result.scalar_one_or_none()
+
+
+async def undo(
+    uow: UnitOfWork,
+    city: City,
+    *,
+    merchant_key: str,
+    actor_citizen_id: int | None,
+    entry_id: int,
+    now: datetime,
+) -> VoucherEntry:
+    """Give a redemption back, within the configured minutes, by the merchant who booked it."""
+    rules = vouchers.rules_of(city)
+    session = uow.session
+    original = await session.get(VoucherEntry, entry_id)
+    if original is None or original.kind != REDEEM:
+        raise NotFound("This redemption is unknown.")
+    if original.merchant_key != merchant_key:
+        raise NotAllowed("Only the acceptance point that booked a redemption can undo it.")
+    if now - original.at > timedelta(minutes=rules.undo_minutes):
+        raise Conflict(
+            "A redemption can only be undone within {minutes} minutes. "
+            "Please contact the city marketing team.",
+            minutes=rules.undo_minutes,
+        )
+    amount = -original.amount_cents
+    reversal = VoucherEntry(
+        voucher_id=original.voucher_id,
+        kind=UNDO,
+        amount_cents=amount,
+        at=now,
+        merchant_key=merchant_key,
+        actor_citizen_id=actor_citizen_id,
+        undoes_entry_id=entry_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(reversal)
+    except IntegrityError:
+        raise Conflict("This redemption was already undone.") from None
+    await session.execute(
+        update(Voucher)
+        .where(Voucher.id == original.voucher_id)
+        .values(balance_cents=Voucher.balance_cents + amount)
+        .execution_options(synchronize_session=False)
+    )
+    voucher = await session.get(Voucher, original.voucher_id)
+    assert voucher is not None
+    await session.refresh(voucher)
+    name = await merchants.name_of(uow, city, merchant_key)
+    audit.log_action(
+        uow,
+        now,
+        "voucher.undo",
+        f"voucher:{voucher.id}",
+        actor_citizen_id=actor_citizen_id,
+        merchant=merchant_key,
+        amount=amount,
+        entry=entry_id,
+    )
+    notify.notify_citizen(
+        uow,
+        voucher.citizen_id,
+        N_(
+            "{merchant} cancelled a redemption of {amount}: it is back on your voucher. "
+            "Balance: {balance}."
+        ),
+        {
+            "amount": i18n.money(amount),
+            "merchant": name,
+            "balance": i18n.money(voucher.balance_cents),
+        },
+        now=now,
+        ref=f"voucher:{voucher.id}",
+    )
+    return reversal
+
+
+# ---------------------------------------------------------------- turnover and settlement
+def day_bounds(day: date, city: City) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=city.tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=city.tz)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Turnover:
+    redemptions: int
+    undone: int
+    total_cents: int
+
+
+async def turnover(
+    uow: UnitOfWork, city: City, merchant_key: str, start: datetime, end: datetime
+) -> Turnover:
+    rows = (
+        await uow.session.execute(
+            select(
+                VoucherEntry.kind,
+                func.count(),
+                func.coalesce(func.sum(VoucherEntry.amount_cents), 0),
+            )
+            .where(
+                VoucherEntry.merchant_key == merchant_key,
+                VoucherEntry.at >= start,
+                VoucherEntry.at < end,
+                col(VoucherEntry.kind).in_([REDEEM, UNDO]),
+            )
+            .group_by(VoucherEntry.kind)
+        )
+    ).all()
+    counts = {kind: (int(n), int(total)) for kind, n, total in rows}
+    redeemed = counts.get(REDEEM, (0, 0))
+    undone = counts.get(UNDO, (0, 0))
+    return Turnover(redeemed[0], undone[0], -(redeemed[1] + undone[1]))
+
+
+@dataclass
+class Statement:
+    merchant_key: str
+    merchant_name: str
+    month: str
+    rows: list[tuple[datetime, str, str, int, int]] = field(default_factory=list)
+    # (at, kind, voucher code shown shortened, amount cents (positive = owed), entry id)
+    fee_percent: Decimal = Decimal("0")
+
+    @property
+    def total_cents(self) -> int:
+        return sum(row[3] for row in self.rows)
+
+    @property
+    def fee_cents(self) -> int:
+        fee = Decimal(self.total_cents) * self.fee_percent / 100
+        return int(fee.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+    @property
+    def payout_cents(self) -> int:
+        return self.total_cents - self.fee_cents
+
+
+def month_bounds(month: str, city: City) -> tuple[datetime, datetime]:
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        first = date(year, number, 1)
+    except ValueError:
+        raise InvalidInput("Please give the month as YYYY-MM, for example 2026-11.") from None
+    following = date(year + (number == 12), number % 12 + 1, 1)
+    return day_bounds(first, city)[0], day_bounds(following, city)[0]
+
+
+async def settlement(
+    uow: UnitOfWork, city: City, month: str, fee_percent: Decimal | None = None
+) -> list[Statement]:
+    """Every redemption and undo of the month, per merchant, with totals, fee and payout."""
+    start, end = month_bounds(month, city)
+    fee = vouchers.rules_of(city).fee_percent if fee_percent is None else fee_percent
+    result = await uow.session.execute(
+        select(
+            VoucherEntry.merchant_key,
+            VoucherEntry.at,
+            VoucherEntry.kind,
+            Voucher.code,
+            VoucherEntry.amount_cents,
+            VoucherEntry.id,
+        )
+        .join(Voucher, Voucher.id == VoucherEntry.voucher_id)
+        .where(
+            VoucherEntry.at >= start,
+            VoucherEntry.at < end,
+            col(VoucherEntry.kind).in_([REDEEM, UNDO]),
+            col(VoucherEntry.merchant_key).is_not(None),
+        )
+        .order_by(VoucherEntry.merchant_key, VoucherEntry.at, VoucherEntry.id)
+    )
+    statements: dict[str, Statement] = {}
+    for key, at, kind, code, amount, entry_id in result.all():
+        statement = statements.get(key)
+        if statement is None:
+            statement = statements[key] = Statement(
+                key, await merchants.name_of(uow, city, key), month, fee_percent=fee
+            )
+        statement.rows.append((at, kind, _masked(code), -amount, entry_id))
+    return list(statements.values())
+
+
+def _masked(code: str) -> str:
+    """The settlement shows enough of a code to find a receipt, not enough to use it."""
+    return "…" + codes.display(code)[-6:]
+
+
+def write_csv(statement: Statement, folder: Path, city: City) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"settlement-{statement.month}-{statement.merchant_key}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow(["merchant", statement.merchant_key, statement.merchant_name])
+        out.writerow(["month", statement.month])
+        out.writerow(["booked_at", "kind", "voucher", "amount_eur", "entry"])
+        for at, kind, code, amount, entry_id in statement.rows:
+            local = at.astimezone(city.tz).isoformat(timespec="seconds")
+            out.writerow([local, kind, code, format_cents_plain(amount), entry_id])
+        out.writerow([])
+        out.writerow(["redemptions", sum(1 for r in statement.rows if r[1] == REDEEM)])
+        out.writerow(["undone", sum(1 for r in statement.rows if r[1] == UNDO)])
+        out.writerow(["total_eur", format_cents_plain(statement.total_cents)])
+        out.writerow(["fee_percent", str(statement.fee_percent)])
+        out.writerow(["fee_eur", format_cents_plain(statement.fee_cents)])
+        out.writerow(["payout_eur", format_cents_plain(statement.payout_cents)])
+    return path
+
+
+def write_summary(statements: list[Statement], folder: Path, month: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"settlement-{month}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow(["merchant", "name", "entries", "total_eur", "fee_eur", "payout_eur"])
+        for s in statements:
+            out.writerow(
+                [
+                    s.merchant_key,
+                    s.merchant_name,
+                    len(s.rows),
+                    format_cents_plain(s.total_cents),
+                    format_cents_plain(s.fee_cents),
+                    format_cents_plain(s.payout_cents),
+                ]
+            )
+    return path
