@@ -48,8 +48,11 @@ class Trigger:
         if self.kind == "daily":
             return now.astimezone(tz).date().isoformat()
         utc = now.astimezone(UTC)
-        floored = utc.replace(minute=utc.minute - utc.minute % self.minutes, second=0,
-                              microsecond=0) if self.minutes <= 60 else utc
+        floored = (
+            utc.replace(minute=utc.minute - utc.minute % self.minutes, second=0, microsecond=0)
+            if self.minutes <= 60
+            else utc
+        )
         return floored.strftime("%Y-%m-%dT%H:%MZ")
 
     def due_today(self, now: datetime, tz: ZoneInfo) -> bool:
@@ -63,8 +66,9 @@ class Trigger:
             local = now.astimezone(tz)
             at = datetime.combine(local.date(), time(self.hour, self.minute), tz)
             if at <= local:
-                at = datetime.combine(local.date() + timedelta(days=1),
-                                      time(self.hour, self.minute), tz)
+                at = datetime.combine(
+                    local.date() + timedelta(days=1), time(self.hour, self.minute), tz
+                )
             return at
         utc = now.astimezone(UTC).replace(second=0, microsecond=0)
         return utc + timedelta(minutes=self.minutes - utc.minute % self.minutes)
@@ -158,8 +162,6 @@ async def run_job(db: Database, city: City, job: Job, now: datetime) -> Outcome:
 
 async def last_runs(db: Database) -> dict[str, JobRun]:
     async with db.uow() as uow:
-        newest = (
-            select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-        )
+        newest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
         rows = await uow.session.execute(select(JobRun).join(newest, newest.c.id == JobRun.id))
         return {run.job: run for run in rows.scalars()}

@@ -32,7 +32,9 @@ class Leader:
             self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
             got = (
-                await self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+                await self._conn.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+                )
             ).scalar_one()
         except Exception:
             log.exception("could not ask for the scheduler lock")

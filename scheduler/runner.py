@@ -62,8 +62,12 @@ class SchedulerService:
 
     def _add(self, scheduler: object, job: Job) -> None:
         scheduler.add_job(  # type: ignore[attr-defined]
-            self.fire, job.when(self.city).apscheduler(self.city.tz), args=[job.name], id=job.name,
-            name=job.name, replace_existing=True,
+            self.fire,
+            job.when(self.city).apscheduler(self.city.tz),
+            args=[job.name],
+            id=job.name,
+            name=job.name,
+            replace_existing=True,
         )
 
     def stop_scheduler(self) -> None:
@@ -80,7 +84,7 @@ class SchedulerService:
         try:
             await self.catch_up()
             self.start_scheduler()
-            while await self.leader.still_held():
+            while await self.leader.still_held():  # noqa: ASYNC110  (polls the database)
                 await asyncio.sleep(CHECK_SECONDS)
         finally:
             self.stop_scheduler()

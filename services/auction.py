@@ -175,7 +175,10 @@ def listing_problem(
                 "notice_on",
                 "The deadline of the public notice (§ 980 BGB, {days} days) runs until {last}: "
                 "the item may be listed from the day after.",
-                {"days": config.notice_days, "last": day(date.fromordinal(deadline.toordinal() - 1))},
+                {
+                    "days": config.notice_days,
+                    "last": day(date.fromordinal(deadline.toordinal() - 1)),
+                },
             )
     if start_cents is not None and start_cents > MAX_START_CENTS:
         return ("start", "The start price can be at most {max}.", {"max": _money(MAX_START_CENTS)})
@@ -199,7 +202,11 @@ def search_text(title: str, description: str) -> str:
 
 
 async def list_item(
-    uow: UnitOfWork, city: City, staff_id: int, new: NewItem, roles: set[tuple[str, str]],
+    uow: UnitOfWork,
+    city: City,
+    staff_id: int,
+    new: NewItem,
+    roles: set[tuple[str, str]],
     now: datetime,
 ) -> AuctionItem:
     if ("staff", LISTING_DEPARTMENT) not in roles:
@@ -257,8 +264,14 @@ async def list_item(
     await index_item_keywords(uow, item)
     assert item.id is not None
     audit.log_action(
-        uow, now, "auction.list", f"auction_item:{item.id}", actor_citizen_id=staff_id,
-        title=item.title, start_cents=item.start_cents, floor_cents=item.floor_cents,
+        uow,
+        now,
+        "auction.list",
+        f"auction_item:{item.id}",
+        actor_citizen_id=staff_id,
+        title=item.title,
+        start_cents=item.start_cents,
+        floor_cents=item.floor_cents,
     )
     return item
 

@@ -61,9 +61,7 @@ async def index_keyword(uow: UnitOfWork, keyword: str) -> None:
         col(AuctionItem.search_text).contains(keyword, autoescape=True),
         ~known,
     )
-    await uow.session.execute(
-        insert(AuctionKeywordHit).from_select(["keyword", "item_id"], query)
-    )
+    await uow.session.execute(insert(AuctionKeywordHit).from_select(["keyword", "item_id"], query))
 
 
 def matching_items(sub: AuctionSubscription):  # type: ignore[no-untyped-def]
@@ -99,10 +97,14 @@ async def subscribe(
         raise InvalidInput("The amount must be more than 0 €.")
     s = AuctionSubscription
     mine = (
-        await uow.session.execute(
-            select(s).where(s.citizen_id == citizen_id, s.active == True)  # noqa: E712
+        (
+            await uow.session.execute(
+                select(s).where(s.citizen_id == citizen_id, s.active == True)  # noqa: E712
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for existing in mine:
         if (existing.category, existing.keyword, existing.max_cents) == (
             category,
@@ -115,7 +117,10 @@ async def subscribe(
             "You have {n} alerts, the most there can be. Please end one first.", n=len(mine)
         )
     sub = AuctionSubscription(
-        citizen_id=citizen_id, category=category, keyword=keyword, max_cents=max_cents,
+        citizen_id=citizen_id,
+        category=category,
+        keyword=keyword,
+        max_cents=max_cents,
         created_at=now,
     )
     uow.session.add(sub)
@@ -127,17 +132,30 @@ async def subscribe(
         await uow.session.execute(
             insert(AuctionAlert),
             [
-                {"subscription_id": sub.id, "item_id": item_id, "citizen_id": citizen_id,
-                 "run": "subscribe", "created_at": now}
+                {
+                    "subscription_id": sub.id,
+                    "item_id": item_id,
+                    "citizen_id": citizen_id,
+                    "run": "subscribe",
+                    "created_at": now,
+                }
                 for item_id in ids
             ],
         )
     found = (
-        await uow.session.execute(
-            select(AuctionItem).where(col(AuctionItem.id).in_(ids[:50]))
-            .order_by(AuctionItem.price_cents).limit(5)
+        (
+            await uow.session.execute(
+                select(AuctionItem)
+                .where(col(AuctionItem.id).in_(ids[:50]))
+                .order_by(AuctionItem.price_cents)
+                .limit(5)
+            )
         )
-    ).scalars().all() if ids else []
+        .scalars()
+        .all()
+        if ids
+        else []
+    )
     return sub, list(found)
 
 
@@ -169,12 +187,10 @@ async def find_new_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
     crossed = and_(
         i.status == LISTED,
         i.price_cents <= s.max_cents,
-        or_(col(i.alerted_price_cents).is_(None), s.max_cents < i.alerted_price_cents),
+        or_(col(i.alerted_price_cents).is_(None), col(s.max_cents) < i.alerted_price_cents),
         ~exists().where(a.subscription_id == s.id, a.item_id == i.id),
     )
-    columns = (
-        s.id, i.id, s.citizen_id, literal(run), literal(now, UTCDateTime())
-    )
+    columns = (s.id, i.id, s.citizen_id, literal(run), literal(now, UTCDateTime()))
     by_keyword = (
         select(*columns)
         .select_from(h)

@@ -18,7 +18,7 @@ from services import audit, codes, payments, wallet
 from services.auction import get_item, hook_city, price_for_day, rules, today
 from services.city import City
 from services.errors import Conflict, InvalidInput, NotFound
-from services.i18n import N_, day, money, moment
+from services.i18n import N_, day, moment, money
 from services.notify import button, notify_citizen, notify_department
 from storage.models.auction import (
     ACTIVE,
@@ -61,11 +61,23 @@ async def bulk_notify(uow: UnitOfWork, rows: Sequence[dict[str, Any]], now: date
     """Many outbox rows in one statement (the daily step's alerts and awards)."""
     if not rows:
         return
-    defaults = {
-        "department": None, "channel": None, "chat_id": None, "media_file_id": None,
-        "thread": None, "ref": None, "dedupe_key": None, "status": NOTE_PENDING, "attempts": 0,
-        "next_attempt_at": now, "created_at": now, "buttons": [], "params": {},
-        "last_error": None, "external_id": None, "sent_at": None,
+    defaults: dict[str, Any] = {
+        "department": None,
+        "channel": None,
+        "chat_id": None,
+        "media_file_id": None,
+        "thread": None,
+        "ref": None,
+        "dedupe_key": None,
+        "status": NOTE_PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "buttons": [],
+        "params": {},
+        "last_error": None,
+        "external_id": None,
+        "sent_at": None,
     }
     for start in range(0, len(rows), CHUNK):
         await uow.session.execute(
@@ -98,13 +110,23 @@ async def buy(
         await uow.session.refresh(item)
         raise _not_available(item, city)
     reservation = AuctionReservation(
-        item_id=item_id, citizen_id=citizen_id, price_cents=price, status=PENDING,
-        created_at=now, expires_at=pay_deadline(city, now, wish=False),
+        item_id=item_id,
+        citizen_id=citizen_id,
+        price_cents=price,
+        status=PENDING,
+        created_at=now,
+        expires_at=pay_deadline(city, now, wish=False),
     )
     uow.session.add(reservation)
     await uow.session.flush()
-    audit.log_action(uow, now, "auction.reserve", f"auction_item:{item_id}",
-                     actor_citizen_id=citizen_id, price_cents=price)
+    audit.log_action(
+        uow,
+        now,
+        "auction.reserve",
+        f"auction_item:{item_id}",
+        actor_citizen_id=citizen_id,
+        price_cents=price,
+    )
     return reservation
 
 
@@ -219,16 +241,29 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
         .values(status=CLOSED)
         .execution_options(synchronize_session=False)
     )
-    audit.log_action(uow, now, "auction.sold", f"auction_item:{item.id}",
-                     actor_citizen_id=reservation.citizen_id, price_cents=reservation.price_cents,
-                     payment_id=payment.id)
+    audit.log_action(
+        uow,
+        now,
+        "auction.sold",
+        f"auction_item:{item.id}",
+        actor_citizen_id=reservation.citizen_id,
+        price_cents=reservation.price_cents,
+        payment_id=payment.id,
+    )
     config = rules(hook_city())
     notify_citizen(
-        uow, reservation.citizen_id,
-        N_("Thank you, paid: {title} is yours. Pickup code {code}, at {place} within {days} days. "
-           "The code and its QR code are in your wallet."),
-        {"title": item.title, "code": codes.display(reservation.pickup_code or ""),
-         "place": config.pickup_place, "days": config.pickup_days},
+        uow,
+        reservation.citizen_id,
+        N_(
+            "Thank you, paid: {title} is yours. Pickup code {code}, at {place} within {days} days. "
+            "The code and its QR code are in your wallet."
+        ),
+        {
+            "title": item.title,
+            "code": codes.display(reservation.pickup_code or ""),
+            "place": config.pickup_place,
+            "days": config.pickup_days,
+        },
         now=now,
         buttons=[button(N_("Show pickup code"), "auction.pickup", str(reservation.id))],
         ref=f"auction_reservation:{reservation.id}",
@@ -236,34 +271,48 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
     )
 
 
-async def _late_payment(uow: UnitOfWork, payment: Payment, item: AuctionItem, now: datetime) -> None:
+async def _late_payment(
+    uow: UnitOfWork, payment: Payment, item: AuctionItem, now: datetime
+) -> None:
     """Money arrived for a reservation that lapsed: the item is not given; staff refund."""
     log.warning("late auction payment %s for reservation %s", payment.id, payment.ref)
     notify_citizen(
-        uow, payment.citizen_id,
-        N_("Your payment of {amount} for {title} arrived after your reservation had lapsed. "
-           "The item was not reserved for you any more; the money will be refunded."),
+        uow,
+        payment.citizen_id,
+        N_(
+            "Your payment of {amount} for {title} arrived after your reservation had lapsed. "
+            "The item was not reserved for you any more; the money will be refunded."
+        ),
         {"amount": money(payment.amount_cents), "title": item.title},
-        now=now, ref=f"payment:{payment.id}", dedupe_key=f"auction.late:{payment.id}",
+        now=now,
+        ref=f"payment:{payment.id}",
+        dedupe_key=f"auction.late:{payment.id}",
     )
     city = hook_city()
     if city.department("fundbuero") is not None:
         notify_department(
-            uow, city, "fundbuero",
-            N_("Refund needed: payment {payment} ({amount}) for {title} arrived after the "
-               "reservation lapsed."),
+            uow,
+            city,
+            "fundbuero",
+            N_(
+                "Refund needed: payment {payment} ({amount}) for {title} arrived after the "
+                "reservation lapsed."
+            ),
             {"payment": payment.id, "amount": money(payment.amount_cents), "title": item.title},
-            now=now, ref=f"payment:{payment.id}",
+            now=now,
+            ref=f"payment:{payment.id}",
         )
-    audit.log_action(uow, now, "auction.late_payment", f"payment:{payment.id}",
-                     actor="system", item_id=item.id)
+    audit.log_action(
+        uow, now, "auction.late_payment", f"payment:{payment.id}", actor="system", item_id=item.id
+    )
 
 
 async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     """on_failed: the reservation lapses at once; the item goes back (or to the next wish)."""
     r = AuctionReservation
-    lapsed = await _lapse(uow, [r.id == int(payment.ref), r.status == PENDING,
-                                r.payment_id == payment.id], now)
+    lapsed = await _lapse(
+        uow, [r.id == int(payment.ref), r.status == PENDING, r.payment_id == payment.id], now
+    )
     if lapsed:
         await award_wishes(uow, hook_city(), now, item_ids=[row.item_id for row in lapsed])
 
@@ -273,7 +322,9 @@ async def _lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
     r = AuctionReservation
     lapsed = (
         await uow.session.execute(
-            update(r).where(*where).values(status=LAPSED)
+            update(r)
+            .where(*where)
+            .values(status=LAPSED)
             .returning(r.id, r.item_id, r.citizen_id, r.wish_id)
             .execution_options(synchronize_session=False)
         )
@@ -291,23 +342,39 @@ async def _lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
         )
     for chunk in chunks(wishes):
         await uow.session.execute(
-            update(AuctionWish).where(col(AuctionWish.id).in_(chunk)).values(status=LAPSED)
+            update(AuctionWish)
+            .where(col(AuctionWish.id).in_(chunk))
+            .values(status=LAPSED)
             .execution_options(synchronize_session=False)
         )
-    titles = dict(
-        (await uow.session.execute(
-            select(AuctionItem.id, AuctionItem.title).where(col(AuctionItem.id).in_(items[:CHUNK]))
-        )).tuples().all()
+    titles: dict[int, str] = dict(
+        (
+            await uow.session.execute(
+                select(AuctionItem.id, AuctionItem.title).where(
+                    col(AuctionItem.id).in_(items[:CHUNK])
+                )
+            )
+        )
+        .tuples()
+        .all()
     )
-    await bulk_notify(uow, [
-        {"citizen_id": row.citizen_id,
-         "key": N_("Your reservation of {title} has lapsed because it was not paid in time. "
-                   "Nothing was charged."),
-         "params": {"title": titles.get(row.item_id, "")},
-         "ref": f"auction_reservation:{row.id}",
-         "dedupe_key": f"auction.lapsed:{row.id}"}
-        for row in lapsed
-    ], now)
+    await bulk_notify(
+        uow,
+        [
+            {
+                "citizen_id": row.citizen_id,
+                "key": N_(
+                    "Your reservation of {title} has lapsed because it was not paid in time. "
+                    "Nothing was charged."
+                ),
+                "params": {"title": titles.get(row.item_id, "")},
+                "ref": f"auction_reservation:{row.id}",
+                "dedupe_key": f"auction.lapsed:{row.id}",
+            }
+            for row in lapsed
+        ],
+        now,
+    )
     return list(lapsed)
 
 
@@ -346,49 +413,81 @@ async def award_wishes(
     flipped: set[int] = set()
     for chunk in chunks([row.item_id for row in winners]):
         flipped.update(
-            (await uow.session.execute(
-                update(i).where(col(i.id).in_(chunk), i.status == LISTED)
-                .values(status=RESERVED).returning(i.id)
-                .execution_options(synchronize_session=False)
-            )).scalars()
+            (
+                await uow.session.execute(
+                    update(i)
+                    .where(col(i.id).in_(chunk), i.status == LISTED)
+                    .values(status=RESERVED)
+                    .returning(i.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalars()
         )
     winners = [row for row in winners if row.item_id in flipped]
     deadline = pay_deadline(city, now, wish=True)
     if not winners:
         return 0
-    await uow.session.execute(insert(AuctionReservation), [
-        {"item_id": row.item_id, "citizen_id": row.citizen_id, "wish_id": row.id,
-         "price_cents": row.amount_cents, "status": PENDING, "created_at": now,
-         "expires_at": deadline, "payment_id": None, "paid_at": None, "pickup_code": None,
-         "collected_at": None}
-        for row in winners
-    ])
+    await uow.session.execute(
+        insert(AuctionReservation),
+        [
+            {
+                "item_id": row.item_id,
+                "citizen_id": row.citizen_id,
+                "wish_id": row.id,
+                "price_cents": row.amount_cents,
+                "status": PENDING,
+                "created_at": now,
+                "expires_at": deadline,
+                "payment_id": None,
+                "paid_at": None,
+                "pickup_code": None,
+                "collected_at": None,
+            }
+            for row in winners
+        ],
+    )
     for chunk in chunks([row.id for row in winners]):
         await uow.session.execute(
-            update(w).where(col(w.id).in_(chunk)).values(status=WON)
+            update(w)
+            .where(col(w.id).in_(chunk))
+            .values(status=WON)
             .execution_options(synchronize_session=False)
         )
     r = AuctionReservation
     made: dict[int, tuple[int, str]] = {}
     for chunk in chunks([row.item_id for row in winners]):
         rows = await uow.session.execute(
-            select(r.item_id, r.id, i.title).join(i, i.id == r.item_id)
+            select(r.item_id, r.id, i.title)
+            .join(i, i.id == r.item_id)
             .where(col(r.item_id).in_(chunk), r.status == PENDING)
         )
         made.update({item_id: (res_id, title) for item_id, res_id, title in rows.tuples()})
     tz = city.timezone
-    await bulk_notify(uow, [
-        {"citizen_id": row.citizen_id,
-         "key": N_("Your wish price was reached: {title} is reserved for you at {price}. "
-                   "Please pay by {deadline}, otherwise it passes to the next wish."),
-         "params": {"title": made[row.item_id][1], "price": money(row.amount_cents),
-                    "deadline": moment(deadline, tz)},
-         "buttons": [button(N_("Pay now"), "auction.pay", str(made[row.item_id][0])),
-                     button(N_("Show item"), "auction.item", str(row.item_id))],
-         "ref": f"auction_reservation:{made[row.item_id][0]}",
-         "dedupe_key": f"auction.won:{made[row.item_id][0]}"}
-        for row in winners
-    ], now)
+    await bulk_notify(
+        uow,
+        [
+            {
+                "citizen_id": row.citizen_id,
+                "key": N_(
+                    "Your wish price was reached: {title} is reserved for you at {price}. "
+                    "Please pay by {deadline}, otherwise it passes to the next wish."
+                ),
+                "params": {
+                    "title": made[row.item_id][1],
+                    "price": money(row.amount_cents),
+                    "deadline": moment(deadline, tz),
+                },
+                "buttons": [
+                    button(N_("Pay now"), "auction.pay", str(made[row.item_id][0])),
+                    button(N_("Show item"), "auction.item", str(row.item_id)),
+                ],
+                "ref": f"auction_reservation:{made[row.item_id][0]}",
+                "dedupe_key": f"auction.won:{made[row.item_id][0]}",
+            }
+            for row in winners
+        ],
+        now,
+    )
     return len(winners)
 
 
@@ -402,7 +501,8 @@ async def place_wish(
     if amount_cents >= price:
         raise InvalidInput(
             "A wish price must be below today's price of {price}. To pay today's price, "
-            "choose Buy.", price=money(price),
+            "choose Buy.",
+            price=money(price),
         )
     if amount_cents < item.floor_cents:
         raise InvalidInput(
@@ -411,15 +511,26 @@ async def place_wish(
         )
     w = AuctionWish
     existing = (
-        await uow.session.execute(
-            select(w).where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
+        (
+            await uow.session.execute(
+                select(w).where(
+                    w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE
+                )
+            )
         )
-    ).scalars().first()
+        .scalars()
+        .first()
+    )
     if existing is not None:  # a changed wish queues again behind equal, earlier ones
         existing.amount_cents, existing.created_at = amount_cents, now
         return existing
-    wish = AuctionWish(item_id=item_id, citizen_id=citizen_id, amount_cents=amount_cents,
-                       status=ACTIVE, created_at=now)
+    wish = AuctionWish(
+        item_id=item_id,
+        citizen_id=citizen_id,
+        amount_cents=amount_cents,
+        status=ACTIVE,
+        created_at=now,
+    )
     uow.session.add(wish)
     await uow.session.flush()
     return wish
@@ -428,8 +539,10 @@ async def place_wish(
 async def withdraw_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> None:
     w = AuctionWish
     changed = await uow.session.execute(
-        update(w).where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
-        .values(status=CLOSED).execution_options(synchronize_session=False)
+        update(w)
+        .where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
+        .values(status=CLOSED)
+        .execution_options(synchronize_session=False)
     )
     if changed.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound("You have no wish price for this item.")
@@ -444,31 +557,38 @@ async def my_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> AuctionWish
 
 
 # ---------------------------------------------------------------- pickup
-async def purchases(uow: UnitOfWork, citizen_id: int) -> list[tuple[AuctionReservation, AuctionItem]]:
+async def purchases(
+    uow: UnitOfWork, citizen_id: int
+) -> list[tuple[AuctionReservation, AuctionItem]]:
     r, i = AuctionReservation, AuctionItem
     rows = await uow.session.execute(
-        select(r, i).join(i, i.id == r.item_id)
+        select(r, i)
+        .join(i, i.id == r.item_id)
         .where(r.citizen_id == citizen_id, col(r.status).in_((PENDING, PAID, COLLECTED)))
         .order_by(col(r.id).desc())
     )
     return [(res, item) for res, item in rows.tuples()]
 
 
-async def pickup_entries(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[wallet.WalletEntry]:
+async def pickup_entries(
+    uow: UnitOfWork, citizen_id: int, now: datetime
+) -> list[wallet.WalletEntry]:
     entries = []
     for reservation, item in await purchases(uow, citizen_id):
         if reservation.status == PENDING or reservation.pickup_code is None:
             continue
-        entries.append(wallet.WalletEntry(
-            kind="pickup",
-            title=N_("Pickup: {title}"),
-            title_params=(("title", item.title),),
-            code=reservation.pickup_code,
-            status="valid" if reservation.status == PAID else "used",
-            action="auction.pickup",
-            arg=str(reservation.id),
-            sort_at=reservation.paid_at,
-        ))
+        entries.append(
+            wallet.WalletEntry(
+                kind="pickup",
+                title=N_("Pickup: {title}"),
+                title_params=(("title", item.title),),
+                code=reservation.pickup_code,
+                status="valid" if reservation.status == PAID else "used",
+                action="auction.pickup",
+                arg=str(reservation.id),
+                sort_at=reservation.paid_at,
+            )
+        )
     return entries
 
 
@@ -481,27 +601,38 @@ async def collect(
     except codes.CodeTypo:
         raise InvalidInput("This code has a typo. Please check it and type it again.") from None
     except ValueError:
-        raise InvalidInput("This is not a pickup code. It has 13 characters, e.g. "
-                           "ABCD-EFGH-JKMN-P.") from None
+        raise InvalidInput(
+            "This is not a pickup code. It has 13 characters, e.g. ABCD-EFGH-JKMN-P."
+        ) from None
     r = AuctionReservation
     reservation = (
-        await uow.session.execute(select(r).where(r.pickup_code == code))
-    ).scalars().first()
+        (await uow.session.execute(select(r).where(r.pickup_code == code))).scalars().first()
+    )
     if reservation is None:
         raise NotFound("There is no purchase with this pickup code.")
     item = await get_item(uow, reservation.item_id)
     if reservation.status == COLLECTED:
-        raise Conflict("This item was already picked up on {day}.",
-                       day=day((reservation.collected_at or now).date()))
+        raise Conflict(
+            "This item was already picked up on {day}.",
+            day=day((reservation.collected_at or now).date()),
+        )
     changed = await uow.session.execute(
-        update(r).where(r.id == reservation.id, r.status == PAID)
-        .values(status=COLLECTED, collected_at=now).execution_options(synchronize_session=False)
+        update(r)
+        .where(r.id == reservation.id, r.status == PAID)
+        .values(status=COLLECTED, collected_at=now)
+        .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("This purchase cannot be handed over.")
     await uow.session.refresh(reservation)
-    audit.log_action(uow, now, "auction.collect", f"auction_item:{item.id}",
-                     actor_citizen_id=staff_id, reservation_id=reservation.id)
+    audit.log_action(
+        uow,
+        now,
+        "auction.collect",
+        f"auction_item:{item.id}",
+        actor_citizen_id=staff_id,
+        reservation_id=reservation.id,
+    )
     return reservation, item
 
 

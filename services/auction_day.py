@@ -14,6 +14,7 @@ once, so nothing is sent once per missed day. Running it twice for D changes not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import BigInteger, case, cast, select, update
@@ -21,7 +22,7 @@ from sqlmodel import col
 
 from services.auction import today
 from services.auction_alerts import find_new_alerts
-from services.auction_buy import award_wishes, chunks, bulk_notify
+from services.auction_buy import award_wishes, bulk_notify, chunks
 from services.auction_price import PPB, factor_ppb
 from services.city import City
 from services.i18n import N_, money
@@ -75,8 +76,10 @@ async def reprice(uow: UnitOfWork, dayno: int) -> int:
     for variant, rate_bp, rounding in rules:
         same_rule = (*active, i.variant == variant, i.rate_bp == rate_bp, i.rounding == rounding)
         starts = (
-            await uow.session.execute(select(i.start_dayno).where(*same_rule).distinct())
-        ).scalars().all()
+            (await uow.session.execute(select(i.start_dayno).where(*same_rule).distinct()))
+            .scalars()
+            .all()
+        )
         factor = case(
             {start: factor_ppb(variant, rate_bp, dayno - start) for start in starts},
             value=i.start_dayno,
@@ -85,7 +88,9 @@ async def reprice(uow: UnitOfWork, dayno: int) -> int:
         raw = _rounded(cast(i.start_cents, BigInteger) * cast(factor, BigInteger), rounding)
         price = case((raw < i.floor_cents, i.floor_cents), else_=raw)  # type: ignore[operator]
         result = await uow.session.execute(
-            update(i).where(*same_rule).values(price_cents=price, price_dayno=dayno)
+            update(i)
+            .where(*same_rule)
+            .values(price_cents=price, price_dayno=dayno)
             .execution_options(synchronize_session=False)
         )
         changed += result.rowcount  # type: ignore[attr-defined]
@@ -97,26 +102,35 @@ async def queue_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
     a, i, s = AuctionAlert, AuctionItem, AuctionSubscription
     rows = (
         await uow.session.execute(
-            select(a.subscription_id, a.item_id, a.citizen_id, i.title, i.price_cents,
-                   s.max_cents)
+            select(a.subscription_id, a.item_id, a.citizen_id, i.title, i.price_cents, s.max_cents)
             .join(i, i.id == a.item_id)
             .join(s, s.id == a.subscription_id)
-            .where(a.id > first_new, a.run == run)
+            .where(col(a.id) > first_new, a.run == run)
         )
     ).all()
-    await bulk_notify(uow, [
-        {"citizen_id": row.citizen_id,
-         "key": N_("Deal alert: {title} now costs {price} (your limit: {limit})."),
-         "params": {"title": row.title, "price": money(row.price_cents),
-                    "limit": money(row.max_cents)},
-         "buttons": [button(N_("Buy at today's price"), "auction.buy", str(row.item_id)),
-                     button(N_("Show item"), "auction.item", str(row.item_id)),
-                     button(N_("Stop this alert"), "auction.unsubscribe",
-                            str(row.subscription_id))],
-         "ref": f"auction_item:{row.item_id}",
-         "dedupe_key": f"alert:{row.subscription_id}:{row.item_id}"}
-        for row in rows
-    ], now)
+    await bulk_notify(
+        uow,
+        [
+            {
+                "citizen_id": row.citizen_id,
+                "key": N_("Deal alert: {title} now costs {price} (your limit: {limit})."),
+                "params": {
+                    "title": row.title,
+                    "price": money(row.price_cents),
+                    "limit": money(row.max_cents),
+                },
+                "buttons": [
+                    button(N_("Buy at today's price"), "auction.buy", str(row.item_id)),
+                    button(N_("Show item"), "auction.item", str(row.item_id)),
+                    button(N_("Stop this alert"), "auction.unsubscribe", str(row.subscription_id)),
+                ],
+                "ref": f"auction_item:{row.item_id}",
+                "dedupe_key": f"alert:{row.subscription_id}:{row.item_id}",
+            }
+            for row in rows
+        ],
+        now,
+    )
     return len(rows)
 
 
@@ -124,31 +138,43 @@ async def end_items(uow: UnitOfWork, dayno: int, now: datetime) -> int:
     i, w = AuctionItem, AuctionWish
     ended = (
         await uow.session.execute(
-            update(i).where(i.status == LISTED, i.ends_dayno <= dayno)
-            .values(status=ENDED, closed_at=now).returning(i.id, i.title)
+            update(i)
+            .where(i.status == LISTED, i.ends_dayno <= dayno)
+            .values(status=ENDED, closed_at=now)
+            .returning(i.id, i.title)
             .execution_options(synchronize_session=False)
         )
     ).all()
     if not ended:
         return 0
     titles = {row.id: row.title for row in ended}
-    wishers = []
+    wishers: list[Any] = []
     for chunk in chunks(list(titles)):
         wishers += (
             await uow.session.execute(
-                update(w).where(col(w.item_id).in_(chunk), w.status == ACTIVE)
-                .values(status=CLOSED).returning(w.id, w.item_id, w.citizen_id)
+                update(w)
+                .where(col(w.item_id).in_(chunk), w.status == ACTIVE)
+                .values(status=CLOSED)
+                .returning(w.id, w.item_id, w.citizen_id)
                 .execution_options(synchronize_session=False)
             )
         ).all()
-    await bulk_notify(uow, [
-        {"citizen_id": row.citizen_id,
-         "key": N_("The auction of {title} has ended without a sale; your wish price is void."),
-         "params": {"title": titles[row.item_id]},
-         "ref": f"auction_item:{row.item_id}",
-         "dedupe_key": f"auction.ended:{row.id}"}
-        for row in wishers
-    ], now)
+    await bulk_notify(
+        uow,
+        [
+            {
+                "citizen_id": row.citizen_id,
+                "key": N_(
+                    "The auction of {title} has ended without a sale; your wish price is void."
+                ),
+                "params": {"title": titles[row.item_id]},
+                "ref": f"auction_item:{row.item_id}",
+                "dedupe_key": f"auction.ended:{row.id}",
+            }
+            for row in wishers
+        ],
+        now,
+    )
     return len(ended)
 
 

@@ -24,7 +24,14 @@ def after_midnight(city: City) -> Trigger:
     return daily(at.hour, at.minute)
 
 
-register(Job("auction.daily", after_midnight, daily_step,
-             "auction: prices, wish awards, deal alerts, items that end"))
-register(Job("auction.reservations", every(1), expire_reservations,
-             "auction: unpaid reservations lapse"))
+register(
+    Job(
+        "auction.daily",
+        after_midnight,
+        daily_step,
+        "auction: prices, wish awards, deal alerts, items that end",
+    )
+)
+register(
+    Job("auction.reservations", every(1), expire_reservations, "auction: unpaid reservations lapse")
+)

@@ -26,7 +26,12 @@ def png(colour: str = "orange") -> bytes:
 async def person(db: Database, user: str, now: datetime, role: str = "", scope: str = "") -> int:
     async with db.uow() as uow:
         citizen, _account = await identity.contact(
-            uow, channel="console", external_id=user, chat_id=user, now=now, display_name=user,
+            uow,
+            channel="console",
+            external_id=user,
+            chat_id=user,
+            now=now,
+            display_name=user,
             language_hint="en",
         )
         assert citizen.id is not None
@@ -48,17 +53,35 @@ async def list_item(
     floor: int = 4_000,
 ) -> int:
     async with db.uow() as uow:
-        photo = StoredFile(citizen_id=staff_id, purpose="form", filename="bike.png",
-                           mime="image/png", size=10, sha256="x", data=png(), created_at=now)
+        photo = StoredFile(
+            citizen_id=staff_id,
+            purpose="form",
+            filename="bike.png",
+            mime="image/png",
+            size=10,
+            sha256="x",
+            data=png(),
+            created_at=now,
+        )
         uow.session.add(photo)
         await uow.session.flush()
         item = await auction.list_item(
-            uow, city, staff_id,
-            auction.NewItem(title=title, description="found near the station", category=category,
-                            found_place="Bahnhof Ahaus", found_on=date(2026, 1, 10),
-                            notice_on=date(2026, 2, 1), start_cents=start, floor_cents=floor,
-                            photo_file_id=photo.id),
-            {("staff", "fundbuero")}, now,
+            uow,
+            city,
+            staff_id,
+            auction.NewItem(
+                title=title,
+                description="found near the station",
+                category=category,
+                found_place="Bahnhof Ahaus",
+                found_on=date(2026, 1, 10),
+                notice_on=date(2026, 2, 1),
+                start_cents=start,
+                floor_cents=floor,
+                photo_file_id=photo.id,
+            ),
+            {("staff", "fundbuero")},
+            now,
         )
         await uow.commit()
         assert item.id is not None

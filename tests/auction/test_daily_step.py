@@ -28,7 +28,8 @@ async def run_day(db: Database, city: City, when: datetime) -> str:
 async def notes(db: Database, citizen_id: int) -> list[Notification]:
     async with db.uow() as uow:
         rows = await uow.session.execute(
-            select(Notification).where(Notification.citizen_id == citizen_id)
+            select(Notification)
+            .where(Notification.citizen_id == citizen_id)
             .order_by(Notification.id)
         )
         found = list(rows.scalars())
@@ -42,10 +43,12 @@ async def test_three_missed_days_are_caught_up_in_one_step(db: Database, city: C
     ben = await person(db, "ben", MONDAY)
     bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
     async with db.uow() as uow:
-        await auction_alerts.subscribe(uow, city, anna, category="fahrrad", keyword="",
-                                       max_cents=9_750, now=MONDAY)
-        await auction_alerts.subscribe(uow, city, anna, category="", keyword="gazelle",
-                                       max_cents=9_800, now=MONDAY)
+        await auction_alerts.subscribe(
+            uow, city, anna, category="fahrrad", keyword="", max_cents=9_750, now=MONDAY
+        )
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="gazelle", max_cents=9_800, now=MONDAY
+        )
         await auction_buy.place_wish(uow, city, ben, bike, 9_650, MONDAY)
         await uow.commit()
     assert "1 prices" in await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))
@@ -70,15 +73,26 @@ async def test_alerts_go_out_once_per_subscription_and_item(db: Database, city: 
     anna = await person(db, "anna", MONDAY)
     bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
     await list_item(db, city, staff, MONDAY, title="Herrenrad Kalkhoff", start=20_000, floor=5_000)
-    ring = await list_item(db, city, staff, MONDAY, title="Goldring mit Gravur",
-                           category="schmuck", start=8_000, floor=2_000)
+    ring = await list_item(
+        db,
+        city,
+        staff,
+        MONDAY,
+        title="Goldring mit Gravur",
+        category="schmuck",
+        start=8_000,
+        floor=2_000,
+    )
     async with db.uow() as uow:
         by_category, now_matching = await auction_alerts.subscribe(
-            uow, city, anna, category="fahrrad", keyword="", max_cents=9_750, now=MONDAY)
-        await auction_alerts.subscribe(uow, city, anna, category="", keyword="GAZELLE",
-                                       max_cents=9_800, now=MONDAY)
-        await auction_alerts.subscribe(uow, city, anna, category="", keyword="",
-                                       max_cents=7_000, now=MONDAY)
+            uow, city, anna, category="fahrrad", keyword="", max_cents=9_750, now=MONDAY
+        )
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="GAZELLE", max_cents=9_800, now=MONDAY
+        )
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="", max_cents=7_000, now=MONDAY
+        )
         await uow.commit()
     assert now_matching == []
     await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))  # 99 €: nothing yet
@@ -87,11 +101,14 @@ async def test_alerts_go_out_once_per_subscription_and_item(db: Database, city: 
     await run_day(db, city, MONDAY + timedelta(days=4, hours=-9.9))
     sent = await notes(db, anna)
     assert sorted(n.dedupe_key or "" for n in sent) == [
-        f"alert:{by_category.id}:{bike}", f"alert:{by_category.id + 1}:{bike}",
+        f"alert:{by_category.id}:{bike}",
+        f"alert:{by_category.id + 1}:{bike}",
     ]
     assert sent[0].params["price"] == {"$money": 9_600}
     assert [b["action"] for b in sent[0].buttons] == [
-        "auction.buy", "auction.item", "auction.unsubscribe",
+        "auction.buy",
+        "auction.item",
+        "auction.unsubscribe",
     ]
     for days in (5, 6, 7, 20):
         await run_day(db, city, MONDAY + timedelta(days=days, hours=-9.9))
@@ -105,13 +122,15 @@ async def test_ended_after_days_at_floor_and_new_keyword_matches_old_items(
 ) -> None:
     staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
     anna = await person(db, "anna", MONDAY)
-    ring = await list_item(db, city, staff, MONDAY, title="Goldring", category="schmuck",
-                           start=2_000, floor=1_900)
+    ring = await list_item(
+        db, city, staff, MONDAY, title="Goldring", category="schmuck", start=2_000, floor=1_900
+    )
     listed = await item(db, ring)
     assert listed.ends_dayno - listed.start_dayno == 5 + 14
     async with db.uow() as uow:
         _sub, matching = await auction_alerts.subscribe(
-            uow, city, anna, category="", keyword="ring", max_cents=2_500, now=MONDAY)
+            uow, city, anna, category="", keyword="ring", max_cents=2_500, now=MONDAY
+        )
         await uow.commit()
     assert [m.id for m in matching] == [ring]  # shown at once, not alerted again later
     await run_day(db, city, MONDAY + timedelta(days=18, hours=-9.9))
@@ -153,7 +172,8 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
         await uow.commit()
     assert (await item(db, bike)).status == "listed"
     assert [n.key[:24] for n in await notes(db, ben)] == [
-        "Your wish price was reach", "Your reservation of {tit",
+        "Your wish price was reach",
+        "Your reservation of {tit",
     ][:2] or True
     await run_day(db, city, MONDAY + timedelta(days=10, hours=-9.9))  # 90 €
     async with db.uow() as uow:
