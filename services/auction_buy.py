@@ -192,6 +192,7 @@ async def start_payment(
         ttl=reservation.expires_at - now,
     )
     reservation.payment_id = payment.id
+    await uow.session.flush()  # the payment hooks match on it with UPDATE statements
     return payment
 
 
@@ -219,6 +220,7 @@ async def payable_reservation(
 async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     """on_paid: the reservation becomes a purchase with a pickup code (same transaction)."""
     r = AuctionReservation
+    await uow.session.flush()
     reservation = await uow.session.get(r, int(payment.ref))
     if reservation is None:
         log.error("auction payment %s for unknown reservation %s", payment.id, payment.ref)
