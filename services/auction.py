@@ -19,6 +19,7 @@ from services import audit
 from services.auction_price import Rule, day_number, floor_day, price_on
 from services.city import City, register_section
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.i18n import N_
 from storage.models.auction import LISTED, RESERVED, AuctionItem
 from storage.models.outbox import StoredFile
 from storage.uow import UnitOfWork
@@ -157,35 +158,43 @@ def listing_problem(
 
     if found_on is not None:
         if found_on > today_:
-            return ("found_on", "The date found is in the future. Please check it.", {})
+            return ("found_on", N_("The date found is in the future. Please check it."), {})
         free = add_months(found_on, config.holding_months)
         if free > today_:
             return (
                 "found_on",
-                "Found items may be auctioned only after the holding period of {months} months "
-                "(§ 979 BGB): this one from {first}.",
+                N_(
+                    "Found items may be auctioned only after the holding period of {months} "
+                    "months (§ 979 BGB): this one from {first}."
+                ),
                 {"months": config.holding_months, "first": day(free)},
             )
     if notice_on is not None:
         if found_on is not None and notice_on < found_on:
-            return ("notice_on", "The public notice cannot be earlier than the find.", {})
+            return ("notice_on", N_("The public notice cannot be earlier than the find."), {})
         deadline = date.fromordinal(notice_on.toordinal() + config.notice_days)
         if deadline > today_:
             return (
                 "notice_on",
-                "The deadline of the public notice (§ 980 BGB, {days} days) runs until {last}: "
-                "the item may be listed from the day after.",
+                N_(
+                    "The deadline of the public notice (§ 980 BGB, {days} days) runs until "
+                    "{last}: the item may be listed from the day after."
+                ),
                 {
                     "days": config.notice_days,
                     "last": day(date.fromordinal(deadline.toordinal() - 1)),
                 },
             )
     if start_cents is not None and start_cents > MAX_START_CENTS:
-        return ("start", "The start price can be at most {max}.", {"max": _money(MAX_START_CENTS)})
+        return (
+            "start",
+            N_("The start price can be at most {max}."),
+            {"max": _money(MAX_START_CENTS)},
+        )
     if start_cents is not None and floor_cents is not None and floor_cents >= start_cents:
         return (
             "floor",
-            "The floor price must be below the start price of {start}.",
+            N_("The floor price must be below the start price of {start}."),
             {"start": _money(start_cents)},
         )
     return None

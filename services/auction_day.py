@@ -14,8 +14,8 @@ once, so nothing is sent once per missed day. Running it twice for D changes not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, case, cast, select, update
 from sqlmodel import col

@@ -66,7 +66,7 @@ async def test_staff_lists_an_item_with_a_photo(shop: Transcript) -> None:
 
 async def test_residents_cannot_list(shop: Transcript) -> None:
     answer = await shop.send("anna", "/fundsache")
-    assert "Only the lost property office can list items" in answer
+    assert "Nur das Fundbüro kann Gegenstände in die Auktion stellen." in answer
     await person(shop.db, "petra", shop.clock.now(), "staff", "buergerbuero")
     answer = await shop.send("petra", "/fundsache")
     assert "Only the lost property office can list items" in answer
@@ -129,6 +129,7 @@ async def test_bad_wish_prices_and_lapsed_payment(shop: Transcript) -> None:
     now = shop.clock.now()
     staff = await person(shop.db, "frank", now, "staff", "fundbuero")
     bike = await list_item(shop.db, shop.city, staff, now, start=10_000, floor=4_000)
+    await person(shop.db, "anna", now)
     await shop.send("anna", f"/start fund-{bike}")
     await shop.press("anna", "Set a wish price")
     answer = await shop.send("anna", "120")
@@ -159,8 +160,11 @@ async def test_payments_not_wired_reserves_nothing(
     plain = Transcript(db, city, clock, media_dir=tmp_path / "m")
     staff = await person(db, "frank", clock.now(), "staff", "fundbuero")
     bike = await list_item(db, city, staff, clock.now())
-    await plain.send("anna", f"/start fund-{bike}")
-    answer = await plain.press("anna", "Buy at today's price")
-    assert "Payments are not available at the moment, so nothing was reserved." in answer
+    await plain.send("anna", f"/start fund-{bike}")  # a German-speaking resident
+    answer = await plain.press("anna", "Zum heutigen Preis kaufen")
+    assert "Bezahlen ist im Moment nicht möglich, deshalb wurde nichts reserviert." in answer
     answer = await plain.send("anna", f"/start fund-{bike}")
-    assert "Buy at today's price" in answer
+    assert "Preis heute: 100,00 € · morgen: 99,00 € · Mindestpreis: 40,00 €" in answer.replace(
+        "\xa0", " "
+    )
+    assert "Zum heutigen Preis kaufen" in answer
