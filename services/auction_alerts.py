@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, select, update
 from sqlmodel import col
 
 from services.auction import rules
@@ -26,6 +27,7 @@ from storage.types import UTCDateTime
 from storage.uow import UnitOfWork
 
 MAX_SUBSCRIPTIONS = 20
+NEVER_ALERTED = 2**62  # alerted_price_cents of a new item: every limit is below it
 _KEYWORD = re.compile(r"[^\W_][\w\- ]{1,39}")
 
 
@@ -187,31 +189,35 @@ async def find_new_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
     crossed = and_(
         i.status == LISTED,
         i.price_cents <= s.max_cents,
-        or_(col(i.alerted_price_cents).is_(None), col(s.max_cents) < i.alerted_price_cents),
+        col(s.max_cents) < func.coalesce(i.alerted_price_cents, NEVER_ALERTED),
         ~exists().where(a.subscription_id == s.id, a.item_id == i.id),
     )
     columns = (s.id, i.id, s.citizen_id, literal(run), literal(now, UTCDateTime()))
-    by_keyword = (
+
+    def matching(keyword: Any, category: Any) -> Any:
+        return and_(s.active == True, s.keyword == keyword, s.category == category)  # noqa: E712
+
+    # Each probes the index (active, keyword, category, max_cents) with both price bounds for
+    # every item (or keyword hit). The join keys are written as expressions of the item side
+    # (`|| ''`, `substr(.., 1, 0)` = '') so that no planner (SQLite has no statistics) turns
+    # it round into "for every subscription, scan the items".
+    no_text = func.substr(i.category, 1, 0)
+    queries = [
         select(*columns)
         .select_from(h)
         .join(i, i.id == h.item_id)
-        .join(s, and_(s.active == True, s.keyword == h.keyword))  # noqa: E712
-        .where(crossed, or_(s.category == "", s.category == i.category))
-    )
-    by_category = (
+        .join(s, matching(h.keyword + "", no_text))
+        .where(crossed),
         select(*columns)
-        .select_from(i)
-        .join(s, and_(s.active == True, s.keyword == "", s.category == i.category))  # noqa: E712
-        .where(crossed)
-    )
-    anything = (
-        select(*columns)
-        .select_from(i)
-        .join(s, and_(s.active == True, s.keyword == "", s.category == ""))  # noqa: E712
-        .where(crossed)
-    )
+        .select_from(h)
+        .join(i, i.id == h.item_id)
+        .join(s, matching(h.keyword + "", i.category + ""))
+        .where(crossed),
+        select(*columns).select_from(i).join(s, matching(no_text, i.category + "")).where(crossed),
+        select(*columns).select_from(i).join(s, matching(no_text, no_text)).where(crossed),
+    ]
     names = ["subscription_id", "item_id", "citizen_id", "run", "created_at"]
-    for query in (by_keyword, by_category, anything):
+    for query in queries:
         await uow.session.execute(insert(AuctionAlert).from_select(names, query))
     await uow.session.execute(
         update(AuctionItem)

@@ -109,8 +109,8 @@ class AuctionSubscription(SQLModel, table=True):
 
     __tablename__ = "auction_subscription"
     __table_args__ = (
-        Index("ix_auction_sub_keyword", "active", "keyword", "max_cents"),
-        Index("ix_auction_sub_category", "active", "category", "max_cents"),
+        # serves all four alert joins: (keyword, category or "", price range)
+        Index("ix_auction_sub_match", "active", "keyword", "category", "max_cents"),
         {"info": {"erase": "delete"}},
     )
 
