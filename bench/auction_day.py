@@ -299,7 +299,7 @@ async def measure(name: str, db: Database, args: argparse.Namespace) -> dict[str
     return result
 
 
-async def main() -> int:
+async def main() -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--wishes", type=int, default=50_000)
@@ -336,12 +336,15 @@ async def main() -> int:
                 async with db.engine.begin() as conn:
                     await conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
                 await db.dispose()
+    return results
+
+
+def save(results: list[dict[str, Any]]) -> None:
     out = Path(__file__).resolve().parent / "results" / "auction_day.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"benchmark": "auction_day", "results": results}, indent=2) + "\n")
     print(f"written to {out}")
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    save(asyncio.run(main()))

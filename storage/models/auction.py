@@ -76,7 +76,8 @@ class AuctionReservation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="auction_item.id", index=True)
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
-    wish_id: int | None = Field(default=None, foreign_key="auction_wish.id")
+    # a deleted resident's wishes are deleted; the sale record keeps no link to them
+    wish_id: int | None = Field(default=None, foreign_key="auction_wish.id", ondelete="SET NULL")
     price_cents: int
     status: str = Field(default=PENDING, max_length=10)
     created_at: datetime = moment_field()

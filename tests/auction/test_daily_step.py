@@ -179,3 +179,22 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
     async with db.uow() as uow:
         held = await auction_buy.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == cem
+
+
+async def test_daily_step_across_the_daylight_saving_switches(db: Database, city: City) -> None:
+    spring = datetime(2027, 3, 27, 11, 0, tzinfo=BERLIN)  # Saturday before clocks go forward
+    staff = await person(db, "frank", spring, "staff", "fundbuero")
+    bike = await list_item(db, city, staff, spring, start=12_345, floor=1_000)
+    # 00:05 local on Sunday is 23:05 UTC on Saturday; on Monday it is 22:05 UTC on Sunday
+    for local_day, price in ((28, 12_222), (29, 12_098), (30, 11_975)):
+        await run_day(db, city, datetime(2027, 3, local_day, 0, 5, tzinfo=BERLIN))
+        assert (await item(db, bike)).price_cents == price
+    autumn = datetime(2027, 10, 30, 11, 0, tzinfo=BERLIN)
+    ring = await list_item(
+        db, city, staff, autumn, title="Ring", category="schmuck", start=10_000, floor=1_000
+    )
+    # 23:30 local on the 25-hour Sunday is still day 1; 00:05 on Monday is day 2
+    await run_day(db, city, datetime(2027, 10, 31, 23, 30, tzinfo=BERLIN))
+    assert (await item(db, ring)).price_cents == 9_900
+    await run_day(db, city, datetime(2027, 11, 1, 0, 5, tzinfo=BERLIN))
+    assert (await item(db, ring)).price_cents == 9_800
