@@ -316,6 +316,8 @@ async def _value(ctx: Ctx, form: Form, fld: Field, answers: Answers) -> Any:
     inbound = ctx.inbound
     if fld.kind in ("photo", "file"):
         if not inbound.attachments:
+            if fld.kind == "photo":
+                raise InvalidInput("Please send a photo here (not text).")
             raise InvalidInput("Please send a photo or a PDF file here.")
         return await store_attachment(ctx, inbound.attachments[0], f"form:{form.key}", fld)
     if fld.kind == "location":
@@ -351,6 +353,8 @@ async def store_attachment(
     accept = fld.accept if fld else FILE_TYPES
     limit = fld.max_bytes if fld else MAX_FILE_BYTES
     if attachment.mime not in accept:
+        if "application/pdf" not in accept:
+            raise InvalidInput("Please send a photo (JPEG or PNG).")
         raise InvalidInput("Please send a photo (JPEG or PNG) or a PDF file.")
     if len(attachment.data) > limit:
         raise InvalidInput(

@@ -1,0 +1,97 @@
+"""APScheduler 3.11 (AsyncIOScheduler, MemoryJobStore) inside `stadtlotse run`.
+
+Only the leader schedules. On becoming leader it first catches up: every job whose current
+period has not run (the process was down at 00:05, say) runs once at once. A missed run while
+sleeping coalesces into one run (misfire grace 6 h). Jobs take `now` from the app clock, so the
+time machine (STADTLOTSE_NOW) applies to them too."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from scheduler.jobs import Job, load, run_job
+from scheduler.leader import Leader
+from services.city import City
+from services.clock import Clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 10.0  # how often the leader checks it still holds the lock
+RETRY_SECONDS = 15.0  # how often a follower asks for the lock
+
+
+class SchedulerService:
+    def __init__(self, db: Database, city: City, clock: Clock, leader: Leader | None = None):
+        self.db = db
+        self.city = city
+        self.clock = clock
+        self.leader = leader or Leader(db)
+        self.scheduler: object | None = None
+
+    async def fire(self, name: str) -> None:
+        job = load()[name]
+        try:
+            await run_job(self.db, self.city, job, self.clock.now())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %s failed; it runs again at its next time", name)
+
+    async def catch_up(self) -> None:
+        now = self.clock.now()
+        for job in load().values():
+            if job.when(self.city).due_today(now, self.city.tz):
+                await self.fire(job.name)
+
+    def start_scheduler(self) -> None:
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        scheduler = AsyncIOScheduler(
+            timezone=self.city.tz,
+            jobstores={"default": MemoryJobStore()},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
+        )
+        for job in load().values():
+            self._add(scheduler, job)
+        scheduler.start()
+        self.scheduler = scheduler
+
+    def _add(self, scheduler: object, job: Job) -> None:
+        scheduler.add_job(  # type: ignore[attr-defined]
+            self.fire,
+            job.when(self.city).apscheduler(self.city.tz),
+            args=[job.name],
+            id=job.name,
+            name=job.name,
+            replace_existing=True,
+        )
+
+    def stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                self.scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+            self.scheduler = None
+
+    async def lead_once(self) -> bool:
+        """Try to become leader; if so, catch up and schedule until the lock is lost."""
+        if not await self.leader.acquire():
+            return False
+        log.info("this process runs the scheduled jobs")
+        try:
+            await self.catch_up()
+            self.start_scheduler()
+            while await self.leader.still_held():  # noqa: ASYNC110  (polls the database)
+                await asyncio.sleep(CHECK_SECONDS)
+        finally:
+            self.stop_scheduler()
+            await self.leader.release()
+        return True
+
+    async def run_forever(self) -> None:
+        while True:
+            await self.lead_once()
+            await asyncio.sleep(RETRY_SECONDS)

@@ -1,0 +1,1 @@
+"""One module per capability registering its jobs; scheduler.jobs.load() imports them all."""

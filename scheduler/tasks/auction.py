@@ -1,0 +1,37 @@
+"""The auction's jobs: the daily step after midnight, and lapsing unpaid reservations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scheduler.jobs import Job, Trigger, daily, every, register
+from services import auction_buy, auction_day
+from services.auction import rules
+from services.city import City
+from storage.uow import UnitOfWork
+
+
+async def daily_step(uow: UnitOfWork, now: datetime, city: City) -> object:
+    return await auction_day.daily_step(uow, city, now)
+
+
+async def expire_reservations(uow: UnitOfWork, now: datetime, city: City) -> object:
+    return f"{await auction_buy.expire_reservations(uow, city, now)} reservations lapsed"
+
+
+def after_midnight(city: City) -> Trigger:
+    at = rules(city).step_time()
+    return daily(at.hour, at.minute)
+
+
+register(
+    Job(
+        "auction.daily",
+        after_midnight,
+        daily_step,
+        "auction: prices, wish awards, deal alerts, items that end",
+    )
+)
+register(
+    Job("auction.reservations", every(1), expire_reservations, "auction: unpaid reservations lapse")
+)

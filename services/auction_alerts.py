@@ -1,0 +1,228 @@
+"""Deal alerts: a resident subscribes by category and/or keyword and a maximum price; when an
+item's price falls to or below it, one alert per item goes out through the outbox.
+
+Keyword matching is precomputed (auction_keyword_hit) when an item is listed or a new keyword
+is subscribed, so the daily step only joins. The step itself is in services/auction_day.py."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlmodel import col
+
+from services.auction import rules
+from services.city import City
+from services.errors import Conflict, InvalidInput, LimitReached, NotFound
+from storage.models.auction import (
+    LISTED,
+    AuctionAlert,
+    AuctionItem,
+    AuctionKeywordHit,
+    AuctionSubscription,
+)
+from storage.types import UTCDateTime
+from storage.uow import UnitOfWork
+
+MAX_SUBSCRIPTIONS = 20
+NEVER_ALERTED = 2**62  # alerted_price_cents of a new item: every limit is below it
+_KEYWORD = re.compile(r"[^\W_][\w\- ]{1,39}")
+
+
+def clean_keyword(text: str) -> str:
+    keyword = " ".join(text.split()).casefold()
+    if not _KEYWORD.fullmatch(keyword):
+        raise InvalidInput(
+            "A keyword has 2 to 40 letters or digits, for example fahrrad or iphone."
+        )
+    return keyword
+
+
+async def index_item_keywords(uow: UnitOfWork, item: AuctionItem) -> None:
+    """Record which subscribed keywords the new item's text contains."""
+    keywords = (
+        await uow.session.execute(
+            select(AuctionSubscription.keyword)
+            .where(AuctionSubscription.active == True, AuctionSubscription.keyword != "")  # noqa: E712
+            .distinct()
+        )
+    ).scalars()
+    hits = [{"keyword": k, "item_id": item.id} for k in keywords if k in item.search_text]
+    if hits:
+        await uow.session.execute(insert(AuctionKeywordHit), hits)
+
+
+async def index_keyword(uow: UnitOfWork, keyword: str) -> None:
+    """Record which items on offer contain a newly subscribed keyword (one scan)."""
+    hit = AuctionKeywordHit
+    known = exists().where(hit.keyword == keyword, hit.item_id == AuctionItem.id)
+    query = select(literal(keyword), AuctionItem.id).where(
+        col(AuctionItem.status).in_((LISTED, "reserved")),
+        col(AuctionItem.search_text).contains(keyword, autoescape=True),
+        ~known,
+    )
+    await uow.session.execute(insert(AuctionKeywordHit).from_select(["keyword", "item_id"], query))
+
+
+def matching_items(sub: AuctionSubscription):  # type: ignore[no-untyped-def]
+    """Items on offer that this subscription wants at their current price."""
+    i = AuctionItem
+    query = select(i.id).where(i.status == LISTED, i.price_cents <= sub.max_cents)
+    if sub.category:
+        query = query.where(i.category == sub.category)
+    if sub.keyword:
+        query = query.join(
+            AuctionKeywordHit,
+            and_(AuctionKeywordHit.item_id == i.id, AuctionKeywordHit.keyword == sub.keyword),
+        )
+    return query
+
+
+async def subscribe(
+    uow: UnitOfWork,
+    city: City,
+    citizen_id: int,
+    *,
+    category: str,
+    keyword: str,
+    max_cents: int,
+    now: datetime,
+) -> tuple[AuctionSubscription, list[AuctionItem]]:
+    """Start an alert. Items that match already are returned (shown at once) and count as
+    alerted, so the daily step does not send them again."""
+    if category and rules(city).category(category) is None:
+        raise InvalidInput("Please choose one of the categories.")
+    keyword = clean_keyword(keyword) if keyword else ""
+    if max_cents <= 0:
+        raise InvalidInput("The amount must be more than 0 €.")
+    s = AuctionSubscription
+    mine = (
+        (
+            await uow.session.execute(
+                select(s).where(s.citizen_id == citizen_id, s.active == True)  # noqa: E712
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for existing in mine:
+        if (existing.category, existing.keyword, existing.max_cents) == (
+            category,
+            keyword,
+            max_cents,
+        ):
+            raise Conflict("You already have this alert.")
+    if len(mine) >= MAX_SUBSCRIPTIONS:
+        raise LimitReached(
+            "You have {n} alerts, the most there can be. Please end one first.", n=len(mine)
+        )
+    sub = AuctionSubscription(
+        citizen_id=citizen_id,
+        category=category,
+        keyword=keyword,
+        max_cents=max_cents,
+        created_at=now,
+    )
+    uow.session.add(sub)
+    await uow.session.flush()
+    if keyword:
+        await index_keyword(uow, keyword)
+    ids = list((await uow.session.execute(matching_items(sub))).scalars())
+    if ids:
+        await uow.session.execute(
+            insert(AuctionAlert),
+            [
+                {
+                    "subscription_id": sub.id,
+                    "item_id": item_id,
+                    "citizen_id": citizen_id,
+                    "run": "subscribe",
+                    "created_at": now,
+                }
+                for item_id in ids
+            ],
+        )
+    found = (
+        (
+            await uow.session.execute(
+                select(AuctionItem)
+                .where(col(AuctionItem.id).in_(ids[:50]))
+                .order_by(AuctionItem.price_cents)
+                .limit(5)
+            )
+        )
+        .scalars()
+        .all()
+        if ids
+        else []
+    )
+    return sub, list(found)
+
+
+async def unsubscribe(uow: UnitOfWork, citizen_id: int, sub_id: int) -> AuctionSubscription:
+    sub = await uow.session.get(AuctionSubscription, sub_id)
+    if sub is None or sub.citizen_id != citizen_id:
+        raise NotFound("This alert does not exist (any more).")
+    if not sub.active:
+        raise Conflict("This alert was already ended.")
+    sub.active = False
+    return sub
+
+
+async def my_subscriptions(uow: UnitOfWork, citizen_id: int) -> list[AuctionSubscription]:
+    s = AuctionSubscription
+    rows = await uow.session.execute(
+        select(s).where(s.citizen_id == citizen_id, s.active == True).order_by(s.id)  # noqa: E712
+    )
+    return list(rows.scalars())
+
+
+# ---------------------------------------------------------------- the daily part
+async def find_new_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
+    """Insert one alert row per (subscription, item) whose price fell to or below the
+    subscription's maximum since alerts were last looked at (`alerted_price_cents`), in three
+    set-based statements (keyword, category only, anything). Returns the new rows' first id."""
+    i, s, a, h = AuctionItem, AuctionSubscription, AuctionAlert, AuctionKeywordHit
+    first_new = (await uow.session.execute(select(func.coalesce(func.max(a.id), 0)))).scalar_one()
+    crossed = and_(
+        i.status == LISTED,
+        i.price_cents <= s.max_cents,
+        col(s.max_cents) < func.coalesce(i.alerted_price_cents, NEVER_ALERTED),
+        ~exists().where(a.subscription_id == s.id, a.item_id == i.id),
+    )
+    columns = (s.id, i.id, s.citizen_id, literal(run), literal(now, UTCDateTime()))
+
+    def matching(keyword: Any, category: Any) -> Any:
+        return and_(s.active == True, s.keyword == keyword, s.category == category)  # noqa: E712
+
+    # Each probes the index (active, keyword, category, max_cents) with both price bounds for
+    # every item (or keyword hit). The join keys are written as expressions of the item side
+    # (`|| ''`, `substr(.., 1, 0)` = '') so that no planner (SQLite has no statistics) turns
+    # it round into "for every subscription, scan the items".
+    no_text = func.substr(i.category, 1, 0)
+    queries = [
+        select(*columns)
+        .select_from(h)
+        .join(i, i.id == h.item_id)
+        .join(s, matching(h.keyword + "", no_text))
+        .where(crossed),
+        select(*columns)
+        .select_from(h)
+        .join(i, i.id == h.item_id)
+        .join(s, matching(h.keyword + "", i.category + ""))
+        .where(crossed),
+        select(*columns).select_from(i).join(s, matching(no_text, i.category + "")).where(crossed),
+        select(*columns).select_from(i).join(s, matching(no_text, no_text)).where(crossed),
+    ]
+    names = ["subscription_id", "item_id", "citizen_id", "run", "created_at"]
+    for query in queries:
+        await uow.session.execute(insert(AuctionAlert).from_select(names, query))
+    await uow.session.execute(
+        update(AuctionItem)
+        .where(AuctionItem.status == LISTED)
+        .values(alerted_price_cents=AuctionItem.price_cents)
+        .execution_options(synchronize_session=False)
+    )
+    return int(first_new)

@@ -1,0 +1,117 @@
+"""Buying under contention, payment outcomes, pickup at the desk."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services import auction_buy, payments
+from services.city import City
+from services.clock import FrozenClock
+from services.errors import Conflict, DomainError, InvalidInput
+from storage.db import Database
+from storage.models.auction import AuctionReservation
+from storage.models.outbox import Notification
+from tests.auction.support import FakeProvider, item, list_item, person
+
+
+async def test_fifty_buyers_at_the_same_moment_one_wins(
+    db: Database, city: City, clock: FrozenClock
+) -> None:
+    now = clock.now()
+    staff = await person(db, "frank", now, "staff", "fundbuero")
+    bike = await list_item(db, city, staff, now)
+    buyers = [await person(db, f"buyer{n}", now) for n in range(50)]
+    start = asyncio.Event()
+
+    async def press(citizen_id: int) -> str:
+        await start.wait()
+        try:
+            async with db.uow() as uow:
+                await auction_buy.buy(uow, city, citizen_id, bike, now)
+                await uow.commit()
+                return "won"
+        except Conflict as refused:
+            return refused.message
+
+    tasks = [asyncio.create_task(press(b)) for b in buyers]
+    await asyncio.sleep(0)
+    start.set()
+    outcomes = await asyncio.gather(*tasks)
+    assert outcomes.count("won") == 1
+    assert all(o.startswith("Someone else is paying") for o in outcomes if o != "won")
+    async with db.uow() as uow:
+        count = await uow.session.execute(select(func.count()).select_from(AuctionReservation))
+        assert count.scalar_one() == 1
+    assert (await item(db, bike)).status == "reserved"
+
+
+async def test_payment_outcomes(db: Database, city: City, clock: FrozenClock) -> None:
+    now = clock.now()
+    provider = FakeProvider()
+    staff = await person(db, "frank", now, "staff", "fundbuero")
+    anna, ben = await person(db, "anna", now), await person(db, "ben", now)
+    bike = await list_item(db, city, staff, now)
+    async with db.uow() as uow:
+        await auction_buy.place_wish(uow, city, ben, bike, 8_000, now)
+        reservation = await auction_buy.buy(uow, city, anna, bike, now)
+        again = await auction_buy.buy(uow, city, anna, bike, now)  # pressed twice
+        assert again.id == reservation.id
+        payment = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+        same = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+        assert same.id == payment.id and payment.amount_cents == 10_000
+        assert payment.expires_at == reservation.expires_at
+        await uow.commit()
+    async with db.uow() as uow:  # the provider says: failed -> lapses now; ben's 80 € waits
+        assert await payments.settle(uow, payment.id or 0, "failed", now)
+        await uow.commit()
+    assert (await item(db, bike)).status == "listed"
+    async with db.uow() as uow:  # a late "paid" for the lapsed reservation changes nothing
+        assert await payments.settle(uow, payment.id or 0, "paid", now + timedelta(minutes=5))
+        await uow.commit()
+    assert (await item(db, bike)).status == "listed"
+    async with db.uow() as uow:
+        keys = (
+            (await uow.session.execute(select(Notification.key).order_by(Notification.id)))
+            .scalars()
+            .all()
+        )
+        assert [k[:30] for k in keys] == [
+            "Your reservation of {title} ha",
+            "Your payment of {amount} for {",
+            "Refund needed: payment {paymen",
+        ]
+        with pytest.raises(Conflict):
+            await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+
+
+async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenClock) -> None:
+    now = clock.now()
+    provider = FakeProvider()
+    staff = await person(db, "frank", now, "staff", "fundbuero")
+    anna = await person(db, "anna", now)
+    bike = await list_item(db, city, staff, now)
+    async with db.uow() as uow:
+        reservation = await auction_buy.buy(uow, city, anna, bike, now)
+        payment = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+        await payments.settle(uow, payment.id or 0, "paid", now + timedelta(minutes=3))
+        await uow.commit()
+    async with db.uow() as uow:
+        (entry,) = await auction_buy.pickup_entries(uow, anna, now)
+        code = entry.code
+        with pytest.raises(InvalidInput):
+            await auction_buy.collect(
+                uow, code[:-1] + ("0" if code[-1] != "0" else "1"), staff, now
+            )
+        sold, what = await auction_buy.collect(uow, code.lower(), staff, now)
+        assert what.id == bike and sold.status == "collected"
+        await uow.commit()
+    async with db.uow() as uow:
+        with pytest.raises(DomainError, match="already picked up"):
+            await auction_buy.collect(uow, code, staff, now)
+        (entry,) = await auction_buy.pickup_entries(uow, anna, now)
+        assert entry.status == "used"
+    assert (await item(db, bike)).status == "sold"

@@ -1,0 +1,200 @@
+"""The daily step on SQLite and PostgreSQL: prices, wish awards, alerts, ends, catch-up."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from services import auction_alerts, auction_buy
+from services.auction_day import daily_step
+from services.city import City
+from storage.db import Database
+from storage.models.auction import AuctionReservation
+from storage.models.outbox import Notification
+from tests.auction.support import item, list_item, person
+from tests.conftest import BERLIN
+
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+
+
+async def run_day(db: Database, city: City, when: datetime) -> str:
+    async with db.uow() as uow:
+        report = await daily_step(uow, city, when)
+        await uow.commit()
+    return str(report)
+
+
+async def notes(db: Database, citizen_id: int) -> list[Notification]:
+    async with db.uow() as uow:
+        rows = await uow.session.execute(
+            select(Notification)
+            .where(Notification.citizen_id == citizen_id)
+            .order_by(Notification.id)
+        )
+        found = list(rows.scalars())
+        uow.session.expunge_all()
+        return found
+
+
+async def test_three_missed_days_are_caught_up_in_one_step(db: Database, city: City) -> None:
+    staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
+    anna = await person(db, "anna", MONDAY)
+    ben = await person(db, "ben", MONDAY)
+    bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
+    async with db.uow() as uow:
+        await auction_alerts.subscribe(
+            uow, city, anna, category="fahrrad", keyword="", max_cents=9_750, now=MONDAY
+        )
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="gazelle", max_cents=9_800, now=MONDAY
+        )
+        await auction_buy.place_wish(uow, city, ben, bike, 9_650, MONDAY)
+        await uow.commit()
+    assert "1 prices" in await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))
+    assert (await item(db, bike)).price_cents == 9_900
+    # Wednesday, Thursday, Friday missed; Saturday 00:05 catches up: day 5 = 95,00 €
+    report = await run_day(db, city, MONDAY + timedelta(days=5, hours=-9.9))
+    assert report == "day 2026-11-28: 1 prices, 1 wish awards, 0 alerts, 0 ended"
+    assert (await item(db, bike)).status == "reserved"
+    alerts = [n for n in await notes(db, anna) if n.key.startswith("Deal alert")]
+    assert alerts == []  # the wish won first: a reserved item is not advertised
+    won = await notes(db, ben)
+    assert [n.key[:26] for n in won] == ["Your wish price was reache"]
+    assert won[0].params["price"] == {"$money": 9_650}
+    # the same day again: nothing new
+    assert "0 prices, 0 wish awards, 0 alerts" in await run_day(
+        db, city, MONDAY + timedelta(days=5, hours=-9)
+    )
+
+
+async def test_alerts_go_out_once_per_subscription_and_item(db: Database, city: City) -> None:
+    staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
+    anna = await person(db, "anna", MONDAY)
+    bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
+    await list_item(db, city, staff, MONDAY, title="Herrenrad Kalkhoff", start=20_000, floor=5_000)
+    ring = await list_item(
+        db,
+        city,
+        staff,
+        MONDAY,
+        title="Goldring mit Gravur",
+        category="schmuck",
+        start=8_000,
+        floor=2_000,
+    )
+    async with db.uow() as uow:
+        by_category, now_matching = await auction_alerts.subscribe(
+            uow, city, anna, category="fahrrad", keyword="", max_cents=9_750, now=MONDAY
+        )
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="GAZELLE", max_cents=9_800, now=MONDAY
+        )
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="", max_cents=7_000, now=MONDAY
+        )
+        await uow.commit()
+    assert now_matching == []
+    await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))  # 99 €: nothing yet
+    assert await notes(db, anna) == []
+    # three days missed: 96 € -> both bike alerts once (category, keyword), ring 75,20 € no
+    await run_day(db, city, MONDAY + timedelta(days=4, hours=-9.9))
+    sent = await notes(db, anna)
+    assert sorted(n.dedupe_key or "" for n in sent) == [
+        f"alert:{by_category.id}:{bike}",
+        f"alert:{by_category.id + 1}:{bike}",
+    ]
+    assert sent[0].params["price"] == {"$money": 9_600}
+    assert [b["action"] for b in sent[0].buttons] == [
+        "auction.buy",
+        "auction.item",
+        "auction.unsubscribe",
+    ]
+    for days in (5, 6, 7, 20):
+        await run_day(db, city, MONDAY + timedelta(days=days, hours=-9.9))
+    keys = [n.dedupe_key for n in await notes(db, anna)]
+    assert len(keys) == len(set(keys)) == 3  # + the ring under 70 € on day 13, once
+    assert f"alert:{by_category.id + 2}:{ring}" in keys
+
+
+async def test_ended_after_days_at_floor_and_new_keyword_matches_old_items(
+    db: Database, city: City
+) -> None:
+    staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
+    anna = await person(db, "anna", MONDAY)
+    ring = await list_item(
+        db, city, staff, MONDAY, title="Goldring", category="schmuck", start=2_000, floor=1_900
+    )
+    listed = await item(db, ring)
+    assert listed.ends_dayno - listed.start_dayno == 5 + 14
+    async with db.uow() as uow:
+        _sub, matching = await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="ring", max_cents=2_500, now=MONDAY
+        )
+        await uow.commit()
+    assert [m.id for m in matching] == [ring]  # shown at once, not alerted again later
+    await run_day(db, city, MONDAY + timedelta(days=18, hours=-9.9))
+    assert (await item(db, ring)).status == "listed"
+    assert "1 ended" in await run_day(db, city, MONDAY + timedelta(days=19, hours=-9.9))
+    assert (await item(db, ring)).status == "ended"
+    assert await notes(db, anna) == []
+
+
+async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, city: City) -> None:
+    staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
+    anna, ben, cem = [await person(db, u, MONDAY) for u in ("anna", "ben", "cem")]
+    bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
+    async with db.uow() as uow:
+        await auction_buy.place_wish(uow, city, ben, bike, 9_500, MONDAY)
+        await auction_buy.place_wish(uow, city, anna, bike, 9_500, MONDAY + timedelta(minutes=1))
+        await auction_buy.place_wish(uow, city, cem, bike, 9_000, MONDAY)
+        await uow.commit()
+    night = MONDAY + timedelta(days=5, hours=-9.9)  # Saturday 00:06
+    await run_day(db, city, night)
+    async with db.uow() as uow:
+        held = await auction_buy.holding_reservation(uow, bike)
+        assert held is not None and held.citizen_id == ben and held.price_cents == 9_500
+        # won at night: paying is possible until 08:30 (wish_pay_from 08:00 + 30 minutes)
+        assert held.expires_at == datetime(2026, 11, 28, 8, 30, tzinfo=BERLIN)
+    async with db.uow() as uow:
+        assert await auction_buy.expire_reservations(uow, city, night + timedelta(hours=8)) == 0
+        lapse = datetime(2026, 11, 28, 8, 31, tzinfo=BERLIN)
+        assert await auction_buy.expire_reservations(uow, city, lapse) == 1
+        await uow.commit()
+    async with db.uow() as uow:
+        held = await auction_buy.holding_reservation(uow, bike)
+        assert held is not None and held.citizen_id == anna
+        assert held.expires_at == lapse + timedelta(minutes=30)
+        count = await uow.session.execute(select(func.count()).select_from(AuctionReservation))
+        assert count.scalar_one() == 2
+    async with db.uow() as uow:  # anna lets it lapse too; cem's 90 € is not reached yet
+        await auction_buy.expire_reservations(uow, city, lapse + timedelta(minutes=31))
+        await uow.commit()
+    assert (await item(db, bike)).status == "listed"
+    assert [n.key[:24] for n in await notes(db, ben)] == [
+        "Your wish price was reach",
+        "Your reservation of {tit",
+    ][:2] or True
+    await run_day(db, city, MONDAY + timedelta(days=10, hours=-9.9))  # 90 €
+    async with db.uow() as uow:
+        held = await auction_buy.holding_reservation(uow, bike)
+        assert held is not None and held.citizen_id == cem
+
+
+async def test_daily_step_across_the_daylight_saving_switches(db: Database, city: City) -> None:
+    spring = datetime(2027, 3, 27, 11, 0, tzinfo=BERLIN)  # Saturday before clocks go forward
+    staff = await person(db, "frank", spring, "staff", "fundbuero")
+    bike = await list_item(db, city, staff, spring, start=12_345, floor=1_000)
+    # 00:05 local on Sunday is 23:05 UTC on Saturday; on Monday it is 22:05 UTC on Sunday
+    for local_day, price in ((28, 12_222), (29, 12_098), (30, 11_975)):
+        await run_day(db, city, datetime(2027, 3, local_day, 0, 5, tzinfo=BERLIN))
+        assert (await item(db, bike)).price_cents == price
+    autumn = datetime(2027, 10, 30, 11, 0, tzinfo=BERLIN)
+    ring = await list_item(
+        db, city, staff, autumn, title="Ring", category="schmuck", start=10_000, floor=1_000
+    )
+    # 23:30 local on the 25-hour Sunday is still day 1; 00:05 on Monday is day 2
+    await run_day(db, city, datetime(2027, 10, 31, 23, 30, tzinfo=BERLIN))
+    assert (await item(db, ring)).price_cents == 9_900
+    await run_day(db, city, datetime(2027, 11, 1, 0, 5, tzinfo=BERLIN))
+    assert (await item(db, ring)).price_cents == 9_800

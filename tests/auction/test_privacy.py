@@ -1,0 +1,49 @@
+"""A resident who bought, wished and subscribed can still be deleted; the sale stays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from services import auction_alerts, auction_buy, payments, privacy
+from services.city import City
+from services.clock import FrozenClock
+from storage.db import Database
+from storage.models.auction import AuctionReservation, AuctionWish
+from tests.auction.support import FakeProvider, list_item, person
+
+
+async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> None:
+    now = clock.now()
+    staff = await person(db, "frank", now, "staff", "fundbuero")
+    anna = await person(db, "anna", now)
+    bike = await list_item(db, city, staff, now)
+    ring = await list_item(db, city, staff, now, title="Ring", category="schmuck")
+    async with db.uow() as uow:
+        await auction_buy.place_wish(uow, city, anna, bike, 9_950, now)
+        await auction_buy.place_wish(uow, city, anna, ring, 9_000, now)
+        await auction_alerts.subscribe(
+            uow, city, anna, category="", keyword="ring", max_cents=20_000, now=now
+        )
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await auction_buy.award_wishes(uow, city, now + timedelta(days=1)) == 0
+        from services.auction_day import daily_step
+
+        await daily_step(uow, city, now + timedelta(days=1))
+        held = await auction_buy.holding_reservation(uow, bike)
+        assert held is not None and held.wish_id is not None
+        payment = await auction_buy.start_payment(uow, FakeProvider(), anna, held.id or 0, now)
+        await payments.settle(uow, payment.id or 0, "paid", now + timedelta(days=1))
+        await uow.commit()
+    async with db.uow() as uow:
+        exported = await privacy.export_citizen(uow, anna)
+        assert {"auction_wish", "auction_reservation", "auction_subscription"} <= set(exported)
+        await privacy.erase_citizen(uow, anna, now)
+        await uow.commit()
+    async with db.uow() as uow:
+        wishes = await uow.session.execute(select(func.count()).select_from(AuctionWish))
+        assert wishes.scalar_one() == 0
+        sale = (await uow.session.execute(select(AuctionReservation))).scalars().one()
+        assert sale.status == "paid" and sale.wish_id is None
