@@ -63,9 +63,7 @@ async def apply_menu(ctx: Ctx, arg: str) -> None:
 
 
 def _files(answers: Answers) -> list[int]:
-    return [
-        int(v["file_id"]) for v in answers.values() if isinstance(v, dict) and "file_id" in v
-    ]
+    return [int(v["file_id"]) for v in answers.values() if isinstance(v, dict) and "file_id" in v]
 
 
 def _submitter(key: str) -> Callable[[Ctx, Answers], Awaitable[None]]:

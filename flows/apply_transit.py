@@ -19,28 +19,50 @@ register_application(
     department="buergerbuero",
     summary=_summary,
     keywords=["sozialticket", "deutschlandticket", "transit", "ticket", "bus"],
-    intro=N_("With the Sozialticket you travel by bus and train at a reduced monthly price. "
-             "Please have your current benefit notice ready as a photo or PDF."),
+    intro=N_(
+        "With the Sozialticket you travel by bus and train at a reduced monthly price. "
+        "Please have your current benefit notice ready as a photo or PDF."
+    ),
     fields=[
-        Field("holder_name", N_("Who is the ticket for? First and last name, please."),
-              parse=fields.full_name, prefill=lambda ctx: ctx.citizen.full_name,
-              label=N_("Ticket holder")),
-        Field("holder_birth", N_("What is their date of birth (day.month.year)?"),
-              parse=fields.day(past=True, max_years_back=110), show=fields.show_day,
-              label=N_("Date of birth")),
-        Field("basis", N_("On what basis are you eligible?"), kind="choice",
-              choices=[
-                  Choice("buergergeld", N_("Citizen's income (Bürgergeld)")),
-                  Choice("sozialhilfe", N_("Social assistance or basic income support")),
-                  Choice("asylblg", N_("Asylum seekers' benefits (AsylbLG)")),
-                  Choice("wohngeld", N_("Housing benefit (Wohngeld)")),
-                  Choice("other", N_("Other benefit (e.g. war victims' welfare)")),
-              ],
-              label=N_("Eligibility")),
-        Field("proof", N_("Please send your benefit notice as a photo or PDF."), kind="file",
-              label=N_("Proof")),
-        Field("proof_until", N_("Until when is the notice valid (last day)?"),
-              parse=fields.day(past=False, max_days=2 * 366), show=fields.show_day,
-              label=N_("Proof valid until")),
+        Field(
+            "holder_name",
+            N_("Who is the ticket for? First and last name, please."),
+            parse=fields.full_name,
+            prefill=lambda ctx: ctx.citizen.full_name,
+            label=N_("Ticket holder"),
+        ),
+        Field(
+            "holder_birth",
+            N_("What is their date of birth (day.month.year)?"),
+            parse=fields.day(past=True, max_years_back=110),
+            show=fields.show_day,
+            label=N_("Date of birth"),
+        ),
+        Field(
+            "basis",
+            N_("On what basis are you eligible?"),
+            kind="choice",
+            choices=[
+                Choice("buergergeld", N_("Citizen's income (Bürgergeld)")),
+                Choice("sozialhilfe", N_("Social assistance or basic income support")),
+                Choice("asylblg", N_("Asylum seekers' benefits (AsylbLG)")),
+                Choice("wohngeld", N_("Housing benefit (Wohngeld)")),
+                Choice("other", N_("Other benefit (e.g. war victims' welfare)")),
+            ],
+            label=N_("Eligibility"),
+        ),
+        Field(
+            "proof",
+            N_("Please send your benefit notice as a photo or PDF."),
+            kind="file",
+            label=N_("Proof"),
+        ),
+        Field(
+            "proof_until",
+            N_("Until when is the notice valid (last day)?"),
+            parse=fields.day(past=False, max_days=2 * 366),
+            show=fields.show_day,
+            label=N_("Proof valid until"),
+        ),
     ],
 )

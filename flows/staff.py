@@ -28,8 +28,11 @@ def actor(ctx: Ctx) -> cases.Actor:
 def room_department(city: City, channel: str, chat_id: str) -> str | None:
     """The department whose staff room this chat is."""
     for department in city.departments:
-        configured = getattr(department.rooms, channel, "") if channel in ("telegram", "matrix",
-                                                                           "console") else ""
+        configured = (
+            getattr(department.rooms, channel, "")
+            if channel in ("telegram", "matrix", "console")
+            else ""
+        )
         if configured and chat_id in (configured, f"room:{configured}"):
             return department.key
     return None
@@ -53,8 +56,11 @@ def case_buttons(ctx: Ctx, case_ref: str, status: str) -> list[Button]:
 async def take(ctx: Ctx, ref: str) -> None:
     case = await cases.take(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
     ctx.say(
-        ctx.t("{name} is now handling {ref}. The resident has been told.",
-              name=case.assignee_name, ref=case.reference),
+        ctx.t(
+            "{name} is now handling {ref}. The resident has been told.",
+            name=case.assignee_name,
+            ref=case.reference,
+        ),
         case_buttons(ctx, case.reference, case.status),
     )
 
@@ -62,21 +68,34 @@ async def take(ctx: Ctx, ref: str) -> None:
 @router.action("staff.approve", roles=["staff"])
 async def approve(ctx: Ctx, ref: str) -> None:
     case = await cases.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
-    ctx.say(ctx.t("✅ {ref} approved by {name}. The resident has been told.",
-                  ref=case.reference, name=actor(ctx).first_name))
+    ctx.say(
+        ctx.t(
+            "✅ {ref} approved by {name}. The resident has been told.",
+            ref=case.reference,
+            name=actor(ctx).first_name,
+        )
+    )
 
 
 @router.action("staff.reject", roles=["staff"])
 async def reject(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
     if case.status not in OPEN_STATUSES:
-        ctx.say(ctx.t("{ref} is already {status}. Nothing was changed.",
-                      ref=case.reference, status=status_word(ctx, case)))
+        ctx.say(
+            ctx.t(
+                "{ref} is already {status}. Nothing was changed.",
+                ref=case.reference,
+                status=status_word(ctx, case),
+            )
+        )
         return
     ctx.ask(
         "staff.reject_reason",
-        ctx.t("Why is {ref} rejected? Please write the reason for the resident; it is passed "
-              "on with a friendly explanation.", ref=case.reference),
+        ctx.t(
+            "Why is {ref} rejected? Please write the reason for the resident; it is passed "
+            "on with a friendly explanation.",
+            ref=case.reference,
+        ),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
     )
@@ -91,16 +110,26 @@ async def reject_reason(ctx: Ctx) -> None:
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
-    ctx.say(ctx.t("❌ {ref} rejected by {name}. The resident has been told the reason.",
-                  ref=case.reference, name=actor(ctx).first_name))
+    ctx.say(
+        ctx.t(
+            "❌ {ref} rejected by {name}. The resident has been told the reason.",
+            ref=case.reference,
+            name=actor(ctx).first_name,
+        )
+    )
 
 
 @router.action("staff.ask", roles=["staff"])
 async def ask(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
     if case.status not in OPEN_STATUSES:
-        ctx.say(ctx.t("{ref} is already {status}. Nothing was changed.",
-                      ref=case.reference, status=status_word(ctx, case)))
+        ctx.say(
+            ctx.t(
+                "{ref} is already {status}. Nothing was changed.",
+                ref=case.reference,
+                status=status_word(ctx, case),
+            )
+        )
         return
     ctx.ask(
         "staff.question",
@@ -119,8 +148,12 @@ async def question_typed(ctx: Ctx) -> None:
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
-    ctx.say(ctx.t("❓ Question about {ref} sent to the resident. Their answer will appear here.",
-                  ref=case.reference))
+    ctx.say(
+        ctx.t(
+            "❓ Question about {ref} sent to the resident. Their answer will appear here.",
+            ref=case.reference,
+        )
+    )
 
 
 @router.action("staff.note", roles=["staff"])
@@ -139,11 +172,14 @@ async def note_typed(ctx: Ctx) -> None:
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the note as text."))
         return
-    case = await cases.note(ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text,
-                            ctx.now)
+    case = await cases.note(
+        ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
     ctx.done()
-    ctx.say(ctx.t("📝 Note added to {ref}.", ref=case.reference),
-            case_buttons(ctx, case.reference, case.status))
+    ctx.say(
+        ctx.t("📝 Note added to {ref}.", ref=case.reference),
+        case_buttons(ctx, case.reference, case.status),
+    )
 
 
 @router.action("staff.details", roles=["staff"])
@@ -154,8 +190,11 @@ async def show_details(ctx: Ctx, ref: str) -> None:
     lines = [
         f"{ctx.t(cases.title_of(case.form))} – {case.reference}",
         ctx.t("Status: {status}", status=status_word(ctx, case)),
-        ctx.t("Resident: {name} (ID {id})",
-              name=(resident.full_name if resident else None) or "–", id=case.citizen_id),
+        ctx.t(
+            "Resident: {name} (ID {id})",
+            name=(resident.full_name if resident else None) or "–",
+            id=case.citizen_id,
+        ),
     ]
     if case.assignee_name:
         lines.append(ctx.t("Handled by: {name}", name=case.assignee_name))
@@ -178,8 +217,12 @@ async def files(ctx: Ctx, ref: str) -> None:
     await send_files(ctx, case)
 
 
-@router.command("queue", "warteschlange", roles=["staff"],
-                help=N_("staff: open cases of your department, oldest first"))
+@router.command(
+    "queue",
+    "warteschlange",
+    roles=["staff"],
+    help=N_("staff: open cases of your department, oldest first"),
+)
 async def queue(ctx: Ctx, args: str) -> None:
     department = args.strip().lower() or room_department(
         ctx.city, ctx.inbound.channel, ctx.inbound.chat_id
@@ -187,8 +230,12 @@ async def queue(ctx: Ctx, args: str) -> None:
     mine = ctx.scopes("staff")
     if not department:
         if len(mine) != 1:
-            ctx.say(ctx.t("Which department? For example /queue {example}.",
-                          example=mine[0] if mine else "buergerbuero"))
+            ctx.say(
+                ctx.t(
+                    "Which department? For example /queue {example}.",
+                    example=mine[0] if mine else "buergerbuero",
+                )
+            )
             return
         department = mine[0]
     if department not in mine:
@@ -198,15 +245,19 @@ async def queue(ctx: Ctx, args: str) -> None:
     if not found:
         ctx.say(ctx.t("No open cases for {department}. 🎉", department=name))
         return
-    lines = [ctx.t("Open cases for {department}: {total}, oldest first", department=name,
-                   total=total)]
+    lines = [
+        ctx.t("Open cases for {department}: {total}, oldest first", department=name, total=total)
+    ]
     for case in found:
         lines.append(
-            ctx.t("{ref} · {title} · {status} · {days} days · {who}",
-                  ref=case.reference, title=ctx.t(cases.title_of(case.form)),
-                  status=status_word(ctx, case),
-                  days=cases.age_days(case, ctx.today(), ctx.city),
-                  who=case.assignee_name or ctx.t("nobody yet"))
+            ctx.t(
+                "{ref} · {title} · {status} · {days} days · {who}",
+                ref=case.reference,
+                title=ctx.t(cases.title_of(case.form)),
+                status=status_word(ctx, case),
+                days=cases.age_days(case, ctx.today(), ctx.city),
+                who=case.assignee_name or ctx.t("nobody yet"),
+            )
         )
     buttons = [Button(c.reference, "staff.details", c.reference) for c in found[:10]]
     ctx.say("\n".join(lines), buttons)

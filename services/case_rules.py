@@ -58,7 +58,6 @@ class FormRules(BaseModel):
     daycares: list[Daycare] = Field(default_factory=list)
     daycare_max_choices: int = Field(default=3, ge=1, le=10)
     transit_price_cents: int = Field(default=3900, gt=0)
-    transit_renew_reminder_days: int = Field(default=5, ge=0, le=27)
     processing_days: dict[str, int] = Field(default_factory=dict)
     office_hours: list[OfficeHours] = Field(default_factory=list)
 

@@ -213,8 +213,7 @@ async def find_for_staff(uow: UnitOfWork, actor: Actor, ref_text: str) -> Case:
         raise NotFound("There is no case {ref}.", ref=ref_text[:40])
     if not actor.serves(case.department):
         raise NotAllowed(
-            "Only staff of the department responsible can act on case {ref}. "
-            "Nothing was changed.",
+            "Only staff of the department responsible can act on case {ref}. Nothing was changed.",
             ref=case.reference,
         )
     return case
@@ -301,7 +300,11 @@ def _tell_resident(
 
 def _audit(uow: UnitOfWork, now: datetime, action: str, case: Case, actor: Actor) -> None:
     log_action(
-        uow, now, action, f"case:{case.reference}", actor_citizen_id=actor.citizen_id,
+        uow,
+        now,
+        action,
+        f"case:{case.reference}",
+        actor_citizen_id=actor.citizen_id,
         department=case.department,
     )
 
@@ -309,16 +312,24 @@ def _audit(uow: UnitOfWork, now: datetime, action: str, case: Case, actor: Actor
 async def take(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetime) -> Case:
     case = await find_for_staff(uow, actor, ref)
     await _move(
-        uow, case, (SUBMITTED,), IN_PROGRESS, now,
-        assignee_id=actor.citizen_id, assignee_name=actor.first_name,
+        uow,
+        case,
+        (SUBMITTED,),
+        IN_PROGRESS,
+        now,
+        assignee_id=actor.citizen_id,
+        assignee_name=actor.first_name,
     )
     _event(uow, case, "taken", now, actor_id=actor.citizen_id, actor_name=actor.first_name)
     _audit(uow, now, "case.take", case, actor)
     lang = await _language(uow, case.citizen_id)
     _tell_resident(
-        uow, case,
+        uow,
+        case,
         N_("Your application {ref} ({title}) is now being handled by {name} ({department})."),
-        now, name=actor.first_name, department=department_name(city, case.department, lang),
+        now,
+        name=actor.first_name,
+        department=department_name(city, case.department, lang),
     )
     return case
 
@@ -326,7 +337,12 @@ async def take(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetim
 async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetime) -> Case:
     case = await find_for_staff(uow, actor, ref)
     await _move(
-        uow, case, OPEN_STATUSES, APPROVED, now, closed_at=now,
+        uow,
+        case,
+        OPEN_STATUSES,
+        APPROVED,
+        now,
+        closed_at=now,
         assignee_id=case.assignee_id or actor.citizen_id,
         assignee_name=case.assignee_name or actor.first_name,
     )
@@ -334,9 +350,11 @@ async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: date
     _audit(uow, now, "case.approve", case, actor)
     extra = [notify.button(N_("Buy the monthly pass"), "transit.buy", case.reference)]
     _tell_resident(
-        uow, case,
+        uow,
+        case,
         N_("Good news: your application {ref} ({title}) was approved."),
-        now, buttons=extra if case.form == "transit" else (),
+        now,
+        buttons=extra if case.form == "transit" else (),
     )
     return case
 
@@ -350,20 +368,28 @@ async def reject(
         raise InvalidInput("Please give the resident a reason of a few words.")
     await _move(uow, case, OPEN_STATUSES, REJECTED, now, closed_at=now)
     _event(
-        uow, case, "rejected", now, actor_id=actor.citizen_id, actor_name=actor.first_name,
+        uow,
+        case,
+        "rejected",
+        now,
+        actor_id=actor.citizen_id,
+        actor_name=actor.first_name,
         text=reason,
     )
     _audit(uow, now, "case.reject", case, actor)
     lang = await _language(uow, case.citizen_id)
     _tell_resident(
-        uow, case,
+        uow,
+        case,
         N_(
             "We are sorry: your application {ref} ({title}) could not be approved.\n"
             "{department} explains: {reason}\n"
-            "If you have questions, just reply in your application or type \"Mensch\" "
+            'If you have questions, just reply in your application or type "Mensch" '
             "to talk to one of our Digitallotsen."
         ),
-        now, reason=reason, department=department_name(city, case.department, lang),
+        now,
+        reason=reason,
+        department=department_name(city, case.department, lang),
     )
     return case
 
@@ -374,20 +400,32 @@ async def ask(
     case = await find_for_staff(uow, actor, ref)
     question = _text(question)
     await _move(
-        uow, case, OPEN_STATUSES, QUESTION, now,
+        uow,
+        case,
+        OPEN_STATUSES,
+        QUESTION,
+        now,
         assignee_id=case.assignee_id or actor.citizen_id,
         assignee_name=case.assignee_name or actor.first_name,
     )
     _event(
-        uow, case, "question", now, actor_id=actor.citizen_id, actor_name=actor.first_name,
+        uow,
+        case,
+        "question",
+        now,
+        actor_id=actor.citizen_id,
+        actor_name=actor.first_name,
         text=question,
     )
     _audit(uow, now, "case.ask", case, actor)
     _tell_resident(
-        uow, case,
+        uow,
+        case,
         N_("{name} has a question about your application {ref} ({title}):\n{question}"),
-        now, buttons=[notify.button(N_("Answer"), "case.answer", case.reference)],
-        name=actor.first_name, question=question,
+        now,
+        buttons=[notify.button(N_("Answer"), "case.answer", case.reference)],
+        name=actor.first_name,
+        question=question,
     )
     return case
 
@@ -395,8 +433,14 @@ async def ask(
 async def note(uow: UnitOfWork, actor: Actor, ref: str, text: str, now: datetime) -> Case:
     case = await find_for_staff(uow, actor, ref)
     _event(
-        uow, case, "note", now, actor_id=actor.citizen_id, actor_name=actor.first_name,
-        text=_text(text), internal=True,
+        uow,
+        case,
+        "note",
+        now,
+        actor_id=actor.citizen_id,
+        actor_name=actor.first_name,
+        text=_text(text),
+        internal=True,
     )
     case.updated_at = now
     _audit(uow, now, "case.note", case, actor)
@@ -458,8 +502,14 @@ async def withdraw(uow: UnitOfWork, city: City, citizen_id: int, ref: str, now: 
     log_action(uow, now, "case.withdraw", f"case:{case.reference}", actor_citizen_id=citizen_id)
     _tell_resident(uow, case, N_("Your application {ref} ({title}) was withdrawn and closed."), now)
     notify.notify_department(
-        uow, city, case.department, N_("↩️ The resident withdrew application {ref}."),
-        {"ref": case.reference}, now=now, thread=case.reference, ref=f"case:{case.reference}",
+        uow,
+        city,
+        case.department,
+        N_("↩️ The resident withdrew application {ref}."),
+        {"ref": case.reference},
+        now=now,
+        thread=case.reference,
+        ref=f"case:{case.reference}",
     )
     return case
 
