@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -20,7 +21,7 @@ def latin1(text: str) -> str:
         except UnicodeEncodeError:
             ch = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
         out.append(ch)
-    return "".join(out).strip()
+    return re.sub(r"[ \t]{2,}", " ", "".join(out)).strip()
 
 
 def receipt_pdf(
