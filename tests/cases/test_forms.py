@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers import menus
 from storage.models.cases import Case
 from tests.cases.conftest import PDF, PNG, Press, walk
 from tests.support.chat import Transcript
@@ -175,7 +176,12 @@ async def test_transit_ticket_application(chat: Transcript, people: dict[str, in
 async def test_german_is_the_default(chat: Transcript, people: dict[str, int]) -> None:
     answer = await chat.send("anna", "Hundesteuer")
     assert "Hundesteuer-Anmeldung (1/12)" in answer
-    assert "Aus Ihrem Profil: Anna Schulte" in answer
+    assert "Wer hält den Hund?" in answer
+    for _ in range(2):  # the first button ("use this"), whatever the core's German calls it
+        await chat.choose("anna", menus.pack(chat.last["anna"][-1].menu, 0))
+    await walk(chat, "anna", "12.03.1980", "Bello")
+    choice = chat.last["anna"][-1]
+    assert [b.label for b in choice.buttons][:2] == ["Rüde", "Hündin"]
 
 
 async def test_a_draft_survives_a_pause_and_a_restart(
