@@ -208,7 +208,9 @@ async def show_details(ctx: Ctx, ref: str) -> None:
     buttons = case_buttons(ctx, case.reference, case.status)
     if await cases.case_files(ctx.uow, case):
         buttons.append(ctx.button("Files", "staff.files", case.reference))
-    ctx.say("\n".join(lines), buttons, private=True)
+    # the personal details go without buttons: stored menus keep only the short line below
+    ctx.say("\n".join(lines), private=True)
+    ctx.say(ctx.t("What would you like to do with {ref}?", ref=case.reference), buttons)
 
 
 @router.action("staff.files", roles=["staff"])

@@ -168,6 +168,30 @@ def staff_buttons(case: Case) -> list[dict[str, str]]:
     ]
 
 
+def _to_room(
+    uow: UnitOfWork,
+    city: City,
+    case: Case,
+    key: str,
+    params: dict[str, Any],
+    now: datetime,
+    buttons: Sequence[dict[str, str]] = (),
+) -> None:
+    notes = notify.notify_department(
+        uow,
+        city,
+        case.department,
+        key,
+        params,
+        now=now,
+        buttons=buttons,
+        thread=case.reference,
+        ref=f"case:{case.reference}",
+    )
+    for note in notes:  # the room's copy holds personal data: erased with the resident's
+        note.citizen_id = case.citizen_id
+
+
 def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None:
     params: dict[str, Any] = {
         "ref": case.reference,
@@ -175,16 +199,14 @@ def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None
         "summary": case.summary or "",
         "expected": i18n.day(case.expected_on) if case.expected_on else "–",
     }
-    notify.notify_department(
+    _to_room(
         uow,
         city,
-        case.department,
+        case,
         N_("📥 New application {ref}: {title}\n{summary}\nDecision expected by {expected}."),
         params,
-        now=now,
-        buttons=staff_buttons(case),
-        thread=case.reference,
-        ref=f"case:{case.reference}",
+        now,
+        staff_buttons(case),
     )
 
 
@@ -478,19 +500,17 @@ async def answer(
     _event(uow, case, kind, now, actor_id=citizen_id, text=cleaned, file_id=file_id)
     log_action(uow, now, f"case.{kind}", f"case:{case.reference}", actor_citizen_id=citizen_id)
     shown = cleaned or (str(file.get("filename") or "") if file else "")
-    notify.notify_department(
+    _to_room(
         uow,
         city,
-        case.department,
+        case,
         N_("💬 The resident answered about {ref}: {text}")
         if was_question
         else N_("📎 New information from the resident about {ref}: {text}"),
         {"ref": case.reference, "text": shown},
-        now=now,
-        buttons=[b for b in staff_buttons(case) if b["action"] != "staff.take"]
+        now,
+        [b for b in staff_buttons(case) if b["action"] != "staff.take"]
         + ([notify.button(N_("Files"), "staff.files", case.reference)] if file_id else []),
-        thread=case.reference,
-        ref=f"case:{case.reference}",
     )
     return case
 
@@ -501,15 +521,13 @@ async def withdraw(uow: UnitOfWork, city: City, citizen_id: int, ref: str, now: 
     _event(uow, case, "withdrawn", now, actor_id=citizen_id)
     log_action(uow, now, "case.withdraw", f"case:{case.reference}", actor_citizen_id=citizen_id)
     _tell_resident(uow, case, N_("Your application {ref} ({title}) was withdrawn and closed."), now)
-    notify.notify_department(
+    _to_room(
         uow,
         city,
-        case.department,
+        case,
         N_("↩️ The resident withdrew application {ref}."),
         {"ref": case.reference},
-        now=now,
-        thread=case.reference,
-        ref=f"case:{case.reference}",
+        now,
     )
     return case
 

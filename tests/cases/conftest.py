@@ -128,7 +128,10 @@ async def case_state(chat: Transcript, reference: str) -> tuple[object, ...]:
             await uow.session.execute(
                 select(func.count())
                 .select_from(Notification)
-                .where(Notification.citizen_id == case.citizen_id)
+                .where(
+                    Notification.citizen_id == case.citizen_id,
+                    Notification.department.is_(None),
+                )
             )
         ).scalar_one()
         audit = (

@@ -10,13 +10,14 @@ from handlers import menus
 from tests.cases.conftest import case_state, submit_case
 from tests.support.chat import Transcript
 
-# (button label, text typed afterwards for actions that ask for it, status after success)
+# (button label as the room shows it: staff rooms are German; text typed afterwards by
+# actions that ask for it; status after success)
 ACTIONS = [
-    ("Take", None, "in_progress"),
-    ("Approve", None, "approved"),
-    ("Reject", "The dog lives in another town.", "rejected"),
-    ("Ask the resident", "Since when is Bello with you?", "question"),
-    ("Add a note", "Checked the chip.", "submitted"),
+    ("Übernehmen", None, "in_progress"),
+    ("Bewilligen", None, "approved"),
+    ("Ablehnen", "The dog lives in another town.", "rejected"),
+    ("Rückfrage stellen", "Since when is Bello with you?", "question"),
+    ("Notiz hinzufügen", "Checked the chip.", "submitted"),
     ("Details", None, "submitted"),
 ]
 
@@ -68,9 +69,10 @@ async def test_files_only_for_the_department_and_the_applicant(
     from tests.cases.conftest import PDF
 
     await chat.send("olga", "/language en")
+    await chat.send("anna", "/language en")
     ref = await submit_case(chat, people["anna"])
     await chat.notifications("room:steuern")
-    await chat.press("stefan", "Ask the resident", room="steuern")
+    await chat.press("stefan", "Rückfrage stellen", room="steuern")
     await chat.send("stefan", "The certificate, please.", room="steuern")
     await chat.notifications("anna")
     await chat.press("anna", "Answer")
@@ -79,12 +81,12 @@ async def test_files_only_for_the_department_and_the_applicant(
     posted = chat.last["room:steuern"]
     for user in ("olga", "ben"):
         chat.last["room:steuern"] = posted
-        await chat.press(user, "Files", room="steuern")
+        await chat.press(user, "Dateien", room="steuern")
         assert not any(r.media for r in chat.last["room:steuern"]), user
     foreign = await chat.send("ben", f"/case {ref}")
     assert "My files" not in foreign
     chat.last["room:steuern"] = posted
-    await chat.press("stefan", "Files", room="steuern")
+    await chat.press("stefan", "Dateien", room="steuern")
     assert any(r.media and r.media.data == PDF for r in chat.last["room:steuern"])
     await chat.send("anna", f"/case {ref}")
     await chat.press("anna", "My files")

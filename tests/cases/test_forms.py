@@ -66,7 +66,7 @@ async def test_dog_tax_from_start_to_receipt(chat: Transcript, people: dict[str,
     assert case.answers["chip"] == "276100000000001"
     receipt_of(chat, "anna", case.reference)
     room = await chat.notifications("room:steuern")
-    assert "New application AH-2026-000001" in room and "Rottweiler-Mix" in room
+    assert "Neuer Antrag AH-2026-000001" in room and "Rottweiler-Mix" in room
 
 
 async def test_business_registration_company(chat: Transcript, people: dict[str, int]) -> None:

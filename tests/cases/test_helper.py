@@ -20,9 +20,9 @@ async def test_relay_both_ways_and_the_resident_ends(
     assert "not in the office" not in hello  # Wednesday 10:00
     await chat.send("anna", "How do I register my dog?")
     room = await chat.notifications("room:lotsen")
-    assert "Anna would like to talk to a person (L-1)" in room
+    assert "Anna möchte mit einem Menschen sprechen (L-1)" in room
     assert "Anna (L-1): How do I register my dog?" in room
-    asked = await chat.press("lotte", "Reply", room="lotsen")
+    asked = await chat.press("lotte", "Antworten", room="lotsen")
     assert "Your answer to L-1" in asked
     sent = await chat.send("lotte", "Just type 'dog tax' and I will guide you.", room="lotsen")
     assert "Sent to L-1" in sent
@@ -35,7 +35,7 @@ async def test_relay_both_ways_and_the_resident_ends(
     assert "You're welcome!" in await chat.notifications("anna")
     ended = await chat.press("anna", "End the conversation")
     assert "The conversation has ended" in ended
-    assert "Anna ended the conversation L-1" in await chat.notifications("room:lotsen")
+    assert "Anna hat das Gespräch L-1 beendet" in await chat.notifications("room:lotsen")
     late = await chat.send("lotte", "/reply L-1 Anything else?", room="lotsen")
     assert "already ended" in late
     assert await chat.notifications("anna") == ""
@@ -63,8 +63,8 @@ async def test_staff_end_it_and_each_resident_has_a_thread(
             ).scalars()
         }
     assert threads == {"L-1", "L-2"}
-    closed = await chat.press("lotte", "End the conversation", room="lotsen")
-    assert "Conversation L-2 ended" in closed
+    closed = await chat.press("lotte", "Gespräch beenden", room="lotsen")
+    assert "Gespräch L-2 beendet" in closed
     assert "ended the conversation" in await chat.notifications("ben")
     after = await chat.send("ben", "Hello?")
     assert "has ended" in after
@@ -90,9 +90,9 @@ async def test_only_the_helpdesk_answers(chat: Transcript, people: dict[str, int
     await walk(chat, "anna", "Mensch", "Hallo?")
     await chat.notifications("room:lotsen")
     posted = chat.last["room:lotsen"]
-    refused = await chat.press("stefan", "Reply", room="lotsen")
+    refused = await chat.press("stefan", "Antworten", room="lotsen")
     assert "Only the Digitallotsen can answer" in refused
     assert "Only the Digitallotsen" in await chat.send("stefan", "/reply L-1 hi", room="lotsen")
     chat.last["room:lotsen"] = posted
-    assert "only authorised staff" in await chat.press("ben", "End", room="lotsen")
+    assert "only authorised staff" in await chat.press("ben", "Gespräch beenden", room="lotsen")
     assert await chat.notifications("anna") == ""

@@ -14,10 +14,10 @@ async def test_question_and_answer_round_trip(chat: Transcript, people: dict[str
     await chat.send("stefan", "/language en")
     ref = await submit_case(chat, people["anna"])
     room = await chat.notifications("room:steuern")
-    assert f"New application {ref}" in room
-    taken = await chat.press("stefan", "Take", room="steuern")
+    assert f"Neuer Antrag {ref}" in room
+    taken = await chat.press("stefan", "Übernehmen", room="steuern")
     assert f"Stefan is now handling {ref}" in taken
-    await chat.press("stefan", "Ask the resident", room="steuern")
+    await chat.press("stefan", "Ask the resident", room="steuern")  # on his own (English) reply
     sent = await chat.send("stefan", "Which colour is Bello?", room="steuern")
     assert "sent to the resident" in sent
     assert (await case_state(chat, ref))[0] == "question"
@@ -30,8 +30,8 @@ async def test_question_and_answer_round_trip(chat: Transcript, people: dict[str
     assert "passed on to the staff" in thanks
     assert (await case_state(chat, ref))[0] == "in_progress"
     back = await chat.notifications("room:steuern")
-    assert f"The resident answered about {ref}: He is black with a white spot." in back
-    approved = await chat.press("stefan", "Approve", room="steuern")
+    assert f"Antwort der antragstellenden Person zu {ref}: He is black with a white spot." in back
+    approved = await chat.press("stefan", "Bewilligen", room="steuern")
     assert f"{ref} approved by Stefan" in approved
     assert "was approved" in await chat.notifications("anna")
     shown = await chat.press("anna", "Show the application")
@@ -44,14 +44,14 @@ async def test_the_resident_answers_with_a_photo(chat: Transcript, people: dict[
     await chat.send("anna", "/language en")
     ref = await submit_case(chat, people["anna"])
     await chat.notifications("room:steuern")
-    await chat.press("stefan", "Ask the resident", room="steuern")
+    await chat.press("stefan", "Rückfrage stellen", room="steuern")
     await chat.send("stefan", "Please send the vaccination pass.", room="steuern")
     await chat.notifications("anna")
     await chat.press("anna", "Answer")
     await chat.upload("anna", "impfpass.pdf", "application/pdf", PDF)
     back = await chat.notifications("room:steuern")
     assert "impfpass.pdf" in back
-    files = await chat.press("stefan", "Files", room="steuern")
+    files = await chat.press("stefan", "Dateien", room="steuern")
     assert "impfpass.pdf" in files
     assert any(r.media and r.media.data == PDF for r in chat.last["room:steuern"])
     assert (await case_state(chat, ref))[0] == "in_progress"  # asking made Stefan the handler
@@ -61,9 +61,10 @@ async def test_reject_needs_a_reason_and_passes_it_on_kindly(
     chat: Transcript, people: dict[str, int]
 ) -> None:
     await chat.send("anna", "/language en")
+    await chat.send("stefan", "/language en")
     ref = await submit_case(chat, people["anna"])
     await chat.notifications("room:steuern")
-    asked = await chat.press("stefan", "Reject", room="steuern")
+    asked = await chat.press("stefan", "Ablehnen", room="steuern")
     assert "Please write the reason" in asked
     before = await case_state(chat, ref)
     too_short = await chat.send("stefan", "no", room="steuern")
@@ -83,9 +84,10 @@ async def test_reject_needs_a_reason_and_passes_it_on_kindly(
 
 async def test_notes_are_for_staff_only(chat: Transcript, people: dict[str, int]) -> None:
     await chat.send("anna", "/language en")
+    await chat.send("stefan", "/language en")
     ref = await submit_case(chat, people["anna"])
     await chat.notifications("room:steuern")
-    await chat.press("stefan", "Add a note", room="steuern")
+    await chat.press("stefan", "Notiz hinzufügen", room="steuern")
     await chat.send("stefan", "Called the vet, chip confirmed.", room="steuern")
     details = await chat.send("stefan", f"/case {ref}", room="steuern")
     assert "note by Stefan: Called the vet, chip confirmed." in details
@@ -118,21 +120,22 @@ async def test_residents_add_information_and_withdraw(
     chat: Transcript, people: dict[str, int]
 ) -> None:
     await chat.send("anna", "/language en")
+    await chat.send("stefan", "/language en")
     ref = await submit_case(chat, people["anna"])
     await chat.notifications("room:steuern")
     posted = chat.last["room:steuern"]
     await walk(chat, "anna", "/cases", Press(ref), Press("Add information"))
     await chat.send("anna", "Bello has moved to my new address.")
     room = await chat.notifications("room:steuern")
-    assert "New information from the resident" in room and "new address" in room
+    assert "Neue Angaben der antragstellenden Person" in room and "new address" in room
     await walk(chat, "anna", f"/case {ref}", Press("Withdraw"))
     await chat.press("anna", "Yes, withdraw")
     assert (await case_state(chat, ref))[0] == "closed"
-    assert "withdrew application" in await chat.notifications("room:steuern")
+    assert "zurückgezogen" in await chat.notifications("room:steuern")
     closed = await chat.send("anna", f"/case {ref}")
     assert "Add information" not in closed
     chat.last["room:steuern"] = posted  # the staff member presses the old notification
-    late = await chat.press("stefan", "Approve", room="steuern")
+    late = await chat.press("stefan", "Bewilligen", room="steuern")
     assert "already closed" in late and (await case_state(chat, ref))[0] == "closed"
 
 

@@ -36,7 +36,7 @@ async def approved_transit(chat: Transcript, citizen: int, proof_until: str) -> 
         proof_until=proof_until,
     )
     await chat.notifications("room:buergerbuero")
-    await chat.press("petra", "Approve", room="buergerbuero")
+    await chat.press("petra", "Bewilligen", room="buergerbuero")
     return ref
 
 
@@ -126,7 +126,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
             raise AssertionError("bought before approval")
     chat.deps.payments = None
     await chat.notifications("room:buergerbuero")
-    await chat.press("petra", "Approve", room="buergerbuero")
+    await chat.press("petra", "Bewilligen", room="buergerbuero")
     await chat.notifications("anna")
     answer = await chat.press("anna", "Buy the monthly pass")
     assert "not available yet" in answer
