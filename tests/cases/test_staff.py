@@ -25,7 +25,8 @@ async def test_question_and_answer_round_trip(chat: Transcript, people: dict[str
     assert "is now being handled by Stefan (Tax office)" in told
     assert "Stefan has a question about your application" in told
     assert "Which colour is Bello?" in told
-    await chat.press("anna", "Answer")
+    # typed, as on the console and Matrix: the label of the notification's button
+    await chat.send("anna", "Answer")
     thanks = await chat.send("anna", "He is black with a white spot.")
     assert "passed on to the staff" in thanks
     assert (await case_state(chat, ref))[0] == "in_progress"
