@@ -307,11 +307,15 @@ class Dispatcher:
         if conversation.id is None:
             return None
         current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
-        posted = await menus.latest_detached_menu(ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id)
-        if posted is not None:
-            # newer: its numbers count; otherwise only its labels, after the current menus'
-            newer = not current or posted.created_at > current[-1].created_at
-            current = [*current, posted] if newer else [posted, *current]
+        posted = await menus.recent_detached_menus(
+            ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
+        )
+        if posted:
+            # the newest, if newer than the conversation's menu, gives the numbers; the labels
+            # of the last few notifications can be typed after the current menus' labels
+            newer = not current or posted[0].created_at > current[-1].created_at
+            older = list(reversed(posted[1:]))
+            current = [*older, *current, posted[0]] if newer else [*older, posted[0], *current]
         if not current:
             return None
         step = self.registry.step(ctx.step) if ctx.step else None
