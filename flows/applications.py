@@ -29,7 +29,7 @@ router.menu(
 class Application:
     form: str
     department: str
-    summary: Callable[[Answers], str]  # one line for the staff room (language-neutral data)
+    summary: Callable[[Ctx, Answers], str]  # one line for the staff room (mostly plain data)
 
 
 APPLICATIONS: dict[str, Application] = {}
@@ -38,7 +38,7 @@ APPLICATIONS: dict[str, Application] = {}
 def register_application(
     *,
     department: str,
-    summary: Callable[[Answers], str],
+    summary: Callable[[Ctx, Answers], str],
     keywords: list[str],
     **form_args: Any,
 ) -> Form:
@@ -82,7 +82,7 @@ async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:
         form=key,
         department=app.department,
         answers=answers,
-        summary=app.summary(answers),
+        summary=app.summary(ctx, answers),
         now=ctx.now,
         files=_files(answers),
     )

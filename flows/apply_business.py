@@ -26,7 +26,7 @@ def _company(a: Answers) -> bool:
     return a.get("kind") == "company"
 
 
-def _summary(a: Answers) -> str:
+def _summary(ctx: Ctx, a: Answers) -> str:
     who = a.get("company_name") if _company(a) else a.get("holder_name")
     return f"{who}: {a.get('activity')} · {a.get('premises')} · ab {a.get('start_date')}"
 

@@ -83,7 +83,7 @@ def _check(ctx: Ctx, answers: Answers) -> None:
             )
 
 
-def _summary(a: Answers) -> str:
+def _summary(ctx: Ctx, a: Answers) -> str:
     ranked = " > ".join(
         str(a.get(f"daycare_{n}")) for n in range(1, MAX_CHOICES + 1) if a.get(f"daycare_{n}")
     )

@@ -44,8 +44,13 @@ def _notes(ctx: Ctx, answers: Answers) -> list[str]:
     return notes
 
 
-def _summary(a: Answers) -> str:
+def _summary(ctx: Ctx, a: Answers) -> str:
     line = f"{a.get('dog_name')} ({a.get('breed')}), Chip {a.get('chip')}, {a.get('holder_name')}"
+    listed = dangerous_breed(str(a.get("breed", "")), rules(ctx.city).dangerous_breeds)
+    if listed:  # staff rooms are German: the flag for the higher rate reads as it would on paper
+        line += f" – ⚠️ Listenhund ({listed}): erhöhter Steuersatz"
+    if a.get("exemption") not in (None, "no"):
+        line += f" – Befreiung beantragt: {a.get('exemption')}"
     return line
 
 

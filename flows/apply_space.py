@@ -67,7 +67,7 @@ def _notes(ctx: Ctx, answers: Answers) -> list[str]:
     return notes
 
 
-def _summary(a: Answers) -> str:
+def _summary(ctx: Ctx, a: Answers) -> str:
     return (
         f"{a.get('purpose')}: {a.get('place')}, {a.get('first_day')} – {a.get('last_day')}, "
         f"{a.get('area')} m²"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flows import fields
 from flows.applications import register_application
+from flows.context import Ctx
 from flows.forms import Answers, Choice, Field
 from services.i18n import N_
 
 
-def _summary(a: Answers) -> str:
+def _summary(ctx: Ctx, a: Answers) -> str:
     return f"{a.get('holder_name')}: {a.get('basis')}, Nachweis gültig bis {a.get('proof_until')}"
 
 

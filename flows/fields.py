@@ -112,14 +112,18 @@ def day(
         if past is False and found < today:
             raise InvalidInput("This date is in the past. Please enter a date from today on.")
         if min_days is not None and (found - today).days < min_days:
-            raise InvalidInput("Please choose a date from {first} on.",
-                               first=_iso_day(today.toordinal() + min_days))
+            raise InvalidInput(
+                "Please choose a date from {first} on.",
+                first=_iso_day(today.toordinal() + min_days),
+            )
         if max_days is not None and (found - today).days > max_days:
-            raise InvalidInput("Please choose a date until {last}.",
-                               last=_iso_day(today.toordinal() + max_days))
+            raise InvalidInput(
+                "Please choose a date until {last}.", last=_iso_day(today.toordinal() + max_days)
+            )
         if max_years_back is not None and today.year - found.year > max_years_back:
-            raise InvalidInput("This date is more than {years} years ago. Please check it.",
-                               years=max_years_back)
+            raise InvalidInput(
+                "This date is more than {years} years ago. Please check it.", years=max_years_back
+            )
         return found.isoformat()
 
     return parse

@@ -405,7 +405,7 @@ async def reject(
         case,
         N_(
             "We are sorry: your application {ref} ({title}) could not be approved.\n"
-            "{department} explains: {reason}\n"
+            "Reason given ({department}): {reason}\n"
             'If you have questions, just reply in your application or type "Mensch" '
             "to talk to one of our Digitallotsen."
         ),

@@ -67,6 +67,7 @@ async def test_dog_tax_from_start_to_receipt(chat: Transcript, people: dict[str,
     receipt_of(chat, "anna", case.reference)
     room = await chat.notifications("room:steuern")
     assert "Neuer Antrag AH-2026-000001" in room and "Rottweiler-Mix" in room
+    assert "Listenhund (Rottweiler): erhöhter Steuersatz" in room
 
 
 async def test_business_registration_company(chat: Transcript, people: dict[str, int]) -> None:
