@@ -301,17 +301,21 @@ class Dispatcher:
     async def _pick_from_menu(
         self, ctx: Ctx, conversation: Conversation, text: str
     ) -> Button | None:
-        """Typing the number or the label of a button on the current menu picks it. In a group
-        chat (staff room) the newest notification menu there counts too, when it is newer."""
+        """Typing the number or the label of a button on the current menu picks it. The newest
+        notification menu in this chat counts too, when it is newer: in a staff room, and in a
+        resident's own chat on channels without real buttons (console, Matrix)."""
         if conversation.id is None:
             return None
         current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
-        if ctx.inbound.is_group:
-            posted = await menus.latest_detached_menu(
-                ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
-            )
-            if posted is not None and (not current or posted.created_at > current[-1].created_at):
-                current = [*current, posted]
+        posted = await menus.recent_detached_menus(
+            ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
+        )
+        if posted:
+            # the newest, if newer than the conversation's menu, gives the numbers; the labels
+            # of the last few notifications can be typed after the current menus' labels
+            newer = not current or posted[0].created_at > current[-1].created_at
+            older = list(reversed(posted[1:]))
+            current = [*older, *current, posted[0]] if newer else [*older, posted[0], *current]
         if not current:
             return None
         step = self.registry.step(ctx.step) if ctx.step else None

@@ -80,13 +80,21 @@ async def current_menus(uow: UnitOfWork, conversation_id: int, generation: int) 
 
 async def latest_detached_menu(uow: UnitOfWork, channel: str, chat_id: str) -> Menu | None:
     """The newest menu posted into a chat by a notification (staff rooms)."""
+    found = await recent_detached_menus(uow, channel, chat_id, 1)
+    return found[0] if found else None
+
+
+async def recent_detached_menus(
+    uow: UnitOfWork, channel: str, chat_id: str, limit: int = 5
+) -> list[Menu]:
+    """The newest menus posted into a chat by notifications, newest first."""
     result = await uow.session.execute(
         select(Menu)
         .where(Menu.channel == channel, Menu.chat_id == chat_id, Menu.conversation_id.is_(None))
         .order_by(col(Menu.created_at).desc(), col(Menu.id).desc())
-        .limit(1)
+        .limit(limit)
     )
-    return result.scalar_one_or_none()
+    return list(result.scalars())
 
 
 async def forget_old_menus(uow: UnitOfWork, before: datetime) -> int:

@@ -98,10 +98,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     asyncio.run(drop())
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _postgres_reachable()  # probe outside any event loop (the header is skipped under -q)
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     if _postgres_reachable():
         return f"PostgreSQL: {POSTGRES_URL} (schema {SCHEMA})"

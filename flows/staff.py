@@ -1,0 +1,265 @@
+"""Staff in their department's room: take, approve, reject, ask the resident, add a note, look
+at details and files, and /queue. Buttons arrive on notifications (detached menus), so every
+action checks here, through the service, that the person serves the case's department."""
+
+from __future__ import annotations
+
+from flows.applications import answer_lines
+from flows.cases import event_line, file_name, send_files, status_word
+from flows.context import Ctx
+from flows.forms import FORMS
+from flows.registry import Router
+from flows.types import Button
+from services import cases
+from services.case_rules import OPEN_STATUSES, SUBMITTED
+from services.city import City
+from services.errors import NotAllowed
+from services.i18n import N_
+from storage.models.identity import Citizen
+
+router = Router("staff")
+
+
+def actor(ctx: Ctx) -> cases.Actor:
+    name = ctx.citizen.first_name or ctx.inbound.display_name or ctx.t("Staff")
+    return cases.Actor(ctx.citizen_id, name, frozenset(ctx.roles))
+
+
+def room_department(city: City, channel: str, chat_id: str) -> str | None:
+    """The department whose staff room this chat is."""
+    for department in city.departments:
+        configured = (
+            getattr(department.rooms, channel, "")
+            if channel in ("telegram", "matrix", "console")
+            else ""
+        )
+        if configured and chat_id in (configured, f"room:{configured}"):
+            return department.key
+    return None
+
+
+def case_buttons(ctx: Ctx, case_ref: str, status: str) -> list[Button]:
+    if status not in OPEN_STATUSES:
+        return [ctx.button("Details", "staff.details", case_ref)]
+    take = [ctx.button("Take", "staff.take", case_ref)] if status == SUBMITTED else []
+    return [
+        *take,
+        ctx.button("Approve", "staff.approve", case_ref),
+        ctx.button("Reject", "staff.reject", case_ref),
+        ctx.button("Ask the resident", "staff.ask", case_ref),
+        ctx.button("Add a note", "staff.note", case_ref),
+        ctx.button("Details", "staff.details", case_ref),
+    ]
+
+
+@router.action("staff.take", roles=["staff"])
+async def take(ctx: Ctx, ref: str) -> None:
+    case = await cases.take(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    ctx.say(
+        ctx.t(
+            "{name} is now handling {ref}. The resident has been told.",
+            name=case.assignee_name,
+            ref=case.reference,
+        ),
+        case_buttons(ctx, case.reference, case.status),
+    )
+
+
+@router.action("staff.approve", roles=["staff"])
+async def approve(ctx: Ctx, ref: str) -> None:
+    case = await cases.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    ctx.say(
+        ctx.t(
+            "✅ {ref} approved by {name}. The resident has been told.",
+            ref=case.reference,
+            name=actor(ctx).first_name,
+        )
+    )
+
+
+@router.action("staff.reject", roles=["staff"])
+async def reject(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    if case.status not in OPEN_STATUSES:
+        ctx.say(
+            ctx.t(
+                "{ref} is already {status}. Nothing was changed.",
+                ref=case.reference,
+                status=status_word(ctx, case),
+            )
+        )
+        return
+    ctx.ask(
+        "staff.reject_reason",
+        ctx.t(
+            "Why is {ref} rejected? Please write the reason for the resident; it is passed "
+            "on with a friendly explanation.",
+            ref=case.reference,
+        ),
+        [ctx.button("Cancel", "staff.details", case.reference)],
+        ref=case.reference,
+    )
+
+
+@router.step("staff.reject_reason")
+async def reject_reason(ctx: Ctx) -> None:
+    if ctx.inbound.kind != "text":
+        ctx.say(ctx.t("Please type the reason as text."))
+        return
+    case = await cases.reject(
+        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    ctx.say(
+        ctx.t(
+            "❌ {ref} rejected by {name}. The resident has been told the reason.",
+            ref=case.reference,
+            name=actor(ctx).first_name,
+        )
+    )
+
+
+@router.action("staff.ask", roles=["staff"])
+async def ask(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    if case.status not in OPEN_STATUSES:
+        ctx.say(
+            ctx.t(
+                "{ref} is already {status}. Nothing was changed.",
+                ref=case.reference,
+                status=status_word(ctx, case),
+            )
+        )
+        return
+    ctx.ask(
+        "staff.question",
+        ctx.t("What would you like to ask the resident about {ref}?", ref=case.reference),
+        [ctx.button("Cancel", "staff.details", case.reference)],
+        ref=case.reference,
+    )
+
+
+@router.step("staff.question")
+async def question_typed(ctx: Ctx) -> None:
+    if ctx.inbound.kind != "text":
+        ctx.say(ctx.t("Please type the question as text."))
+        return
+    case = await cases.ask(
+        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    ctx.say(
+        ctx.t(
+            "❓ Question about {ref} sent to the resident. Their answer will appear here.",
+            ref=case.reference,
+        )
+    )
+
+
+@router.action("staff.note", roles=["staff"])
+async def note(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    ctx.ask(
+        "staff.note_text",
+        ctx.t("Type the note for {ref} (only staff see it).", ref=case.reference),
+        [ctx.button("Cancel", "staff.details", case.reference)],
+        ref=case.reference,
+    )
+
+
+@router.step("staff.note_text")
+async def note_typed(ctx: Ctx) -> None:
+    if ctx.inbound.kind != "text":
+        ctx.say(ctx.t("Please type the note as text."))
+        return
+    case = await cases.note(
+        ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    ctx.say(
+        ctx.t("📝 Note added to {ref}.", ref=case.reference),
+        case_buttons(ctx, case.reference, case.status),
+    )
+
+
+@router.action("staff.details", roles=["staff"])
+async def show_details(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    form = FORMS.get(case.form)
+    resident = await ctx.uow.session.get(Citizen, case.citizen_id)
+    lines = [
+        f"{ctx.t(cases.title_of(case.form))} – {case.reference}",
+        ctx.t("Status: {status}", status=status_word(ctx, case)),
+        ctx.t(
+            "Resident: {name} (ID {id})",
+            name=(resident.full_name if resident else None) or "–",
+            id=case.citizen_id,
+        ),
+    ]
+    if case.assignee_name:
+        lines.append(ctx.t("Handled by: {name}", name=case.assignee_name))
+    if form is not None:
+        lines += [f"• {label}: {value}" for label, value in answer_lines(ctx, form, case.answers)]
+        if form.notes is not None:
+            lines += form.notes(ctx, case.answers)
+    lines.append(ctx.t("History:"))
+    for event in await cases.history(ctx.uow, case, for_staff=True):
+        lines.append(event_line(ctx, event, await file_name(ctx, event)))
+    buttons = case_buttons(ctx, case.reference, case.status)
+    if await cases.case_files(ctx.uow, case):
+        buttons.append(ctx.button("Files", "staff.files", case.reference))
+    # the personal details go without buttons: stored menus keep only the short line below
+    ctx.say("\n".join(lines), private=True)
+    ctx.say(ctx.t("What would you like to do with {ref}?", ref=case.reference), buttons)
+
+
+@router.action("staff.files", roles=["staff"])
+async def files(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    await send_files(ctx, case)
+
+
+@router.command(
+    "queue",
+    "warteschlange",
+    roles=["staff"],
+    help=N_("staff: open cases of your department, oldest first"),
+)
+async def queue(ctx: Ctx, args: str) -> None:
+    department = args.strip().lower() or room_department(
+        ctx.city, ctx.inbound.channel, ctx.inbound.chat_id
+    )
+    mine = ctx.scopes("staff")
+    if not department:
+        if len(mine) != 1:
+            ctx.say(
+                ctx.t(
+                    "Which department? For example /queue {example}.",
+                    example=mine[0] if mine else "buergerbuero",
+                )
+            )
+            return
+        department = mine[0]
+    if department not in mine:
+        raise NotAllowed("Only staff of that department can see its queue.")
+    found, total = await cases.queue(ctx.uow, department)
+    name = cases.department_name(ctx.city, department, ctx.lang)
+    if not found:
+        ctx.say(ctx.t("No open cases for {department}. 🎉", department=name))
+        return
+    lines = [
+        ctx.t("Open cases for {department}: {total}, oldest first", department=name, total=total)
+    ]
+    for case in found:
+        lines.append(
+            ctx.t(
+                "{ref} · {title} · {status} · {days} days · {who}",
+                ref=case.reference,
+                title=ctx.t(cases.title_of(case.form)),
+                status=status_word(ctx, case),
+                days=cases.age_days(case, ctx.today(), ctx.city),
+                who=case.assignee_name or ctx.t("nobody yet"),
+            )
+        )
+    buttons = [Button(c.reference, "staff.details", c.reference) for c in found[:10]]
+    ctx.say("\n".join(lines), buttons)

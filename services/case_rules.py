@@ -1,0 +1,169 @@
+"""Rules for forms and cases that need no database: the `forms` section of the city
+configuration, fee estimates, dangerous breeds, office hours, transit pass periods."""
+
+from __future__ import annotations
+
+import calendar
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services import city
+
+SUBMITTED, IN_PROGRESS, QUESTION, APPROVED, REJECTED, CLOSED = (
+    "submitted",
+    "in_progress",
+    "question",
+    "approved",
+    "rejected",
+    "closed",
+)
+OPEN_STATUSES = (SUBMITTED, IN_PROGRESS, QUESTION)
+FINAL_STATUSES = (APPROVED, REJECTED, CLOSED)
+
+
+class Daycare(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str
+    name: str
+
+
+class OfficeHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: list[int]
+    start: time
+    end: time
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(not 0 <= d <= 6 for d in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return value
+
+
+class MinimumFee(BaseModel):
+    cents: int = 2500
+
+
+class FormRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference_prefix: str = Field(default="AH", pattern=r"^[A-Z]{1,5}$")
+    dangerous_breeds: list[str] = Field(default_factory=list)
+    space_lead_days: int = Field(default=14, ge=0)
+    space_fees: dict[str, int] = Field(default_factory=dict)
+    space_minimum_fee: MinimumFee = Field(default_factory=MinimumFee)
+    daycares: list[Daycare] = Field(default_factory=list)
+    daycare_max_choices: int = Field(default=3, ge=1, le=10)
+    transit_price_cents: int = Field(default=3900, gt=0)
+    processing_days: dict[str, int] = Field(default_factory=dict)
+    office_hours: list[OfficeHours] = Field(default_factory=list)
+
+    def daycare(self, key: str) -> Daycare | None:
+        return next((d for d in self.daycares if d.key == key), None)
+
+
+city.register_section("forms", FormRules)
+
+
+def rules(town: city.City) -> FormRules:
+    return town.section("forms", FormRules)
+
+
+# ---------------------------------------------------------------- references
+def reference(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def normalise_reference(text: str) -> str:
+    """'ah 2026 123', 'AH-2026-000123' -> 'AH-2026-000123'; '' when it cannot be one."""
+    parts = [p for p in "".join(c if c.isalnum() else " " for c in text.upper()).split() if p]
+    if len(parts) != 3 or not parts[0].isalpha() or not parts[1].isdigit():
+        return ""
+    if not parts[2].isdigit() or len(parts[2]) > 9 or len(parts[1]) != 4:
+        return ""
+    return reference(parts[0], int(parts[1]), int(parts[2]))
+
+
+# ---------------------------------------------------------------- dog tax
+def _fold(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in plain if ch.isalnum())
+
+
+def dangerous_breed(breed: str, listed: list[str]) -> str | None:
+    """The listed breed a given breed (or crossbreed, 'Rottweiler-Mix') belongs to."""
+    folded = _fold(breed)
+    for name in listed:
+        key = _fold(name)
+        if key and key in folded:
+            return name
+    return None
+
+
+def valid_chip(text: str) -> str | None:
+    """A transponder number: exactly 15 digits (ISO 11784/11785); spaces allowed when typed."""
+    digits = "".join(text.split())
+    return digits if len(digits) == 15 and digits.isdigit() else None
+
+
+# ---------------------------------------------------------------- special use
+def space_fee(rules: FormRules, purpose: str, area_m2: float, first: date, last: date) -> int:
+    """Fee estimate in cents: rate per m² and day × area × days, at least the minimum fee."""
+    days = (last - first).days + 1
+    rate = rules.space_fees.get(purpose, rules.space_fees.get("other", 0))
+    cents = round(rate * area_m2 * max(days, 0))
+    return max(cents, rules.space_minimum_fee.cents)
+
+
+def short_lead(rules: FormRules, first: date, today: date) -> bool:
+    return (first - today).days < rules.space_lead_days
+
+
+# ---------------------------------------------------------------- office hours
+def in_office_hours(rules: FormRules, moment: datetime, tz: ZoneInfo) -> bool:
+    if not rules.office_hours:
+        return True
+    local = moment.astimezone(tz)
+    return any(
+        local.weekday() in hours.days and hours.start <= local.time() < hours.end
+        for hours in rules.office_hours
+    )
+
+
+def next_opening(rules: FormRules, moment: datetime, tz: ZoneInfo) -> datetime | None:
+    """When the helpdesk opens next (now, if it is open); None without office hours."""
+    if not rules.office_hours:
+        return None
+    local = moment.astimezone(tz)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        spans = sorted(
+            (datetime.combine(day, h.start, tz), datetime.combine(day, h.end, tz))
+            for h in rules.office_hours
+            if day.weekday() in h.days
+        )
+        for start, end in spans:
+            if start <= local < end:
+                return local
+            if start > local:
+                return start
+    return None
+
+
+# ---------------------------------------------------------------- transit pass
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def pass_period(today: date, proof_until: date, taken_months: set[str]) -> tuple[date, date] | None:
+    """The next month a pass can be bought for: this month from today, else the next; never
+    beyond the proof's validity. None when no month is left."""
+    candidates = [today, month_end(today) + timedelta(days=1)]
+    for start in candidates:
+        if start.strftime("%Y-%m") in taken_months or start > proof_until:
+            continue
+        return start, min(month_end(start), proof_until)
+    return None

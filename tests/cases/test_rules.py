@@ -1,0 +1,94 @@
+"""The pure rules: references, chip numbers, listed breeds, fees, office hours, pass months."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from services import receipts
+from services.case_rules import (
+    dangerous_breed,
+    in_office_hours,
+    next_opening,
+    normalise_reference,
+    pass_period,
+    rules,
+    space_fee,
+    valid_chip,
+)
+from services.city import City
+from tests.conftest import BERLIN
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("AH-2026-000123", "AH-2026-000123"),
+        ("ah 2026 123", "AH-2026-000123"),
+        (" AH/2026/000123 ", "AH-2026-000123"),
+        ("AH-26-123", ""),
+        ("2026-000123", ""),
+        ("AH-2026-1234567890", ""),
+        ("'; drop table", ""),
+    ],
+)
+def test_references(typed: str, expected: str) -> None:
+    assert normalise_reference(typed) == expected
+
+
+def test_chip_numbers() -> None:
+    assert valid_chip("276 0981 0000 123") is None  # 14 digits
+    assert valid_chip("276098100001234") == "276098100001234"
+    assert valid_chip("27609810000123X") is None
+
+
+def test_listed_breeds(city: City) -> None:
+    listed = rules(city).dangerous_breeds
+    assert dangerous_breed("Rottweiler-Mix", listed) == "Rottweiler"
+    assert dangerous_breed("american staffordshire terrier", listed)
+    assert dangerous_breed("Labrador", listed) is None
+
+
+def test_space_fee(city: City) -> None:
+    town = rules(city)
+    # a scaffold of 20 m² for 30 days at 0.10 €/m²/day = 60 €
+    assert space_fee(town, "scaffolding", 20, date(2026, 12, 1), date(2026, 12, 30)) == 6000
+    assert space_fee(town, "terrace", 1, date(2026, 12, 1), date(2026, 12, 1)) == 2500  # minimum
+
+
+def test_office_hours(city: City) -> None:
+    town = rules(city)
+    thursday_evening = datetime(2026, 11, 26, 17, 30, tzinfo=BERLIN)
+    friday_evening = datetime(2026, 11, 27, 17, 30, tzinfo=BERLIN)
+    assert in_office_hours(town, thursday_evening, BERLIN)
+    assert not in_office_hours(town, friday_evening, BERLIN)
+    assert next_opening(town, friday_evening, BERLIN) == datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN)
+
+
+def test_pass_months() -> None:
+    today = date(2026, 11, 25)
+    assert pass_period(today, date(2027, 3, 1), set()) == (today, date(2026, 11, 30))
+    assert pass_period(today, date(2027, 3, 1), {"2026-11"}) == (
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+    )
+    assert pass_period(today, date(2026, 12, 10), {"2026-11"}) == (
+        date(2026, 12, 1),
+        date(2026, 12, 10),
+    )
+    assert pass_period(today, date(2026, 11, 30), {"2026-11"}) is None
+
+
+def test_receipt_text_is_reduced_to_latin1() -> None:
+    assert receipts.latin1("Gebühr 25,00 € – 🐕 Größe") == "Gebühr 25,00 EUR - Größe"
+    pdf = receipts.receipt_pdf(
+        town="Stadt Ahaus",
+        heading="Eingangsbestätigung",
+        title="Hundesteuer-Anmeldung 🐕",
+        reference_line="Aktenzeichen: AH-2026-000001",
+        date_line="25.11.2026",
+        answers=[("Name", "Jürgen Öztürk"), ("Gebühr", "25,00 €")],
+        footer="…",
+    )
+    assert pdf.startswith(b"%PDF")

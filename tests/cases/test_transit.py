@@ -1,0 +1,132 @@
+"""The Sozialticket after approval: pay the month, get the pass in the wallet, never beyond the
+proof's validity, a reminder to renew."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from services import payments, wallet
+from storage.models.payments import PAID, Payment
+from tests.cases.conftest import submit_case
+from tests.support.chat import Transcript
+
+
+@dataclass
+class FakeProvider:
+    name: str = "fake"
+    demo: bool = True
+
+    async def create_checkout(self, payment: Payment) -> object:
+        from services.payments import Checkout
+
+        return Checkout(f"http://pay.test/{payment.id}", f"fake-{payment.id}")
+
+    async def refund(self, payment: Payment, amount_cents: int) -> str:
+        return "refund"
+
+
+async def approved_transit(chat: Transcript, citizen: int, proof_until: str) -> str:
+    ref = await submit_case(
+        chat,
+        citizen,
+        form="transit",
+        department="buergerbuero",
+        basis="buergergeld",
+        proof_until=proof_until,
+    )
+    await chat.notifications("room:buergerbuero")
+    await chat.press("petra", "Bewilligen", room="buergerbuero")
+    return ref
+
+
+async def test_pay_the_month_and_find_the_pass_in_the_wallet(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    chat.deps.payments = FakeProvider()
+    await chat.send("anna", "/language en")
+    await approved_transit(chat, people["anna"], "2027-01-15")
+    told = await chat.notifications("anna")
+    assert "was approved" in told
+    offer = await chat.press("anna", "Buy the monthly pass")
+    assert "for 11/2026 costs €39.00" in offer
+    assert "http://pay.test/1" in offer
+    paid = await chat.press("anna", "Pay (demo)")
+    assert "Paid (demo)" in paid
+    assert "Deutschlandticket Sozial for 11/2026 is in your wallet" in await chat.notifications(
+        "anna"
+    )
+    async with chat.db.uow() as uow:
+        entries = await wallet.entries(uow, people["anna"], chat.clock.now())
+    assert [(e.kind, e.status, str(e.valid_until)) for e in entries] == [
+        ("transit_pass", "valid", "2026-11-30")
+    ]
+    # next month: December, then January only until the proof ends
+    await chat.send("anna", "/cases")
+    await chat.press("anna", "AH-2026")
+    await chat.press("anna", "Buy the monthly pass")
+    assert "12/2026" in chat.log[-1]
+    await chat.press("anna", "Pay (demo)")
+    await chat.notifications("anna")
+    chat.clock.advance(timedelta(days=40))  # 4 January 2027
+    reminders = await chat.notifications("anna")
+    assert "Your transit pass ends on 31 Dec 2026" in reminders
+    await chat.press("anna", "Buy the monthly pass")
+    await chat.press("anna", "Pay (demo)")
+    await chat.notifications("anna")
+    async with chat.db.uow() as uow:
+        entries = await wallet.entries(uow, people["anna"], chat.clock.now())
+    january = next(e for e in entries if e.title_params == (("month", "01/2027"),))
+    assert str(january.valid_until) == "2027-01-15"  # never beyond the proof
+    chat.clock.advance(timedelta(days=10))
+    assert "apply again with your new benefit notice" in await chat.notifications("anna")
+    await chat.send("anna", "/cases")
+    await chat.press("anna", "AH-2026")
+    no_more = await chat.press("anna", "Buy the monthly pass")
+    assert "every month until then is paid" in no_more
+
+
+async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int]) -> None:
+    chat.deps.payments = FakeProvider()
+    await chat.send("anna", "/language en")
+    await approved_transit(chat, people["anna"], "2027-06-30")
+    await chat.notifications("anna")
+    await chat.press("anna", "Buy the monthly pass")
+    offer = chat.last["anna"]
+    await chat.press("anna", "Pay (demo)")
+    chat.last["anna"] = offer
+    twice = await chat.press("anna", "Pay (demo)")
+    assert "outdated" in twice
+    async with chat.db.uow() as uow:  # a replayed provider webhook
+        assert not await payments.settle(uow, 1, PAID, chat.clock.now())
+        await uow.commit()
+    async with chat.db.uow() as uow:
+        assert len(await wallet.entries(uow, people["anna"], chat.clock.now())) == 1
+
+
+async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[str, int]) -> None:
+    await chat.send("anna", "/language en")
+    ref = await submit_case(
+        chat, people["anna"], form="transit", department="buergerbuero", proof_until="2027-06-30"
+    )
+    chat.deps.payments = FakeProvider()
+    early = await chat.send("anna", f"/case {ref}")
+    assert "Buy the monthly pass" not in early
+    async with chat.db.uow() as uow:
+        from services import transit
+        from services.errors import Conflict
+
+        try:
+            await transit.start_purchase(
+                uow, chat.city, FakeProvider(), people["anna"], ref, chat.clock.now()
+            )
+        except Conflict as refused:
+            assert "once your Sozialticket application is approved" in refused.message
+        else:
+            raise AssertionError("bought before approval")
+    chat.deps.payments = None
+    await chat.notifications("room:buergerbuero")
+    await chat.press("petra", "Bewilligen", room="buergerbuero")
+    await chat.notifications("anna")
+    answer = await chat.press("anna", "Buy the monthly pass")
+    assert "not available yet" in answer
