@@ -140,7 +140,7 @@ async def ask_quantity(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
     reason = svc.why_not_bookable(event, 1, ctx.now)
     if reason is not None:
-        raise InvalidInput(reason[0], **svc._params(reason[1]))
+        raise InvalidInput(reason[0], **reason[1])
     most = min(rules(ctx).max_tickets_per_booking, svc.free_places(event))
     ctx.ask(
         "events.quantity",

@@ -366,8 +366,8 @@ async def door_view(ctx: Ctx, ticket: Ticket, event_id: int) -> None:
         verdict = ctx.t("❌ This event was cancelled.")
     elif ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
         verdict = ctx.t(
-            "❌ Already checked in at {when}. Do not let this ticket in again.",
-            when=moment(ctx, ticket.checked_in_at),
+            "❌ Already checked in on {day} at {time}. Do not let this ticket in again.",
+            **svc.at_params(ticket.checked_in_at, ctx.city.tz),
         )
     elif ticket.status == CANCELLED:
         verdict = ctx.t("❌ This ticket was cancelled and is not valid.")

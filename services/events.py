@@ -21,6 +21,7 @@ from services import city as city_config
 from services import codes, i18n, notify, payments
 from services.audit import log_action
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.i18n import N_
 from services.money import parse_amount
 from storage.models.events import (
     CANCELLED,
@@ -101,19 +102,19 @@ DomainErrorArgs = tuple[str, dict[str, Any]]
 def why_not_bookable(event: Event, quantity: int, now: datetime) -> DomainErrorArgs | None:
     """The reason a booking of `quantity` places fails now, or None."""
     if event.status == CANCELLED:
-        return ("This event was cancelled.", {})
+        return (N_("This event was cancelled."), {})
     if event.starts_at <= now:
-        return ("This event has already started.", {})
+        return (N_("This event has already started."), {})
     if event.booking_deadline <= now:
         return (
-            "Booking for this event closed on {deadline}.",
-            {"deadline": event.booking_deadline},
+            N_("Booking for this event closed on {day} at {time}."),
+            at_params(event.booking_deadline),
         )
     left = free_places(event)
     if left == 0:
-        return ("Sorry, this event is sold out.", {})
+        return (N_("Sorry, this event is sold out."), {})
     if quantity > left:
-        return ("Sorry, only {left} places are left.", {"left": left})
+        return (N_("Sorry, only {left} places are left."), {"left": left})
     return None
 
 
@@ -121,10 +122,14 @@ def cancellation_deadline(event: Event, rules: EventRules) -> datetime:
     return event.starts_at - timedelta(hours=rules.cancellation_hours)
 
 
-def when_params(event: Event, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
-    """Day and clock time of the start for a notification, rendered in the reader's language."""
-    local = event.starts_at.astimezone(tz)
+def at_params(moment: datetime, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
+    """Day and clock time as message parameters, rendered in the reader's language."""
+    local = moment.astimezone(tz)
     return {"day": i18n.day(local.date()), "time": local.strftime("%H:%M")}
+
+
+def when_params(event: Event, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
+    return at_params(event.starts_at, tz)
 
 
 def ticket_link(code: str) -> str:
@@ -392,7 +397,7 @@ async def book(
     await uow.session.refresh(event)
     reason = why_not_bookable(event, quantity, now)
     if reason is not None:
-        raise Conflict(reason[0], **_params(reason[1]))
+        raise Conflict(reason[0], **reason[1])
     open_hold = await uow.session.execute(
         select(Booking.id).where(
             Booking.event_id == event_id, Booking.citizen_id == citizen_id, Booking.status == HELD
@@ -407,8 +412,11 @@ async def book(
         raise Conflict("Payment is not available right now, so paid tickets cannot be booked.")
     if not await _take(uow, event_id, quantity, now):
         await uow.session.refresh(event)
-        reason = why_not_bookable(event, quantity, now) or ("Sorry, this event is sold out.", {})
-        raise Conflict(reason[0], **_params(reason[1]))
+        reason = why_not_bookable(event, quantity, now) or (
+            N_("Sorry, this event is sold out."),
+            {},
+        )
+        raise Conflict(reason[0], **reason[1])
     booking = Booking(
         event_id=event_id,
         citizen_id=citizen_id,
@@ -443,10 +451,6 @@ async def book(
     return BookingResult(booking, event, [], payment)
 
 
-def _params(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: i18n.moment(v) if isinstance(v, datetime) else v for k, v in raw.items()}
-
-
 async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     """Payment hook: confirm the booking and issue its tickets, exactly once. A payment that
     arrives after the hold lapsed still gets tickets while places are free; otherwise the
@@ -462,8 +466,10 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
         notify.notify_citizen(
             uow,
             booking.citizen_id,
-            "Your payment for {event} arrived after your reservation had lapsed, and the places "
-            "are gone. You get the money back ({amount}).",
+            N_(
+                "Your payment for {event} arrived after your reservation had lapsed, and the "
+                "places are gone. You get the money back ({amount})."
+            ),
             {"event": event.title, "amount": i18n.money(payment.amount_cents)},
             now=now,
             dedupe_key=f"event-late:{booking.id}",
@@ -483,7 +489,10 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
     notify.notify_citizen(
         uow,
         booking.citizen_id,
-        "Payment received: your {n} ticket(s) for {event} on {day} at {time} are in your wallet.",
+        N_(
+            "Payment received: your {n} ticket(s) for {event} on {day} at {time} are in your "
+            "wallet."
+        ),
         {"n": booking.quantity, "event": event.title, **when_params(event)},
         now=now,
         buttons=[notify.button("My tickets", "events.mine")],
@@ -601,10 +610,10 @@ async def cancel_tickets(
         deadline = cancellation_deadline(event, rules)
         if now >= deadline:
             raise Conflict(
-                "Tickets can be cancelled until {deadline} ({hours} hours before the start). "
-                "That time has passed.",
-                deadline=i18n.moment(deadline),
+                "Tickets can be cancelled until {day} at {time} ({hours} hours before the "
+                "start). That time has passed.",
                 hours=rules.cancellation_hours,
+                **at_params(deadline),
             )
         if not await _cancel_ticket_row(uow, ticket_id, now):
             continue
@@ -674,8 +683,10 @@ async def cancel_event(
             notify.notify_citizen(
                 uow,
                 booking.citizen_id,
-                "{event} on {day} at {time} has been cancelled by the organiser. Your tickets "
-                "are no longer valid; money paid is refunded.",
+                N_(
+                    "{event} on {day} at {time} has been cancelled by the organiser. Your "
+                    "tickets are no longer valid; money paid is refunded."
+                ),
                 {"event": event.title, **when_params(event)},
                 now=now,
                 dedupe_key=f"event-cancelled:{event_id}:{booking.citizen_id}",
@@ -750,8 +761,8 @@ async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: date
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
             raise Conflict(
-                "Already checked in at {when}. Do not let this ticket in again.",
-                when=i18n.moment(ticket.checked_in_at),
+                "Already checked in on {day} at {time}. Do not let this ticket in again.",
+                **at_params(ticket.checked_in_at),
             )
         raise Conflict("This ticket was cancelled and is not valid.")
     log_action(uow, now, "ticket.checkin", f"ticket:{ticket_id}", actor_citizen_id=organiser_id)
@@ -795,8 +806,10 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None
         notify.notify_citizen(
             uow,
             booking.citizen_id,
-            "Reminder: {event} starts tomorrow, {day} at {time}, at {place}. You have {n} "
-            "ticket(s) in your wallet.",
+            N_(
+                "Reminder: {event} starts tomorrow, {day} at {time}, at {place}. You have {n} "
+                "ticket(s) in your wallet."
+            ),
             {"event": event.title, "place": event.place, "n": count, **when_params(event, zone)},
             now=now,
             buttons=[notify.button("My tickets", "events.mine")],
