@@ -691,6 +691,12 @@ async def cancel_event(
                 now=now,
                 dedupe_key=f"event-cancelled:{event_id}:{booking.citizen_id}",
             )
+    await uow.session.execute(  # nothing is held or sold any more
+        update(Event)
+        .where(Event.id == event_id)
+        .values(taken=0)
+        .execution_options(synchronize_session=False)
+    )
     await uow.session.flush()
     log_action(uow, now, "event.cancel", f"event:{event_id}", actor_citizen_id=organiser_id)
     return len(holders)

@@ -118,4 +118,5 @@ async def load_event(db: Database, event_id: int) -> Event:
     async with db.uow() as uow:
         event = await uow.session.get(Event, event_id)
         assert event is not None
+        uow.session.expunge(event)  # keep its values after the session ends
         return event
