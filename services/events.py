@@ -118,6 +118,10 @@ def why_not_bookable(event: Event, quantity: int, now: datetime) -> DomainErrorA
     return None
 
 
+def places_short(event: Event, quantity: int) -> bool:
+    return free_places(event) < quantity
+
+
 def cancellation_deadline(event: Event, rules: EventRules) -> datetime:
     return event.starts_at - timedelta(hours=rules.cancellation_hours)
 
@@ -390,17 +394,26 @@ async def book(
     rules: EventRules,
     now: datetime,
 ) -> BookingResult:
-    """Free events: tickets at once. Paid: places held for `hold_minutes`, a payment started."""
+    """Free events: tickets at once. Paid: places held for `hold_minutes`, a payment started.
+
+    The places are taken last, with one conditional update just before the caller commits, so
+    on PostgreSQL the event row is locked only for that moment and never while the payment
+    provider is being called."""
     check_quantity(quantity, rules)
-    await release_lapsed(uow, now, event_id=event_id)
-    event = await get_event(uow, event_id)
-    await uow.session.refresh(event)
+    event = await uow.session.get(Event, event_id, populate_existing=True)
+    if event is None:
+        raise NotFound("This event does not exist (any more).")
+    if places_short(event, quantity) and await release_lapsed(uow, now, event_id=event_id):
+        await uow.session.refresh(event)
     reason = why_not_bookable(event, quantity, now)
     if reason is not None:
         raise Conflict(reason[0], **reason[1])
     open_hold = await uow.session.execute(
         select(Booking.id).where(
-            Booking.event_id == event_id, Booking.citizen_id == citizen_id, Booking.status == HELD
+            Booking.event_id == event_id,
+            Booking.citizen_id == citizen_id,
+            Booking.status == HELD,
+            col(Booking.held_until) > now,
         )
     )
     if open_hold.first() is not None:
@@ -410,6 +423,40 @@ async def book(
         )
     if event.price_cents > 0 and provider is None:
         raise Conflict("Payment is not available right now, so paid tickets cannot be booked.")
+    free = event.price_cents == 0
+    booking = Booking(
+        event_id=event_id,
+        citizen_id=citizen_id,
+        quantity=quantity,
+        unit_price_cents=event.price_cents,
+        status=CONFIRMED if free else HELD,
+        created_at=now,
+        confirmed_at=now if free else None,
+        held_until=None if free else now + timedelta(minutes=rules.hold_minutes),
+    )
+    uow.session.add(booking)
+    await uow.session.flush()
+    tickets: list[Ticket] = []
+    payment: Payment | None = None
+    if free:
+        tickets = _new_tickets(booking, now)
+        uow.session.add_all(tickets)
+        await uow.session.flush()
+    else:
+        assert provider is not None and booking.held_until is not None
+        payment = await payments.start(
+            uow,
+            provider,
+            citizen_id=citizen_id,
+            purpose=PURPOSE,
+            ref=str(booking.id),
+            amount_cents=quantity * event.price_cents,
+            description=f"{quantity} × {event.title}",
+            now=now,
+            ttl=booking.held_until - now,
+        )
+        booking.payment_id = payment.id
+        await uow.session.flush()
     if not await _take(uow, event_id, quantity, now):
         await uow.session.refresh(event)
         reason = why_not_bookable(event, quantity, now) or (
@@ -417,38 +464,7 @@ async def book(
             {},
         )
         raise Conflict(reason[0], **reason[1])
-    booking = Booking(
-        event_id=event_id,
-        citizen_id=citizen_id,
-        quantity=quantity,
-        unit_price_cents=event.price_cents,
-        status=CONFIRMED if event.price_cents == 0 else HELD,
-        created_at=now,
-        confirmed_at=now if event.price_cents == 0 else None,
-        held_until=None if event.price_cents == 0 else now + timedelta(minutes=rules.hold_minutes),
-    )
-    uow.session.add(booking)
-    await uow.session.flush()
-    if event.price_cents == 0:
-        tickets = _new_tickets(booking, now)
-        uow.session.add_all(tickets)
-        await uow.session.flush()
-        return BookingResult(booking, event, tickets)
-    assert provider is not None and booking.held_until is not None
-    payment = await payments.start(
-        uow,
-        provider,
-        citizen_id=citizen_id,
-        purpose=PURPOSE,
-        ref=str(booking.id),
-        amount_cents=quantity * event.price_cents,
-        description=f"{quantity} × {event.title}",
-        now=now,
-        ttl=booking.held_until - now,
-    )
-    booking.payment_id = payment.id
-    await uow.session.flush()
-    return BookingResult(booking, event, [], payment)
+    return BookingResult(booking, event, tickets, payment)
 
 
 async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
