@@ -1,0 +1,89 @@
+"""Many residents book the last places at the same moment: the quota is never oversold."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from services import events as svc
+from services import identity
+from services.clock import FrozenClock
+from services.errors import Conflict
+from storage.db import Database
+from storage.models.events import Ticket
+from storage.models.payments import Payment
+from tests.events.conftest import FakeProvider, load_event, make_event
+
+
+async def _residents(db: Database, clock: FrozenClock, count: int) -> list[int]:
+    ids = []
+    async with db.uow() as uow:
+        for number in range(count):
+            citizen, _ = await identity.contact(
+                uow,
+                channel="console",
+                external_id=f"r{number}",
+                chat_id=f"r{number}",
+                now=clock.now(),
+            )
+            assert citizen.id is not None
+            ids.append(citizen.id)
+        await uow.commit()
+    return ids
+
+
+async def _try_book(
+    db: Database,
+    provider: FakeProvider | None,
+    who: int,
+    event_id: int,
+    quantity: int,
+    clock: FrozenClock,
+) -> int:
+    try:
+        async with db.uow() as uow:
+            result = await svc.book(
+                uow,
+                provider,
+                citizen_id=who,
+                event_id=event_id,
+                quantity=quantity,
+                rules=svc.EventRules(),
+                now=clock.now(),
+            )
+            await uow.commit()
+            return result.booking.quantity
+    except Conflict:
+        return 0
+
+
+async def test_parallel_bookings_of_the_last_places_never_oversell(
+    db: Database, clock: FrozenClock
+) -> None:
+    organiser, *residents = await _residents(db, clock, 31)
+    event_id = await make_event(db, organiser, clock.now(), capacity=25)
+    booked = await asyncio.gather(
+        *(_try_book(db, None, who, event_id, 1 + i % 3, clock) for i, who in enumerate(residents))
+    )
+    event = await load_event(db, event_id)
+    async with db.uow() as uow:
+        tickets = (await uow.session.execute(select(func.count()).select_from(Ticket))).scalar_one()
+    assert sum(booked) == event.taken == tickets
+    assert event.taken <= 25
+    assert event.taken >= 23  # only a request bigger than what is left can fail near the end
+
+
+async def test_parallel_paid_holds_never_oversell(
+    db: Database, clock: FrozenClock, provider: FakeProvider
+) -> None:
+    organiser, *residents = await _residents(db, clock, 21)
+    event_id = await make_event(db, organiser, clock.now(), capacity=10, price=700)
+    booked = await asyncio.gather(
+        *(_try_book(db, provider, who, event_id, 1, clock) for who in residents)
+    )
+    event = await load_event(db, event_id)
+    assert sum(booked) == event.taken == 10
+    async with db.uow() as uow:  # a loser of the race keeps no payment (its checkout lapses)
+        kept = (await uow.session.execute(select(func.count()).select_from(Payment))).scalar_one()
+    assert kept == 10 and len(provider.checkouts) >= 10
