@@ -1,9 +1,10 @@
-"""The outbox sender: delivers notification rows through the channels, records the result.
+"""The outbox: notification rows delivered through the channels, the result recorded.
 
-Each notification is rendered in the recipient's language when it is sent. A message is marked
-sent right after the channel accepted it, so a crash re-sends at most the one in flight.
-Failures: 429 waits as long as asked; network errors retry with backoff; a blocked chat marks the
-account unreachable; after MAX_ATTEMPTS a message is parked for operators to look at.
+Each notification is rendered in the recipient's language when it is sent. Failures: 429 waits
+as long as asked; network errors retry with backoff; a blocked chat marks the account
+unreachable; after MAX_ATTEMPTS a message is parked for operators to look at. The long-running,
+rate-limited sender is bot/delivery.py; this module holds what both share, and the simple
+one-pass `drain` the console uses.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -34,11 +36,18 @@ STAFF_LANGUAGE = "de"
 @dataclass
 class SendStats:
     sent: int = 0
-    retried: int = 0
+    retried: int = 0  # attempts that failed and will be tried again
+    throttled: int = 0  # 429 answers (each paused the channel for retry_after)
     parked: int = 0
+    failed: int = 0  # nobody to deliver to
     unreachable: int = 0
+    recovered: int = 0  # rows a dead sender had in flight, sent again
     waited: float = 0.0
     by_channel: dict[str, int] = field(default_factory=dict)
+
+    def count_sent(self, channel: str) -> None:
+        self.sent += 1
+        self.by_channel[channel] = self.by_channel.get(channel, 0) + 1
 
 
 async def resolve_target(uow: UnitOfWork, note: Notification) -> tuple[str, str, str] | None:
@@ -107,16 +116,33 @@ async def render(
 
 
 class OutboxSender:
+    """Delivers notification rows. `drain` is one simple pass (the console, tests); `run` is the
+    rate-limited sender of `stadtlotse run` (bot/delivery.py)."""
+
     def __init__(
-        self, db: Database, city: City, channels: Mapping[str, Channel], clock: object
+        self,
+        db: Database,
+        city: City,
+        channels: Mapping[str, Channel],
+        clock: object,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.db = db
         self.city = city
         self.channels = channels
         self.clock = clock
+        self.max_attempts = max_attempts
 
     def _now(self) -> datetime:
         return self.clock.now()  # type: ignore[attr-defined, no-any-return]
+
+    async def run(self, **options: Any) -> SendStats:
+        """The long-running sender (until cancelled, or until nothing is due with
+        `until_idle=True`). See bot/delivery.py."""
+        from bot.delivery import Delivery
+
+        return await Delivery(self, **options).run()
 
     async def due_ids(
         self, limit: int = 500, only_chats: set[tuple[str, str]] | None = None
@@ -142,6 +168,7 @@ class OutboxSender:
             if target is None:
                 note.status = FAILED
                 note.last_error = "no reachable account"
+                stats.failed += 1
                 await uow.commit()
                 return
             channel_name, chat_id, lang = target
@@ -161,13 +188,7 @@ class OutboxSender:
             except Unreachable as error:
                 note.status = FAILED
                 note.last_error = f"unreachable: {error}"[:500]
-                await uow.session.execute(
-                    update(ChannelAccount)
-                    .where(
-                        ChannelAccount.channel == channel_name, ChannelAccount.chat_id == chat_id
-                    )
-                    .values(unreachable_at=now)
-                )
+                await mark_unreachable(uow, channel_name, chat_id, now)
                 stats.unreachable += 1
             except Rejected as error:
                 note.attempts += 1
@@ -177,28 +198,41 @@ class OutboxSender:
             except DeliveryError as error:
                 note.attempts += 1
                 note.last_error = str(error)[:500]
-                if note.attempts >= MAX_ATTEMPTS:
+                if note.attempts >= self.max_attempts:
                     note.status = PARKED
                     stats.parked += 1
                 else:
-                    note.next_attempt_at = now + timedelta(seconds=min(3600, 2**note.attempts))
+                    note.next_attempt_at = now + timedelta(seconds=backoff(note.attempts))
                     stats.retried += 1
             else:
                 note.status = SENT
                 note.sent_at = now
                 note.external_id = external_id or None
-                stats.sent += 1
-                stats.by_channel[channel_name] = stats.by_channel.get(channel_name, 0) + 1
+                stats.count_sent(channel_name)
             await uow.commit()
 
     async def drain(
         self, only_chats: set[tuple[str, str]] | None = None, limit: int = 500
     ) -> SendStats:
-        """Send everything that is due now (one pass)."""
+        """Send everything that is due now (one pass, one message at a time)."""
         stats = SendStats()
         for note_id in await self.due_ids(limit):
             await self.send_one(note_id, stats, only_chats)
         return stats
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after `attempts` failures: 1, 2, 4 ... at most 5 minutes."""
+    return float(min(300, 2 ** max(0, attempts - 1)))
+
+
+async def mark_unreachable(uow: UnitOfWork, channel: str, chat_id: str, now: datetime) -> None:
+    """The person blocked the bot: no more sends to this chat until they write again."""
+    await uow.session.execute(
+        update(ChannelAccount)
+        .where(ChannelAccount.channel == channel, ChannelAccount.chat_id == chat_id)
+        .values(unreachable_at=now)
+    )
 
 
 async def counts(db: Database) -> dict[tuple[str, str], int]:

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
+    # Telegram's send limits as the outbox sender keeps them (raise them only for a test server
+    # or a paid broadcast plan)
+    telegram_rate_global: float = Field(default=30.0, gt=0)  # messages per second, whole bot
+    telegram_rate_private: float = Field(default=1.0, gt=0)  # per second, per private chat
+    telegram_rate_group: float = Field(default=20.0, gt=0)  # per minute, per group chat
 
     matrix_homeserver: str | None = None
     matrix_user_id: str | None = None

@@ -60,11 +60,10 @@ async def serve(app: App) -> None:
 
 
 async def send_loop(app: App) -> None:
-    """Deliver due notifications, once a second. Extensions may replace it with a task named
-    'outbox' (rate-limited sender)."""
+    """The rate-limited outbox sender (bot/delivery.py); restarted if it fails."""
     while True:
         try:
-            await app.sender.drain()
+            await app.sender.run()
         except Exception:
-            log.exception("outbox pass failed; trying again")
+            log.exception("outbox sender failed; starting it again")
         await asyncio.sleep(SEND_INTERVAL)

@@ -1,0 +1,85 @@
+"""Telegram wiring: the channel when STADTLOTSE_TELEGRAM_TOKEN is set, the webhook route when
+STADTLOTSE_TELEGRAM_WEBHOOK_URL is set, otherwise long polling while `stadtlotse run` runs."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request, Response
+
+from bot.ratelimit import Limits
+from bot.telegram import TelegramChannel, webhook_path
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def setup(app: App) -> None:
+    settings = app.settings
+    if not settings.telegram_token:
+        return
+    channel = TelegramChannel(
+        settings.telegram_token,
+        app.dispatcher.handle,
+        api_url=settings.telegram_api_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=settings.telegram_webhook_secret,
+        limits=Limits(
+            global_per_second=settings.telegram_rate_global,
+            private_per_second=settings.telegram_rate_private,
+            group_per_minute=settings.telegram_rate_group,
+        ),
+        default_language=app.city.default_language,
+    )
+    app.channels[channel.name] = channel
+    app.deps.extras["telegram_deep_link"] = channel.deep_link
+
+
+def _channel(app: App) -> TelegramChannel | None:
+    channel = app.channels.get("telegram")
+    return channel if isinstance(channel, TelegramChannel) else None
+
+
+def web(app: App) -> list[APIRouter]:
+    channel = _channel(app)
+    if channel is None or not channel.webhook_url:
+        return []
+    return [webhook_router(channel)]
+
+
+def webhook_router(channel: TelegramChannel) -> APIRouter:
+    router = APIRouter()
+    secret = channel.webhook_secret.encode()
+
+    @router.post(webhook_path(channel.token, channel.webhook_secret), include_in_schema=False)
+    async def receive(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not given or not hmac.compare_digest(given, secret):
+            log.warning("Telegram webhook call without the right secret from %s", request.client)
+            return Response(status_code=403)
+        try:
+            update = json.loads(await request.body())
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return Response(status_code=400)
+        await channel.process_json(update)
+        return Response(status_code=200)
+
+    return router
+
+
+async def run(app: App) -> None:
+    channel = _channel(app)
+    if channel is None:
+        return
+    await channel.start()
+    if not channel.webhook_url:
+        await channel.poll()
