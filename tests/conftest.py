@@ -91,6 +91,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     asyncio.run(drop())
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _postgres_reachable()  # probe before any event loop runs (asyncio.run inside one fails)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if _postgres_reachable():
         return f"PostgreSQL: {POSTGRES_URL} (schema {SCHEMA})"
