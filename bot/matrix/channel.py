@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,8 @@ class MatrixChannel:
         self.staff_rooms: dict[str, tuple[str, str]] = {}  # room id -> (configured, department)
         self.configured_rooms: dict[str, str] = {}  # configured id or alias -> room id
         self._room_locks: dict[str, asyncio.Lock] = {}
+        self._thread_roots: dict[tuple[str, str], str] = {}  # (room, key) -> root, this process
+        self._writes: set[asyncio.Task[None]] = set()  # bookkeeping written after a delivery
         self._stopping = False
 
     # ================================================================ start and stop
@@ -162,6 +164,7 @@ class MatrixChannel:
         if client.should_upload_keys:
             await client.keys_upload()
         self.rooms = await self.state.rooms()
+        self._thread_roots = await self.state.thread_roots()
         await self._join_staff_rooms()
         await self.state.forget_old(now)
         self.started.set()
@@ -247,6 +250,8 @@ class MatrixChannel:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
         if self.client is not None:
             await self.client.close()
             self.client = None
@@ -699,16 +704,31 @@ class MatrixChannel:
         if room_id not in self.client.rooms:
             raise Unreachable(f"the bot is not in {chat_id}")
         root = ""
-        if thread:
-            root = (
-                thread
-                if thread.startswith("$")
-                else (await self.state.thread_root(room_id, thread) or "")
-            )
+        if thread.startswith("$"):
+            root = thread
+        elif thread:  # no database read here: the outbox's transaction is open (SQLite)
+            root = self._thread_roots.get((room_id, thread), "")
         event_id = await self._send_reply(room_id, reply, thread_root=root, patient=False)
         if thread and not root:
-            await self.state.set_thread_root(room_id, thread, event_id, self.clock.now())
+            self._thread_roots[(room_id, thread)] = event_id
+            self._write_later(
+                self.state.set_thread_root(room_id, thread, event_id, self.clock.now())
+            )
         return event_id
+
+    def _write_later(self, write: Coroutine[Any, Any, None]) -> None:
+        """The outbox calls deliver() inside its own transaction; on SQLite a second writer
+        would wait for that one to end, so our bookkeeping is written right after it."""
+
+        async def run() -> None:
+            try:
+                await write
+            except Exception:
+                log.exception("Matrix: could not record a sent message")
+
+        task = asyncio.create_task(run())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def _send_reply(
         self, room_id: str, reply: Reply, *, thread_root: str = "", patient: bool = True
@@ -729,9 +749,13 @@ class MatrixChannel:
                 content["m.relates_to"] = relation
             event_id = await self._send_event(room_id, "m.room.message", content, patient)
         if reply.menu:
-            await self.state.remember_menu(
+            remember = self.state.remember_menu(
                 event_id, room_id, reply.menu, thread_root, self.clock.now()
             )
+            if patient:
+                await remember
+            else:
+                self._write_later(remember)
             shown = render.options(reply)
             if 0 < len(shown) <= self.settings.matrix_reaction_options:
                 for number in range(1, len(shown) + 1):

@@ -211,10 +211,12 @@ class MatrixState:
         found = await self.menu_and_thread(event_id, room_id)
         return found[0] if found is not None else None
 
-    async def thread_root(self, room_id: str, key: str) -> str | None:
+    async def thread_roots(self) -> dict[tuple[str, str], str]:
         async with self.db.uow() as uow:
-            row = await uow.session.get(MatrixThread, (room_id, key))
-            return row.root_event_id if row is not None else None
+            rows = await uow.session.execute(
+                select(MatrixThread.room_id, MatrixThread.key, MatrixThread.root_event_id)
+            )
+            return {(room, key): root for room, key, root in rows.all()}
 
     async def set_thread_root(self, room_id: str, key: str, event_id: str, now: datetime) -> None:
         try:
