@@ -66,7 +66,7 @@ async def test_link_and_choose_matrix_for_news(
         notify.notify_citizen(
             uow,
             int(console_id.group(1)),
-            "Your case {ref} was approved.",
+            "Test news about {ref}",
             {"ref": "AH-7"},
             now=clock.now(),
         )

@@ -78,15 +78,15 @@ async def test_staff_thread_reply_and_refusal(
                 {"ref": "AH-1"},
                 now=clock.now(),
                 buttons=[
-                    notify.button("Take", "teststaff.take", "AH-1"),
-                    notify.button("Reject", "teststaff.reject", "AH-1"),
+                    notify.button("Take it (test)", "teststaff.take", "AH-1"),
+                    notify.button("Reject it (test)", "teststaff.reject", "AH-1"),
                 ],
             )
             await uow.commit()
         await bot.drain()
         posted = await staff.next_answer(room, 0, contains="New application AH-1")
         note = posted[-1]
-        assert options_of(note) == ["Take", "Reject"]
+        assert options_of(note) == ["Take it (test)", "Reject it (test)"]
 
         # people talking to each other: the bot stays quiet
         await staff.send(room, "Guten Morgen zusammen")
@@ -95,7 +95,7 @@ async def test_staff_thread_reply_and_refusal(
         count = len(anna.from_bot(room))
         await anna.send(room, "1", relates_to={"rel_type": "m.thread", "event_id": note.event_id})
         refused = await anna.next_answer(room, count, contains="only the staff")
-        assert "Bürgerbüro" in refused[-1].body
+        assert "Citizens' office" in refused[-1].body
         assert thread_of(refused[-1]) == note.event_id
         assert TAKEN == []
 
