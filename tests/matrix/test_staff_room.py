@@ -59,6 +59,7 @@ async def test_staff_thread_reply_and_refusal(
                 external_id=staff.user_id,
                 chat_id="",
                 now=clock.now(),
+                default_language="en",
                 private_chat=False,
             )
             assert citizen.id is not None
