@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     matrix_user_id: str | None = None
     matrix_password: str | None = None
     matrix_access_token: str | None = None
+    matrix_device_name: str = "Stadtlotse"
+    matrix_room_rate: float = Field(default=2.0, gt=0)  # messages per second into one room
+    matrix_room_burst: int = Field(default=10, ge=1)  # sent at once before the room rate applies
+    matrix_send_rate: float = Field(default=20.0, gt=0)  # messages per second, all rooms
+    matrix_reaction_options: int = Field(default=4, ge=0, le=10)  # keycaps under small menus
 
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None

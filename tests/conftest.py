@@ -98,10 +98,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     asyncio.run(drop())
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _postgres_reachable()  # before any event loop runs (the header hook is skipped under -q)
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     if _postgres_reachable():
         return f"PostgreSQL: {POSTGRES_URL} (schema {SCHEMA})"

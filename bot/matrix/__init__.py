@@ -1,0 +1,1 @@
+"""The Matrix channel: matrix-nio with end-to-end encryption (see bot/matrix/channel.py)."""

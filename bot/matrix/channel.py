@@ -1,0 +1,871 @@
+"""The Matrix channel (matrix-nio, end-to-end encryption with vodozemac).
+
+Login: the device id, access token and sync position are kept in the database
+(`matrix_session`), the Olm/Megolm keys in nio's store beside it (`<data_dir>/matrix-store`), so a
+restart keeps the same device: residents' clients keep trusting it, and no event is handled twice
+or skipped. Rooms: the bot joins when a resident invites it to a direct chat (one direct room per
+resident: a newer one replaces the older), joins the staff rooms the city configuration names,
+refuses other invites, and leaves a room its resident left. Events from before the bot joined
+and its own events are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DownloadError,
+    ErrorResponse,
+    InviteMemberEvent,
+    JoinError,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RoomEncryptedMedia,
+    RoomMemberEvent,
+    RoomMessageEmote,
+    RoomMessageMedia,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomResolveAliasResponse,
+    RoomSendResponse,
+    SyncError,
+    SyncResponse,
+    UnknownEvent,
+    UploadResponse,
+    WhoamiResponse,
+)
+from nio.crypto.attachments import decrypt_attachment
+
+from bot.channel import Rejected, RetryAfter, TransientError, Unreachable
+from bot.matrix import events, render
+from bot.matrix.pacing import Pacer
+from bot.matrix.state import CHANNEL, MatrixState
+from bot.settings import Settings, SettingsError
+from flows.chat_security import security_text
+from flows.types import Attachment, Inbound, Reply
+from handlers import menus
+from handlers.dispatch import Dispatcher
+from services import i18n
+from services.city import City
+from services.clock import Clock
+from services.i18n import N_
+from storage.db import Database
+from storage.models.conversation import Menu
+from storage.models.matrix import DIRECT, STAFF, MatrixRoomInfo
+
+log = logging.getLogger(__name__)
+
+MAX_FILE = 10 * 1024 * 1024  # what residents may send; bigger files are refused politely
+INLINE_WAIT = 2.0  # the outbox holds a message back longer than this by asking to retry later
+MAX_429_RETRIES = 3  # for direct answers; the outbox retries by itself
+MAX_429_WAIT = 30.0
+SYNC_TIMEOUT_MS = 30_000
+SYNC_FILTER = {"room": {"timeline": {"limit": 50}}}
+ROOM_WORKERS = 8  # rooms handled at once within one sync batch
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One event worth handling, after the room and sender are known."""
+
+    room: MatrixRoom
+    event: Any
+    info: MatrixRoomInfo | None
+
+
+class MatrixChannel:
+    name = CHANNEL
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        dispatcher: Dispatcher,
+        city: City,
+        clock: Clock,
+        *,
+        store_dir: Path | None = None,
+    ) -> None:
+        assert settings.matrix_homeserver and settings.matrix_user_id
+        self.settings = settings
+        self.homeserver = settings.matrix_homeserver
+        self.user_id = settings.matrix_user_id
+        self.db = db
+        self.dispatcher = dispatcher
+        self.city = city
+        self.clock = clock
+        self.state = MatrixState(db)
+        self.store_dir = store_dir or settings.data_dir / "matrix-store"
+        self.pacer = Pacer(
+            settings.matrix_room_rate, settings.matrix_room_burst, settings.matrix_send_rate
+        )
+        self.client: AsyncClient | None = None
+        self.started = asyncio.Event()  # logged in
+        self.ready = asyncio.Event()  # the first sync is done: rooms and their encryption known
+        self.since: str | None = None
+        self.rooms: dict[str, MatrixRoomInfo] = {}
+        self.staff_rooms: dict[str, tuple[str, str]] = {}  # room id -> (configured, department)
+        self.configured_rooms: dict[str, str] = {}  # configured id or alias -> room id
+        self._room_locks: dict[str, asyncio.Lock] = {}
+        self._thread_roots: dict[tuple[str, str], str] = {}  # (room, key) -> root, this process
+        self._writes: set[asyncio.Task[None]] = set()  # bookkeeping written after a delivery
+        self._stopping = False
+
+    # ================================================================ start and stop
+    def _config(self) -> AsyncClientConfig:
+        return AsyncClientConfig(
+            encryption_enabled=True,
+            store_sync_tokens=False,  # the sync position lives in our database
+            max_limit_exceeded=0,  # a 429 comes back to us: we decide how long to wait
+            max_timeouts=2,
+            request_timeout=60,
+        )
+
+    async def start(self) -> None:
+        """Log in (or restore the device), upload keys, join the staff rooms."""
+        if self.client is not None:
+            return
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        now = self.clock.now()
+        saved = await self.state.session(self.user_id)
+        client: AsyncClient | None = None
+        if saved is not None and saved.homeserver == self.homeserver:
+            client = AsyncClient(
+                self.homeserver, self.user_id, store_path=str(self.store_dir), config=self._config()
+            )
+            client.restore_login(self.user_id, saved.device_id, saved.access_token)
+            who = await client.whoami()
+            if isinstance(who, WhoamiResponse):
+                self.since = saved.sync_token
+            else:
+                log.warning("the saved Matrix login no longer works (%s): logging in again", who)
+                await client.close()
+                client = await self._fresh_login(device_id=saved.device_id)
+        else:
+            client = await self._fresh_login(device_id=None)
+        self.client = client
+        assert client.device_id and client.access_token
+        await self.state.save_session(
+            self.user_id, self.homeserver, client.device_id, client.access_token, now
+        )
+        if client.olm is None:
+            raise SettingsError(
+                "Matrix end-to-end encryption is not available: install matrix-nio[e2e]"
+            )
+        if client.should_upload_keys:
+            await client.keys_upload()
+        self.rooms = await self.state.rooms()
+        self._thread_roots = await self.state.thread_roots()
+        await self._join_staff_rooms()
+        await self.state.forget_old(now)
+        self.started.set()
+        log.info("Matrix: %s on %s, device %s", self.user_id, self.homeserver, client.device_id)
+
+    async def _fresh_login(self, device_id: str | None) -> AsyncClient:
+        settings = self.settings
+        client = AsyncClient(
+            self.homeserver,
+            self.user_id,
+            device_id=device_id,
+            store_path=str(self.store_dir),
+            config=self._config(),
+        )
+        if settings.matrix_password:
+            resp = await client.login(
+                settings.matrix_password, device_name=settings.matrix_device_name
+            )
+            if not isinstance(resp, LoginResponse):
+                await client.close()
+                raise SettingsError(
+                    f"Matrix login as {self.user_id} on {self.homeserver} failed: "
+                    f"{getattr(resp, 'message', resp)} (check STADTLOTSE_MATRIX_PASSWORD)"
+                )
+            return client
+        token = settings.matrix_access_token or ""
+        client.access_token = token
+        who = await client.whoami()
+        if not isinstance(who, WhoamiResponse) or not who.device_id:
+            await client.close()
+            raise SettingsError(
+                f"Setting STADTLOTSE_MATRIX_ACCESS_TOKEN is invalid for {self.homeserver}: "
+                f"{getattr(who, 'message', who)}"
+            )
+        if who.user_id != self.user_id:
+            await client.close()
+            raise SettingsError(
+                f"Setting STADTLOTSE_MATRIX_USER_ID is {self.user_id}, "
+                f"but the access token belongs to {who.user_id}"
+            )
+        client.restore_login(self.user_id, who.device_id, token)
+        return client
+
+    async def _join_staff_rooms(self) -> None:
+        assert self.client is not None
+        now = self.clock.now()
+        for department in self.city.departments:
+            configured = department.rooms.matrix
+            if not configured:
+                continue
+            room_id = configured
+            if configured.startswith("#"):
+                resolved = await self.client.room_resolve_alias(configured)
+                if not isinstance(resolved, RoomResolveAliasResponse):
+                    log.error(
+                        "Matrix staff room %s of %s: %s", configured, department.key, resolved
+                    )
+                    continue
+                room_id = resolved.room_id
+            self.configured_rooms[configured] = room_id
+            self.staff_rooms[room_id] = (configured, department.key)
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.error(
+                    "Matrix: cannot join the staff room %s of %s (%s); invite %s to it",
+                    configured,
+                    department.key,
+                    joined.message,
+                    self.user_id,
+                )
+                continue
+            info = self.rooms.get(room_id)
+            if info is None or info.kind != STAFF:
+                self.rooms[room_id] = await self.state.save_room(
+                    MatrixRoomInfo(
+                        room_id=room_id,
+                        kind=STAFF,
+                        department=department.key,
+                        greeted=True,
+                        created_at=now,
+                    )
+                )
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+        self.ready.clear()
+        self.started.clear()
+
+    # ================================================================ sync
+    async def run(self) -> None:
+        """Sync until cancelled; a failing sync is retried with a growing pause."""
+        pause = 1.0
+        while not self._stopping:
+            try:
+                await self.sync_once(SYNC_TIMEOUT_MS)
+                pause = 1.0
+            except asyncio.CancelledError:
+                raise
+            except RetryAfter as wait:
+                await asyncio.sleep(min(wait.seconds, 60))
+            except Exception:
+                log.exception("Matrix sync failed; trying again in %.0f s", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 60)
+
+    async def sync_once(self, timeout_ms: int = 0) -> int:
+        """One sync: handle what it brought, then store the position. Returns events handled."""
+        client = self.client
+        assert client is not None, "start() first"
+        first_ever = self.since is None
+        resp = await client.sync(
+            timeout=timeout_ms,
+            sync_filter=SYNC_FILTER,
+            since=self.since,
+            full_state=True if not self.ready.is_set() else None,
+        )
+        if isinstance(resp, SyncError):
+            if resp.status_code == "M_LIMIT_EXCEEDED":
+                raise RetryAfter((resp.retry_after_ms or 5000) / 1000)
+            raise TransientError(f"sync failed: {resp.message}")
+        assert isinstance(resp, SyncResponse)
+        await self._maintain_keys()
+        handled = await self._handle_sync(resp, history=first_ever)
+        self.since = resp.next_batch
+        await self.state.save_sync_token(self.user_id, resp.next_batch, self.clock.now())
+        self.ready.set()
+        return handled
+
+    async def _maintain_keys(self) -> None:
+        client = self.client
+        assert client is not None
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _handle_sync(self, resp: SyncResponse, *, history: bool) -> int:
+        """`history`: the first sync ever brings old timelines: take invites, skip messages."""
+        assert self.client is not None
+        for room_id, invite in resp.rooms.invite.items():
+            await self._on_invite(room_id, invite.invite_state)
+        for room_id in resp.rooms.leave:
+            info = self.rooms.pop(room_id, None)
+            if info is not None:
+                await self.state.room_left(room_id, info.owner, self.clock.now())
+        work = []
+        for room_id, joined in resp.rooms.join.items():
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            timeline = [] if history else self._after_own_join(joined.timeline.events)
+            work.append(self._handle_room(room, timeline))
+        gate = asyncio.Semaphore(ROOM_WORKERS)
+
+        async def bounded(job: Awaitable[int]) -> int:
+            async with gate:
+                return await job
+
+        counts = await asyncio.gather(*(bounded(job) for job in work))
+        return sum(counts)
+
+    def _after_own_join(self, timeline: list[Any]) -> list[Any]:
+        """Drop what happened in a room before the bot joined it."""
+        for index in range(len(timeline) - 1, -1, -1):
+            event = timeline[index]
+            if (
+                isinstance(event, RoomMemberEvent)
+                and event.state_key == self.user_id
+                and event.membership == "join"
+                and event.prev_membership != "join"
+            ):
+                return timeline[index + 1 :]
+        return timeline
+
+    # ================================================================ rooms
+    async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
+        assert self.client is not None
+        invite = next(
+            (
+                e
+                for e in invite_state
+                if isinstance(e, InviteMemberEvent)
+                and e.state_key == self.user_id
+                and e.membership == "invite"
+            ),
+            None,
+        )
+        if invite is None:
+            return
+        inviter = invite.sender
+        if room_id in self.staff_rooms:
+            await self.client.join(room_id)
+            return
+        if not invite.content.get("is_direct") or inviter == self.user_id:
+            log.info("Matrix: refusing invite to %s by %s (not a direct chat)", room_id, inviter)
+            await self.client.room_leave(room_id)
+            return
+        joined = await self.client.join(room_id)
+        if isinstance(joined, JoinError):
+            log.warning("Matrix: could not join %s: %s", room_id, joined.message)
+            return
+        now = self.clock.now()
+        previous = await self.state.direct_room_of(inviter)
+        self.rooms[room_id] = await self.state.save_room(
+            MatrixRoomInfo(room_id=room_id, kind=DIRECT, owner=inviter, created_at=now)
+        )
+        if previous is not None and previous.room_id != room_id:
+            await self._retire_room(previous, room_id)
+
+    async def _retire_room(self, old: MatrixRoomInfo, new_room_id: str) -> None:
+        """One direct room per resident: the newer one wins, the bot leaves the older one."""
+        assert self.client is not None
+        lang, _roles = await self.state.language_and_roles(old.owner, self.city.default_language)
+        note = i18n.translate(
+            lang, N_("You opened a new chat with me. We continue there; I am leaving this one.")
+        )
+        try:
+            await self._send_reply(old.room_id, Reply(text=note), patient=True)
+        except Exception:
+            log.info("Matrix: could not say goodbye in %s", old.room_id, exc_info=True)
+        await self.client.room_leave(old.room_id)
+        self.rooms.pop(old.room_id, None)
+        await self.state.room_left(old.room_id, "", self.clock.now())
+        log.info("Matrix: %s moved from %s to %s", old.owner, old.room_id, new_room_id)
+
+    async def _leave(self, room: MatrixRoom, info: MatrixRoomInfo) -> None:
+        assert self.client is not None
+        await self.client.room_leave(room.room_id)
+        await self.client.room_forget(room.room_id)
+        self.rooms.pop(room.room_id, None)
+        await self.state.room_left(room.room_id, info.owner, self.clock.now())
+        log.info("Matrix: left %s, its resident left", room.room_id)
+
+    def _lock(self, room_id: str) -> asyncio.Lock:
+        lock = self._room_locks.get(room_id)
+        if lock is None:
+            lock = self._room_locks[room_id] = asyncio.Lock()
+        return lock
+
+    async def is_encrypted(self, chat_id: str) -> bool | None:
+        """For /room: whether the room is end-to-end encrypted (None: not a room of ours)."""
+        if self.client is None:
+            return None
+        room = self.client.rooms.get(self.configured_rooms.get(chat_id, chat_id))
+        return None if room is None else bool(room.encrypted)
+
+    # ================================================================ one room's events
+    async def _handle_room(self, room: MatrixRoom, timeline: list[Any]) -> int:
+        handled = 0
+        async with self._lock(room.room_id):
+            info = self.rooms.get(room.room_id)
+            if info is not None and info.kind == DIRECT and not info.greeted:
+                await self._greet(room, info)
+            for event in timeline:
+                if getattr(event, "sender", "") == self.user_id:
+                    continue
+                try:
+                    if await self._handle_event(
+                        Incoming(room, event, self.rooms.get(room.room_id))
+                    ):
+                        handled += 1
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise
+                except Exception:
+                    log.exception(
+                        "Matrix: event %s in %s failed",
+                        getattr(event, "event_id", "?"),
+                        room.room_id,
+                    )
+        return handled
+
+    async def _greet(self, room: MatrixRoom, info: MatrixRoomInfo) -> None:
+        """A new direct room: say whether it is encrypted, then the welcome and main menu."""
+        info.greeted = True
+        info.encrypted = bool(room.encrypted)
+        self.rooms[room.room_id] = await self.state.save_room(info)
+        inbound = Inbound(
+            channel=CHANNEL,
+            user_id=info.owner,
+            chat_id=room.room_id,
+            kind="command",
+            command="start",
+            key=f"join:{room.room_id}",
+            display_name=room.user_name(info.owner) or "",
+        )
+        replies = await self.dispatcher.handle(inbound)
+        await self.state.mark_account(info.owner, room.room_id, bool(room.encrypted))
+        lang, _roles = await self.state.language_and_roles(info.owner, self.city.default_language)
+        note = Reply(text=security_text(lang, bool(room.encrypted)))
+        await self._answer(room, [note, *replies], owner=info.owner, thread="")
+
+    async def _handle_event(self, item: Incoming) -> bool:
+        room, event, info = item.room, item.event, item.info
+        if isinstance(event, RoomMemberEvent):
+            if (
+                info is not None
+                and info.kind == DIRECT
+                and event.state_key == info.owner
+                and event.membership in ("leave", "ban")
+            ):
+                await self._leave(room, info)
+            return False
+        if isinstance(event, MegolmEvent):
+            return await self._undecryptable(room, event, info)
+        is_direct = info is not None and info.kind == DIRECT and info.owner == event.sender
+        chat_id = room.room_id
+        staff = self.staff_rooms.get(room.room_id)
+        if staff is not None:
+            chat_id = staff[0]
+        try:
+            found = await self._inbound(room, event, chat_id, is_direct)
+        except _TooBig as too_big:
+            if is_direct or too_big.thread:
+                lang, _roles = await self.state.language_and_roles(
+                    event.sender, self.city.default_language
+                )
+                text = i18n.translate(
+                    lang, N_("This file is too big. Please send photos or PDFs up to 10 MB.")
+                )
+                await self._send_reply(
+                    room.room_id, Reply(text=text), thread_root=too_big.thread, patient=True
+                )
+            return True
+        if found is None:
+            return False
+        inbound, addressed = found
+        if not is_direct:
+            if not addressed and not await self.state.in_a_step(chat_id, event.sender):
+                return False
+            if staff is not None and not await self._is_staff(event.sender, staff[1]):
+                await self._refuse(room, event.sender, staff[1], inbound.thread)
+                return True
+        replies = await self.dispatcher.handle(inbound)
+        if is_direct and info is not None and info.encrypted != bool(room.encrypted):
+            info.encrypted = bool(room.encrypted)
+            self.rooms[room.room_id] = await self.state.save_room(info)
+        if is_direct:
+            await self.state.mark_account(event.sender, room.room_id, bool(room.encrypted))
+        await self._answer(
+            room,
+            replies,
+            owner=event.sender if is_direct else "",
+            thread=inbound.thread,
+            sender=event.sender,
+        )
+        return True
+
+    async def _is_staff(self, user_id: str, department: str) -> bool:
+        _lang, roles = await self.state.language_and_roles(user_id, self.city.default_language)
+        return ("staff", department) in roles or any(role == "admin" for role, _s in roles)
+
+    async def _refuse(self, room: MatrixRoom, user_id: str, department: str, thread: str) -> None:
+        lang, _roles = await self.state.language_and_roles(user_id, self.city.default_language)
+        found = self.city.department(department)
+        name = found.name(lang) if found is not None else department
+        text = i18n.translate(
+            lang,
+            N_(
+                "Sorry, {name}: only the staff of {department} can act in this room. "
+                "For your own requests, please write to me in a direct chat."
+            ),
+            {"name": room.user_name(user_id) or user_id, "department": name},
+        )
+        await self._send_reply(room.room_id, Reply(text=text), thread_root=thread, patient=True)
+
+    async def _undecryptable(
+        self, room: MatrixRoom, event: MegolmEvent, info: MatrixRoomInfo | None
+    ) -> bool:
+        assert self.client is not None
+        log.warning("Matrix: cannot decrypt %s in %s", event.event_id, room.room_id)
+        try:
+            await self.client.request_room_key(event)
+        except Exception:
+            log.debug("room key request failed", exc_info=True)
+        if info is None or info.kind != DIRECT or event.sender != info.owner:
+            return False
+        lang, _roles = await self.state.language_and_roles(event.sender, self.city.default_language)
+        text = i18n.translate(
+            lang,
+            N_(
+                "I could not read your last message: your app did not share the encryption "
+                "key with me. Please send it again."
+            ),
+        )
+        await self._send_reply(room.room_id, Reply(text=text), patient=True)
+        return True
+
+    # ================================================================ event -> Inbound
+    async def _inbound(
+        self, room: MatrixRoom, event: Any, chat_id: str, is_direct: bool
+    ) -> tuple[Inbound, bool] | None:
+        """The Inbound, and whether it is addressed to the bot (in a shared room people also
+        talk to each other: commands, choices, answers in the bot's threads and a bare number
+        count; other talk is left alone unless the person is in the middle of a step)."""
+        base: dict[str, Any] = {
+            "channel": CHANNEL,
+            "user_id": event.sender,
+            "chat_id": chat_id,
+            "key": event.event_id,
+            "display_name": room.user_name(event.sender) or "",
+            "is_group": not is_direct,
+        }
+        content = event.source.get("content", {}) if isinstance(event.source, dict) else {}
+        if isinstance(event, RoomMessageText | RoomMessageNotice | RoomMessageEmote):
+            parsed = events.parse_text(event.body or "", content)
+            menu: Menu | None = None
+            thread = parsed.thread_root
+            if thread:
+                menu = await self.state.latest_menu_in_thread(room.room_id, thread, event.sender)
+            elif parsed.reply_to:
+                found = await self.state.menu_and_thread(parsed.reply_to, room.room_id)
+                if found is not None:
+                    menu, thread = found
+            if parsed.kind == "command":
+                return Inbound(
+                    kind="command", command=parsed.command, text=parsed.text, thread=thread, **base
+                ), True
+            token = _pick(menu, parsed.text) if menu is not None else ""
+            if token:
+                return Inbound(kind="choice", choice=token, thread=thread, **base), True
+            addressed = menu is not None or parsed.text.isdigit()
+            return Inbound(kind="text", text=parsed.text, thread=thread, **base), addressed
+        reaction = None
+        if isinstance(event, ReactionEvent) or (
+            isinstance(event, UnknownEvent) and event.type == "m.reaction"
+        ):
+            reaction = events.parse_reaction(content)
+        if reaction is not None:
+            found = await self.state.menu_and_thread(reaction.reacts_to, room.room_id)
+            if found is None or reaction.number is None:
+                return None
+            menu, thread = found
+            index = _nth_option(menu, reaction.number)
+            if index is None:
+                return None
+            return Inbound(
+                kind="choice", choice=menus.pack(menu.id, index), thread=thread, **base
+            ), True
+        if isinstance(event, RoomMessageMedia | RoomEncryptedMedia):
+            thread, _reply = events.relation(content)
+            attachment = await self._download(event, content)
+            if attachment is None:
+                raise _TooBig(thread)
+            addressed = bool(thread)
+            return Inbound(
+                kind="media", attachments=(attachment,), thread=thread, **base
+            ), addressed
+        return None
+
+    async def _download(self, event: Any, content: dict[str, Any]) -> Attachment | None:
+        """The file a resident sent, size-limited; None when it is too big."""
+        assert self.client is not None
+        info = content.get("info") or {}
+        if isinstance(info, dict) and int(info.get("size") or 0) > MAX_FILE:
+            return None
+        resp = await self.client.download(mxc=event.url)
+        if isinstance(resp, DownloadError) or not hasattr(resp, "body"):
+            raise TransientError(f"download of {event.url} failed: {resp}")
+        data: bytes = resp.body
+        if isinstance(event, RoomEncryptedMedia):
+            data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
+        if len(data) > MAX_FILE:
+            return None
+        mime = getattr(event, "mimetype", None) or (
+            info.get("mimetype") if isinstance(info, dict) else None
+        )
+        mime = mime or "application/octet-stream"
+        kind = "photo" if mime.startswith("image/") else "document"
+        filename = str(content.get("filename") or event.body or "file")
+        return Attachment(kind, filename[:200], mime, data, ref=event.url)  # type: ignore[arg-type]
+
+    # ================================================================ answering
+    async def _answer(
+        self,
+        room: MatrixRoom,
+        replies: list[Reply],
+        *,
+        owner: str,
+        thread: str,
+        sender: str = "",
+    ) -> None:
+        """Send the answers to an input. Personal data in a shared room goes to the person's
+        direct room instead (end-to-end encrypted where they have one)."""
+        withheld: list[Reply] = []
+        for reply in replies:
+            if reply.private and not owner:
+                withheld.append(reply)
+                continue
+            await self._send_reply(room.room_id, reply, thread_root=thread, patient=True)
+        if withheld and sender:
+            await self._redirect_private(room, sender, withheld, thread)
+
+    async def _redirect_private(
+        self, room: MatrixRoom, sender: str, replies: list[Reply], thread: str
+    ) -> None:
+        assert self.client is not None
+        lang, _roles = await self.state.language_and_roles(sender, self.city.default_language)
+        direct = await self.state.direct_room_of(sender)
+        direct_room = self.client.rooms.get(direct.room_id) if direct is not None else None
+        if direct is None or direct_room is None:
+            text = i18n.translate(
+                lang,
+                N_(
+                    "This answer contains personal data, so I do not show it here. "
+                    "Please write to me in a direct chat."
+                ),
+            )
+        else:
+            for reply in replies:
+                await self._send_reply(direct.room_id, replace(reply, buttons=[], menu=""))
+            text = i18n.translate(
+                lang,
+                N_("This answer contains personal data: I sent it to our encrypted direct chat.")
+                if direct_room.encrypted
+                else N_("This answer contains personal data: I sent it to our direct chat."),
+            )
+        await self._send_reply(room.room_id, Reply(text=text), thread_root=thread, patient=True)
+
+    async def deliver(self, chat_id: str, reply: Reply, *, thread: str = "") -> str:
+        """For the outbox: one notification into a resident's direct room or a staff room.
+        `thread` is an event id or a key (e.g. a case reference): the first message sent with a
+        key becomes the root of that thread in the room."""
+        if self.client is None:
+            raise TransientError("the Matrix channel is not running")
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout=30)
+        except TimeoutError:
+            raise TransientError("the Matrix channel has not synced yet") from None
+        room_id = self.configured_rooms.get(chat_id, chat_id)
+        if room_id not in self.client.rooms:
+            raise Unreachable(f"the bot is not in {chat_id}")
+        root = ""
+        if thread.startswith("$"):
+            root = thread
+        elif thread:  # no database read here: the outbox's transaction is open (SQLite)
+            root = self._thread_roots.get((room_id, thread), "")
+        event_id = await self._send_reply(room_id, reply, thread_root=root, patient=False)
+        if thread and not root:
+            self._thread_roots[(room_id, thread)] = event_id
+            self._write_later(
+                self.state.set_thread_root(room_id, thread, event_id, self.clock.now())
+            )
+        return event_id
+
+    def _write_later(self, write: Coroutine[Any, Any, None]) -> None:
+        """The outbox calls deliver() inside its own transaction; on SQLite a second writer
+        would wait for that one to end, so our bookkeeping is written right after it."""
+
+        async def run() -> None:
+            try:
+                await write
+            except Exception:
+                log.exception("Matrix: could not record a sent message")
+
+        task = asyncio.create_task(run())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _send_reply(
+        self, room_id: str, reply: Reply, *, thread_root: str = "", patient: bool = True
+    ) -> str:
+        """Media first (uploaded to the media repository), then the text with its numbered
+        options; returns the event id of the text (or of the media when there is no text)."""
+        assert self.client is not None
+        event_id = ""
+        relation = render.thread_relation(thread_root) if thread_root else None
+        if reply.media is not None:
+            content = await self._upload(room_id, reply)
+            if relation:
+                content["m.relates_to"] = relation
+            event_id = await self._send_event(room_id, "m.room.message", content, patient)
+        if reply.text or reply.buttons or not event_id:
+            content = render.text_content(reply)
+            if relation:
+                content["m.relates_to"] = relation
+            event_id = await self._send_event(room_id, "m.room.message", content, patient)
+        if reply.menu:
+            remember = self.state.remember_menu(
+                event_id, room_id, reply.menu, thread_root, self.clock.now()
+            )
+            if patient:
+                await remember
+            else:
+                self._write_later(remember)
+            shown = render.options(reply)
+            if 0 < len(shown) <= self.settings.matrix_reaction_options:
+                for number in range(1, len(shown) + 1):
+                    await self._send_event(
+                        room_id,
+                        "m.reaction",
+                        {
+                            "m.relates_to": {
+                                "rel_type": "m.annotation",
+                                "event_id": event_id,
+                                "key": render.KEYCAPS[number - 1],
+                            }
+                        },
+                        patient,
+                    )
+        return event_id
+
+    async def _upload(self, room_id: str, reply: Reply) -> dict[str, Any]:
+        assert self.client is not None and reply.media is not None
+        media = reply.media
+        room = self.client.rooms.get(room_id)
+        encrypt = bool(room is not None and room.encrypted)
+        data = media.data
+        resp, keys = await self.client.upload(
+            lambda *_: data,
+            content_type=media.mime if not encrypt else "application/octet-stream",
+            filename=media.filename,
+            encrypt=encrypt,
+            filesize=len(data),
+        )
+        if not isinstance(resp, UploadResponse):
+            _raise_for(resp)
+        if encrypt:
+            assert keys is not None
+            encrypted_file = dict(keys)
+            encrypted_file["url"] = resp.content_uri
+            return render.media_content(reply, None, encrypted_file)
+        return render.media_content(reply, resp.content_uri, None)
+
+    async def _send_event(
+        self, room_id: str, event_type: str, content: dict[str, Any], patient: bool
+    ) -> str:
+        """Paced per room and overall; 429 honoured: direct answers wait (a few times at
+        most), the outbox is told to retry later."""
+        assert self.client is not None
+        for _attempt in range(MAX_429_RETRIES + 1):
+            wait = self.pacer.wait(room_id)
+            if wait > INLINE_WAIT and not patient:
+                raise RetryAfter(wait)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.pacer.book(room_id)
+            try:
+                resp = await self.client.room_send(
+                    room_id, event_type, content, ignore_unverified_devices=True
+                )
+            except (TimeoutError, OSError) as error:
+                raise TransientError(f"sending to {room_id}: {error!r}") from error
+            if isinstance(resp, RoomSendResponse):
+                return str(resp.event_id)
+            if isinstance(resp, ErrorResponse) and resp.status_code == "M_LIMIT_EXCEEDED":
+                seconds = (resp.retry_after_ms or 1000) / 1000
+                if not patient:
+                    raise RetryAfter(seconds)
+                await asyncio.sleep(min(seconds, MAX_429_WAIT))
+                continue
+            _raise_for(resp)
+        raise RetryAfter(MAX_429_WAIT)
+
+
+class _TooBig(Exception):
+    """A resident sent a file over MAX_FILE."""
+
+    def __init__(self, thread: str) -> None:
+        super().__init__("file too big")
+        self.thread = thread
+
+
+def _raise_for(resp: Any) -> None:
+    code = getattr(resp, "status_code", "") or ""
+    message = f"{code}: {getattr(resp, 'message', resp)}"
+    if code == "M_LIMIT_EXCEEDED":
+        raise RetryAfter((getattr(resp, "retry_after_ms", 0) or 1000) / 1000)
+    if code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN"):
+        raise Unreachable(message)
+    if code in ("M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_INVALID_PARAM"):
+        raise Rejected(message)
+    raise TransientError(message)
+
+
+def _nth_option(menu: Menu, number: int) -> int | None:
+    """Index in the menu's buttons of the `number`-th numbered option (links are not numbered)."""
+    shown = [i for i, row in enumerate(menu.buttons) if row.get("action") and not row.get("url")]
+    return shown[number - 1] if 1 <= number <= len(shown) else None
+
+
+def _pick(menu: Menu, text: str) -> str:
+    """The token for a number or label typed as the answer to one menu ("" if neither)."""
+    if text.isdigit():
+        index = _nth_option(menu, int(text))
+        return menus.pack(menu.id, index) if index is not None else ""
+    wanted = _label_key(text)
+    for index, row in enumerate(menu.buttons):
+        if row.get("action") and not row.get("url") and _label_key(row.get("label", "")) == wanted:
+            return menus.pack(menu.id, index)
+    return ""
+
+
+def _label_key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()
+
+
+SecurityCheck = Callable[[str], Awaitable[bool | None]]

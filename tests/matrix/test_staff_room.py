@@ -1,0 +1,140 @@
+"""A department's staff room on a real Synapse: notifications with numbered options, staff act
+by a numbered reply in the notification's thread, anyone else is refused politely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nio import RoomCreateResponse
+
+from flows.context import Ctx
+from flows.registry import Router
+from services import identity, notify
+from services.clock import FrozenClock
+from tests.matrix.support import BotRunner, Resident, options_of
+from tests.support.synapse import SynapseServer
+
+router = Router("test-staff")
+TAKEN: list[tuple[str, int]] = []
+
+
+@router.action("teststaff.take", roles=["staff"])
+async def take(ctx: Ctx, arg: str) -> None:
+    TAKEN.append((arg, ctx.citizen_id))
+    ctx.say(ctx.t("Case {ref} is now yours.", ref=arg))
+
+
+@router.action("teststaff.reject", roles=["staff"])
+async def reject(ctx: Ctx, arg: str) -> None:
+    ctx.say(ctx.t("Case {ref} rejected.", ref=arg))
+
+
+def thread_of(seen: object) -> str:
+    relates = getattr(seen, "content", {}).get("m.relates_to") or {}
+    return str(relates.get("event_id", "")) if relates.get("rel_type") == "m.thread" else ""
+
+
+async def test_staff_thread_reply_and_refusal(
+    bot: BotRunner, synapse: SynapseServer, clock: FrozenClock, tmp_path: Path, unique: str
+) -> None:
+    TAKEN.clear()
+    staff = await Resident.create(synapse, tmp_path / "sven", f"sven{unique}", encrypted=False)
+    anna = await Resident.create(synapse, tmp_path / "anna", f"anna{unique}", encrypted=False)
+    try:
+        created = await staff.client.room_create(
+            name="Bürgerbüro (staff)", invite=[bot.user_id, anna.user_id]
+        )
+        assert isinstance(created, RoomCreateResponse)
+        room = str(created.room_id)
+        await anna.client.join(room)
+        department = bot.city.department("buergerbuero")
+        assert department is not None
+        department.rooms.matrix = room
+        staff.bot_id = anna.bot_id = bot.user_id
+
+        async with bot.db.uow() as uow:
+            citizen, _account = await identity.contact(
+                uow,
+                channel="matrix",
+                external_id=staff.user_id,
+                chat_id="",
+                now=clock.now(),
+                default_language="en",
+                private_chat=False,
+            )
+            assert citizen.id is not None
+            await identity.grant_role(
+                uow, citizen.id, "staff", "buergerbuero", now=clock.now(), by="test"
+            )
+            await uow.commit()
+        staff_citizen = citizen.id
+
+        await bot.start()
+        async with bot.db.uow() as uow:
+            notify.notify_department(
+                uow,
+                bot.city,
+                "buergerbuero",
+                "New application {ref}",
+                {"ref": "AH-1"},
+                now=clock.now(),
+                buttons=[
+                    notify.button("Take it (test)", "teststaff.take", "AH-1"),
+                    notify.button("Reject it (test)", "teststaff.reject", "AH-1"),
+                ],
+            )
+            await uow.commit()
+        await bot.drain()
+        posted = await staff.next_answer(room, 0, contains="New application AH-1")
+        note = posted[-1]
+        assert options_of(note) == ["Take it (test)", "Reject it (test)"]
+
+        # people talking to each other: the bot stays quiet
+        await staff.send(room, "Guten Morgen zusammen")
+
+        # a resident in the room tries the staff action: refused, nothing done
+        count = len(anna.from_bot(room))
+        await anna.send(room, "1", relates_to={"rel_type": "m.thread", "event_id": note.event_id})
+        refused = await anna.next_answer(room, count, contains="only the staff")
+        assert "Citizens' office" in refused[-1].body
+        assert thread_of(refused[-1]) == note.event_id
+        assert TAKEN == []
+
+        # the staff member answers with a number in the notification's thread
+        count = len(staff.from_bot(room))
+        await staff.send(room, "1", relates_to={"rel_type": "m.thread", "event_id": note.event_id})
+        done = await staff.next_answer(room, count, contains="is now yours")
+        assert done[-1].body == "Case AH-1 is now yours."
+        assert thread_of(done[-1]) == note.event_id
+        assert TAKEN[0] == ("AH-1", staff_citizen)
+        assert len(TAKEN) == 1
+        bodies = [s.body for s in staff.from_bot(room)]
+        assert not any("did not understand" in b for b in bodies), "answered the small talk"
+
+        # personal data asked for in the shared room is not shown there
+        count = len(staff.from_bot(room))
+        await staff.send(room, "!profile")
+        withheld = await staff.next_answer(room, count, contains="personal data")
+        assert "Your profile" not in withheld[-1].body
+
+        # notifications about one case share a thread
+        async with bot.db.uow() as uow:
+            for key in ("First news {ref}", "More news {ref}"):
+                notify.notify_department(
+                    uow,
+                    bot.city,
+                    "buergerbuero",
+                    key,
+                    {"ref": "AH-2"},
+                    now=clock.now(),
+                    thread="case:AH-2",
+                )
+            await uow.commit()
+        await bot.drain()
+        news = await staff.next_answer(room, len(staff.from_bot(room)), contains="More news")
+        first = next(s for s in staff.from_bot(room) if s.body == "First news AH-2")
+        assert thread_of(first) == ""
+        assert thread_of(news[-1]) == first.event_id
+    finally:
+        await staff.close()
+        await anna.close()
