@@ -39,7 +39,6 @@ KEYWORDS = {
     "Invalid": None,
     "button": None,  # ctx.button(label, ...), notify.button(label, ...)
     "Choice": (2,),  # Choice(value, label)
-    "Field": (2,),  # Field(name, prompt, ...)
 }
 
 
