@@ -15,17 +15,9 @@ from services import identity
 from services.city import City
 from services.clock import FrozenClock
 from storage.db import Database
-from tests.conftest import _postgres_reachable
 from tests.support.chat import Transcript
 
 PUBLIC_URL = "http://127.0.0.1:8080"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _probe_postgres_outside_the_event_loop() -> None:
-    """tests/conftest.py probes PostgreSQL with asyncio.run(); with `pytest -q` (no report
-    header) the first probe would happen inside the async `db` fixture and fail."""
-    _postgres_reachable()
 
 
 @pytest.fixture
