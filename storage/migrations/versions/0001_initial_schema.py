@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:37:25.900013
+Create Date: 2026-11-25 11:13:17.174200
 """
 from __future__ import annotations
 
@@ -42,6 +42,77 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     info={'erase': 'anonymise'}
     )
+    op.create_table('job_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('started_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('result', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('job', 'period'),
+    info={'erase': 'keep'}
+    )
+    op.create_table('matrix_room',
+    sa.Column('room_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('encrypted', sa.Boolean(), nullable=False),
+    sa.Column('greeted', sa.Boolean(), nullable=False),
+    sa.Column('left_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('room_id'),
+    info={'erase': 'keep'}
+    )
+    with op.batch_alter_table('matrix_room', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_matrix_room_owner'), ['owner'], unique=False)
+
+    op.create_table('matrix_sent_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('room_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('menu_id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('thread_root', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_id'),
+    info={'erase': 'keep'}
+    )
+    with op.batch_alter_table('matrix_sent_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_matrix_sent_event_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_matrix_sent_event_thread_root'), ['thread_root'], unique=False)
+
+    op.create_table('matrix_session',
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('homeserver', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('access_token', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+    sa.Column('sync_token', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=True),
+    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('user_id'),
+    info={'erase': 'keep'}
+    )
+    op.create_table('matrix_thread',
+    sa.Column('room_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('root_event_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('room_id', 'key'),
+    info={'erase': 'keep'}
+    )
+    op.create_table('merchant_point',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key'),
+    info={'erase': 'keep'}
+    )
     op.create_table('processed_update',
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -51,6 +122,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('processed_update', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_processed_update_at'), ['at'], unique=False)
+
+    op.create_table('voucher_offer_usage',
+    sa.Column('offer', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('subsidy_cents', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('offer'),
+    info={'erase': 'keep'}
+    )
+    op.create_table('auction_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('keyword', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('max_cents', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'delete'}
+    )
+    with op.batch_alter_table('auction_subscription', schema=None) as batch_op:
+        batch_op.create_index('ix_auction_sub_match', ['active', 'keyword', 'category', 'max_cents'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auction_subscription_citizen_id'), ['citizen_id'], unique=False)
 
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -68,6 +162,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entry_actor_citizen_id'), ['actor_citizen_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_subject'), ['subject'], unique=False)
+
+    op.create_table('case_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('form', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('assignee_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('expected_on', sa.Date(), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('reference'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('case_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_file_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index('ix_case_queue', ['department', 'status', 'created_at'], unique=False)
 
     op.create_table('channel_account',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,6 +223,30 @@ def upgrade() -> None:
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conversation_citizen_id'), ['citizen_id'], unique=False)
 
+    op.create_table('event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organiser_id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('starts_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('booking_deadline', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('price_cents', sa.Integer(), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('taken', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('taken >= 0 AND taken <= capacity', name='ck_event_quota'),
+    sa.ForeignKeyConstraint(['organiser_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'keep'}
+    )
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_organiser_id'), ['organiser_id'], unique=False)
+        batch_op.create_index('ix_event_status_start', ['status', 'starts_at'], unique=False)
+
     op.create_table('form_draft',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('citizen_id', sa.Integer(), nullable=False),
@@ -119,6 +261,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('form_draft', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_form_draft_citizen_id'), ['citizen_id'], unique=False)
+
+    op.create_table('helper_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('helper_id', sa.Integer(), nullable=True),
+    sa.Column('helper_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.Column('opened_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'delete'}
+    )
+    with op.batch_alter_table('helper_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_helper_session_citizen_id'), ['citizen_id'], unique=False)
 
     op.create_table('link_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -192,6 +352,86 @@ def upgrade() -> None:
     with op.batch_alter_table('stored_file', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stored_file_citizen_id'), ['citizen_id'], unique=False)
 
+    op.create_table('auction_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('found_place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('found_on', sa.Date(), nullable=False),
+    sa.Column('notice_on', sa.Date(), nullable=False),
+    sa.Column('photo_file_id', sa.Integer(), nullable=True),
+    sa.Column('start_cents', sa.Integer(), nullable=False),
+    sa.Column('floor_cents', sa.Integer(), nullable=False),
+    sa.Column('variant', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('rate_bp', sa.Integer(), nullable=False),
+    sa.Column('rounding', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('start_dayno', sa.Integer(), nullable=False),
+    sa.Column('floor_dayno', sa.Integer(), nullable=False),
+    sa.Column('ends_dayno', sa.Integer(), nullable=False),
+    sa.Column('price_cents', sa.Integer(), nullable=False),
+    sa.Column('alerted_price_cents', sa.Integer(), nullable=True),
+    sa.Column('price_dayno', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('search_text', sqlmodel.sql.sqltypes.AutoString(length=1200), nullable=False),
+    sa.Column('listed_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['listed_by'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['photo_file_id'], ['stored_file.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('auction_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auction_item_status'), ['status'], unique=False)
+        batch_op.create_index('ix_auction_item_status_category', ['status', 'category'], unique=False)
+        batch_op.create_index('ix_auction_item_status_ends', ['status', 'ends_dayno'], unique=False)
+
+    op.create_table('case_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.Column('internal', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], ),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('case_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_event_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_event_citizen_id'), ['citizen_id'], unique=False)
+
+    op.create_table('event_booking',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price_cents', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('held_until', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], ),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('event_booking', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_booking_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_booking_event_id'), ['event_id'], unique=False)
+        batch_op.create_index('ix_event_booking_hold', ['status', 'held_until'], unique=False)
+
     op.create_table('menu',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('conversation_id', sa.Integer(), nullable=True),
@@ -243,11 +483,258 @@ def upgrade() -> None:
         batch_op.create_index('ix_notification_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_ref'), ['ref'], unique=False)
 
+    op.create_table('provider_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('provider', 'event_id'),
+    info={'erase': 'keep'}
+    )
+    op.create_table('provider_object',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('object_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('provider', 'object_id'),
+    info={'erase': 'keep'}
+    )
+    with op.batch_alter_table('provider_object', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_provider_object_payment_id'), ['payment_id'], unique=False)
+
+    op.create_table('transit_pass',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], ),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('citizen_id', 'month'),
+    sa.UniqueConstraint('code'),
+    sa.UniqueConstraint('payment_id'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('transit_pass', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transit_pass_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transit_pass_citizen_id'), ['citizen_id'], unique=False)
+
+    op.create_table('voucher',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('value_cents', sa.Integer(), nullable=False),
+    sa.Column('price_cents', sa.Integer(), nullable=False),
+    sa.Column('balance_cents', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('offer', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('gift_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('gift_from_citizen_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['gift_from_citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code'),
+    sa.UniqueConstraint('gift_code'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('voucher', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_voucher_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_voucher_payment_id'), ['payment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_voucher_status'), ['status'], unique=False)
+
+    op.create_table('auction_alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('run', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['item_id'], ['auction_item.id'], ),
+    sa.ForeignKeyConstraint(['subscription_id'], ['auction_subscription.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subscription_id', 'item_id'),
+    info={'erase': 'delete'}
+    )
+    with op.batch_alter_table('auction_alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auction_alert_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auction_alert_item_id'), ['item_id'], unique=False)
+
+    op.create_table('auction_keyword_hit',
+    sa.Column('keyword', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['auction_item.id'], ),
+    sa.PrimaryKeyConstraint('keyword', 'item_id'),
+    info={'erase': 'keep'}
+    )
+    with op.batch_alter_table('auction_keyword_hit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auction_keyword_hit_item_id'), ['item_id'], unique=False)
+
+    op.create_table('auction_wish',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['item_id'], ['auction_item.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'delete'}
+    )
+    with op.batch_alter_table('auction_wish', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auction_wish_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index('ix_auction_wish_item', ['item_id', 'status', 'amount_cents'], unique=False)
+
+    op.create_table('event_ticket',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('price_cents', sa.Integer(), nullable=False),
+    sa.Column('refunded_cents', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_by', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['booking_id'], ['event_booking.id'], ),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('event_ticket', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_ticket_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_ticket_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_ticket_event_id'), ['event_id'], unique=False)
+
+    op.create_table('voucher_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('voucher_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('merchant_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('actor_citizen_id', sa.Integer(), nullable=True),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('undoes_entry_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['undoes_entry_id'], ['voucher_entry.id'], ),
+    sa.ForeignKeyConstraint(['voucher_id'], ['voucher.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('idempotency_key'),
+    sa.UniqueConstraint('undoes_entry_id'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('voucher_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_voucher_entry_at'), ['at'], unique=False)
+        batch_op.create_index('ix_voucher_entry_merchant_at', ['merchant_key', 'at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_voucher_entry_voucher_id'), ['voucher_id'], unique=False)
+
+    op.create_table('auction_reservation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('wish_id', sa.Integer(), nullable=True),
+    sa.Column('price_cents', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('paid_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('pickup_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('collected_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['item_id'], ['auction_item.id'], ),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], ),
+    sa.ForeignKeyConstraint(['wish_id'], ['auction_wish.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('pickup_code'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('auction_reservation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_auction_reservation_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index('ix_auction_reservation_due', ['status', 'expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auction_reservation_item_id'), ['item_id'], unique=False)
+        batch_op.create_index('ux_auction_reservation_holding', ['item_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'paid', 'collected')"), postgresql_where=sa.text("status IN ('pending', 'paid', 'collected')"))
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('auction_reservation', schema=None) as batch_op:
+        batch_op.drop_index('ux_auction_reservation_holding', sqlite_where=sa.text("status IN ('pending', 'paid', 'collected')"), postgresql_where=sa.text("status IN ('pending', 'paid', 'collected')"))
+        batch_op.drop_index(batch_op.f('ix_auction_reservation_item_id'))
+        batch_op.drop_index('ix_auction_reservation_due')
+        batch_op.drop_index(batch_op.f('ix_auction_reservation_citizen_id'))
+
+    op.drop_table('auction_reservation')
+    with op.batch_alter_table('voucher_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_voucher_entry_voucher_id'))
+        batch_op.drop_index('ix_voucher_entry_merchant_at')
+        batch_op.drop_index(batch_op.f('ix_voucher_entry_at'))
+
+    op.drop_table('voucher_entry')
+    with op.batch_alter_table('event_ticket', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_ticket_event_id'))
+        batch_op.drop_index(batch_op.f('ix_event_ticket_citizen_id'))
+        batch_op.drop_index(batch_op.f('ix_event_ticket_booking_id'))
+
+    op.drop_table('event_ticket')
+    with op.batch_alter_table('auction_wish', schema=None) as batch_op:
+        batch_op.drop_index('ix_auction_wish_item')
+        batch_op.drop_index(batch_op.f('ix_auction_wish_citizen_id'))
+
+    op.drop_table('auction_wish')
+    with op.batch_alter_table('auction_keyword_hit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_auction_keyword_hit_item_id'))
+
+    op.drop_table('auction_keyword_hit')
+    with op.batch_alter_table('auction_alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_auction_alert_item_id'))
+        batch_op.drop_index(batch_op.f('ix_auction_alert_citizen_id'))
+
+    op.drop_table('auction_alert')
+    with op.batch_alter_table('voucher', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_voucher_status'))
+        batch_op.drop_index(batch_op.f('ix_voucher_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_voucher_citizen_id'))
+
+    op.drop_table('voucher')
+    with op.batch_alter_table('transit_pass', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transit_pass_citizen_id'))
+        batch_op.drop_index(batch_op.f('ix_transit_pass_case_id'))
+
+    op.drop_table('transit_pass')
+    with op.batch_alter_table('provider_object', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_provider_object_payment_id'))
+
+    op.drop_table('provider_object')
+    op.drop_table('provider_event')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_ref'))
         batch_op.drop_index('ix_notification_due')
@@ -260,6 +747,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_menu_citizen_id'))
 
     op.drop_table('menu')
+    with op.batch_alter_table('event_booking', schema=None) as batch_op:
+        batch_op.drop_index('ix_event_booking_hold')
+        batch_op.drop_index(batch_op.f('ix_event_booking_event_id'))
+        batch_op.drop_index(batch_op.f('ix_event_booking_citizen_id'))
+
+    op.drop_table('event_booking')
+    with op.batch_alter_table('case_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_event_citizen_id'))
+        batch_op.drop_index(batch_op.f('ix_case_event_case_id'))
+
+    op.drop_table('case_event')
+    with op.batch_alter_table('auction_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_auction_item_status_ends')
+        batch_op.drop_index('ix_auction_item_status_category')
+        batch_op.drop_index(batch_op.f('ix_auction_item_status'))
+
+    op.drop_table('auction_item')
     with op.batch_alter_table('stored_file', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stored_file_citizen_id'))
 
@@ -278,10 +782,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_link_code_citizen_id'))
 
     op.drop_table('link_code')
+    with op.batch_alter_table('helper_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_helper_session_citizen_id'))
+
+    op.drop_table('helper_session')
     with op.batch_alter_table('form_draft', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_form_draft_citizen_id'))
 
     op.drop_table('form_draft')
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.drop_index('ix_event_status_start')
+        batch_op.drop_index(batch_op.f('ix_event_organiser_id'))
+
+    op.drop_table('event')
     with op.batch_alter_table('conversation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conversation_citizen_id'))
 
@@ -290,15 +803,39 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_channel_account_citizen_id'))
 
     op.drop_table('channel_account')
+    with op.batch_alter_table('case_file', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_queue')
+        batch_op.drop_index(batch_op.f('ix_case_file_citizen_id'))
+
+    op.drop_table('case_file')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_subject'))
         batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
         batch_op.drop_index(batch_op.f('ix_audit_entry_actor_citizen_id'))
 
     op.drop_table('audit_entry')
+    with op.batch_alter_table('auction_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_auction_subscription_citizen_id'))
+        batch_op.drop_index('ix_auction_sub_match')
+
+    op.drop_table('auction_subscription')
+    op.drop_table('voucher_offer_usage')
     with op.batch_alter_table('processed_update', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_processed_update_at'))
 
     op.drop_table('processed_update')
+    op.drop_table('merchant_point')
+    op.drop_table('matrix_thread')
+    op.drop_table('matrix_session')
+    with op.batch_alter_table('matrix_sent_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_matrix_sent_event_thread_root'))
+        batch_op.drop_index(batch_op.f('ix_matrix_sent_event_created_at'))
+
+    op.drop_table('matrix_sent_event')
+    with op.batch_alter_table('matrix_room', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_matrix_room_owner'))
+
+    op.drop_table('matrix_room')
+    op.drop_table('job_run')
     op.drop_table('citizen')
     # ### end Alembic commands ###
