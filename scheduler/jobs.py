@@ -32,6 +32,9 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[UnitOfWork, datetime, City], Awaitable[object]]
+# What the running program lends jobs that need more than the database (set by bot/ at start):
+# "deps" -> flows.context.Deps (the payment provider for refunds).
+CONTEXT: dict[str, Any] = {}
 KEEP_FREQUENT_RUNS = timedelta(days=2)
 
 

@@ -9,6 +9,12 @@ if TYPE_CHECKING:
     from bot.bootstrap import App
 
 
+def setup(app: App) -> None:
+    from scheduler.jobs import CONTEXT
+
+    CONTEXT["deps"] = app.deps  # read when a job runs: other extensions fill it after us
+
+
 async def run(app: App) -> None:
     from scheduler.runner import SchedulerService
 

@@ -56,8 +56,8 @@ async def test_invite_menu_and_three_ways_to_choose(bot: BotRunner, resident: Re
     await resident.send(room, "!language")
     answer = await resident.next_answer(room, count, contains="Which language")
     await resident.react(room, answer[-1].event_id, "1️⃣")
-    answer = await resident.next_answer(room, len(resident.from_bot(room)) - 1, contains="German")
-    assert answer[-1].body.startswith("I will speak German with you from now on.")
+    answer = await resident.next_answer(room, len(resident.from_bot(room)) - 1, contains="Deutsch mit")
+    assert answer[-1].body.startswith("Ab jetzt spreche ich Deutsch mit Ihnen.")
 
 
 async def test_files_both_ways(bot: BotRunner, resident: Resident, tmp_path: Path) -> None:

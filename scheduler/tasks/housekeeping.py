@@ -1,0 +1,30 @@
+"""Housekeeping: old menus (buttons older than 30 days answer 'outdated' anyway) and the record
+of processed updates (a channel never re-delivers an update after a week)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+
+from scheduler.jobs import Job, daily, register
+from services.city import City
+from storage.models.conversation import Menu, ProcessedUpdate
+from storage.uow import UnitOfWork
+
+MENU_AGE = timedelta(days=30)
+UPDATE_AGE = timedelta(days=7)
+
+
+async def tidy(uow: UnitOfWork, now: datetime, city: City) -> object:
+    old_menus = await uow.session.execute(delete(Menu).where(Menu.created_at < now - MENU_AGE))
+    old_updates = await uow.session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.at < now - UPDATE_AGE)
+    )
+    return (
+        f"{old_menus.rowcount} old menus and {old_updates.rowcount} "  # type: ignore[attr-defined]
+        "processed-update records removed"
+    )
+
+
+register(Job("housekeeping", daily(3, 30), tidy, "old menus and update records are removed"))

@@ -1,0 +1,22 @@
+"""City vouchers: expiry at the end of their validity, reminders before it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from scheduler.jobs import Job, daily, register
+from services import vouchers
+from services.city import City
+from storage.uow import UnitOfWork
+
+
+async def expire(uow: UnitOfWork, now: datetime, city: City) -> object:
+    return f"{await vouchers.expire_vouchers(uow, now, city)} vouchers expired"
+
+
+async def remind(uow: UnitOfWork, now: datetime, city: City) -> object:
+    return f"{await vouchers.remind_expiring(uow, now, city)} reminders written"
+
+
+register(Job("vouchers.expire", daily(0, 20), expire, "vouchers: expire at the end of validity"))
+register(Job("vouchers.remind", daily(9, 0), remind, "vouchers: remind before expiry"))
