@@ -295,6 +295,12 @@ async def turnover(ctx: Ctx, arg: str) -> None:
                 undone=figures.undone,
             )
         )
+        for entry, code in await redemption.bookings(ctx.uow, key, start, end):
+            what = ctx.t("Receipt no. {number}", number=entry.id)
+            if entry.kind == "undo":
+                what = ctx.t("Undo of receipt no. {number}", number=entry.undoes_entry_id)
+            when = ctx.datetime(entry.at).split(", ")[-1]
+            lines.append(f"  {when} {what} {code}: {ctx.money(-entry.amount_cents)}")
     ctx.say(
         "\n".join(lines), [ctx.button("Redeem a voucher", "merchant.redeem"), back_to_menu(ctx)]
     )

@@ -40,6 +40,10 @@ CHECKOUT_TTL = timedelta(minutes=30)
 PaymentHook = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
 
 
+class ProviderUnavailable(Conflict):
+    """The payment provider could not be reached or refused the request; nothing was booked."""
+
+
 @dataclass(frozen=True)
 class Checkout:
     url: str

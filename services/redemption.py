@@ -278,6 +278,25 @@ async def turnover(
     return Turnover(redeemed[0], undone[0], -(redeemed[1] + undone[1]))
 
 
+async def bookings(
+    uow: UnitOfWork, merchant_key: str, start: datetime, end: datetime, limit: int = 20
+) -> list[tuple[VoucherEntry, str]]:
+    """The merchant's latest redemptions and undos in the period, with the voucher's code."""
+    result = await uow.session.execute(
+        select(VoucherEntry, Voucher.code)
+        .join(Voucher, Voucher.id == VoucherEntry.voucher_id)
+        .where(
+            VoucherEntry.merchant_key == merchant_key,
+            VoucherEntry.at >= start,
+            VoucherEntry.at < end,
+            col(VoucherEntry.kind).in_([REDEEM, UNDO]),
+        )
+        .order_by(col(VoucherEntry.at).desc(), col(VoucherEntry.id).desc())
+        .limit(limit)
+    )
+    return [(entry, _masked(code)) for entry, code in result.all()]
+
+
 @dataclass
 class Statement:
     merchant_key: str

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import stripe
 
-from services.payments import Checkout
+from services.payments import Checkout, ProviderUnavailable
 from storage.models.payments import Payment
+
+log = logging.getLogger(__name__)
 
 NAME = "stripe"
 # Stripe accepts expires_at from 30 minutes on; a minute of slack for the way there. Our own
@@ -38,6 +41,26 @@ class StripeProvider:
         )
 
     async def create_checkout(self, payment: Payment) -> Checkout:
+        try:
+            return await self._create_checkout(payment)
+        except stripe.StripeError as error:
+            log.warning("Stripe checkout for payment %s failed: %s", payment.id, error)
+            raise ProviderUnavailable(
+                "The payment service cannot be reached right now. Nothing was charged. "
+                "Please try again in a few minutes."
+            ) from error
+
+    async def refund(self, payment: Payment, amount_cents: int) -> str:
+        try:
+            return await self._refund(payment, amount_cents)
+        except stripe.StripeError as error:
+            log.warning("Stripe refund for payment %s failed: %s", payment.id, error)
+            raise ProviderUnavailable(
+                "The refund could not be sent to the payment service right now. Nothing was "
+                "changed. Please try again in a few minutes."
+            ) from error
+
+    async def _create_checkout(self, payment: Payment) -> Checkout:
         reference = str(payment.id)
         session = await self.client.v1.checkout.sessions.create_async(
             params={
@@ -66,7 +89,7 @@ class StripeProvider:
             raise RuntimeError(f"Stripe returned no checkout URL for session {session.id}")
         return Checkout(url=session.url, provider_ref=session.id)
 
-    async def refund(self, payment: Payment, amount_cents: int) -> str:
+    async def _refund(self, payment: Payment, amount_cents: int) -> str:
         intent = await self.payment_intent_of(payment)
         created = await self.client.v1.refunds.create_async(
             params={

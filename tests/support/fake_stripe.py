@@ -25,6 +25,7 @@ class FakeStripe:
         self.created: list[dict[str, str]] = []  # the raw form parameters of each create call
         self.by_idempotency_key: dict[str, str] = {}
         self.fail_reads = False
+        self.fail_creates = False
         self.url = ""
 
     # --------------------------------------------------------------- test controls
@@ -51,6 +52,8 @@ class FakeStripe:
     async def create_session(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return self._error("Invalid API Key provided", 401)
+        if self.fail_creates:
+            return self._error("An unknown error occurred", 500)
         form = {k: str(v) for k, v in (await request.post()).items()}
         key = request.headers.get("Idempotency-Key", "")
         if key and key in self.by_idempotency_key:

@@ -167,6 +167,10 @@ async def test_deep_link_undo_and_its_time_limit(
     assert voucher.balance_cents == 2000
     out = await chat.send("bernd", "/turnover")
     assert "Buchhandlung Schmitz: 1 redemptions, €5.00 in total" in out
+    assert re.search(r"\d\d:\d\d:\d\d Receipt no\. \d+ …[0-9A-Z-]+.: €5\.00", out), out
+    out = await chat.send("carla", "/turnover")
+    assert "Café am Schloss: 1 redemptions, €0.00 in total (1 undone)." in out
+    assert "Undo of receipt no." in out and ": -€25.00" in out
     await assert_ledger_consistent(db)
 
 

@@ -264,3 +264,27 @@ async def test_success_and_cancel_pages_in_the_payers_language(
     assert cancel.status_code == 200 and "Nothing was charged" in cancel.text
     unknown = await web.get("/pay/stripe/success", params={"session_id": "cs_unknown"})
     assert "Ihre Zahlung wird bestätigt" in unknown.text  # the town's language
+
+
+async def test_stripe_down_when_buying_gives_a_clear_answer_and_books_nothing(
+    app: App,
+    db: Database,
+    city: City,
+    clock: FrozenClock,
+    fake_stripe: FakeStripe,
+    tmp_path: Path,
+) -> None:
+    chat = PlainTranscript(
+        db,
+        city.model_copy(update={"default_language": "en"}),
+        clock,
+        media_dir=tmp_path,
+        deps=Deps(public_url=PUBLIC_URL, payments=app.deps.payments),
+    )
+    fake_stripe.fail_creates = True
+    await chat.send("anna", "/voucher")
+    out = await chat.press("anna", "€10.00")
+    assert "The payment service cannot be reached right now. Nothing was charged." in out
+    async with db.uow() as uow:
+        assert (await uow.session.execute(select(Voucher))).first() is None
+        assert (await uow.session.execute(select(Payment))).first() is None
