@@ -302,16 +302,15 @@ class Dispatcher:
         self, ctx: Ctx, conversation: Conversation, text: str
     ) -> Button | None:
         """Typing the number or the label of a button on the current menu picks it. In a group
-        chat (staff room) the newest notification menu there counts too, when it is newer."""
+        chat (staff room) or private chat the newest notification menu counts too, when newer."""
         if conversation.id is None:
             return None
         current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
-        if ctx.inbound.is_group:
-            posted = await menus.latest_detached_menu(
-                ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
-            )
-            if posted is not None and (not current or posted.created_at > current[-1].created_at):
-                current = [*current, posted]
+        # a notification shown after the current menu (a deal alert in a private chat, a case
+        # in a staff room) is the newest menu: its numbers and labels count too
+        posted = await menus.latest_detached_menu(ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id)
+        if posted is not None and (not current or posted.created_at >= current[-1].created_at):
+            current = [*current, posted]
         if not current:
             return None
         step = self.registry.step(ctx.step) if ctx.step else None
