@@ -76,7 +76,7 @@ async def fill(db: Database, args: argparse.Namespace, now: datetime, today: int
     for n in range(1, args.items + 1):
         start = rng.randint(10, 500) * 100
         floor = start * rng.randint(10, 40) // 100
-        started = today - rng.randint(1, 60)
+        started = today - rng.randint(1, 100)  # some sat at the floor long enough to end
         title_words = rng.sample(vocab, 3)
         yesterday = price_on(start, floor, rule, today - 1 - started)
         at_floor = started + floor_day(start, floor, rule)
