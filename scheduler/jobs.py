@@ -167,4 +167,6 @@ async def last_runs(db: Database) -> dict[str, JobRun]:
     async with db.uow() as uow:
         newest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
         rows = await uow.session.execute(select(JobRun).join(newest, newest.c.id == JobRun.id))
-        return {run.job: run for run in rows.scalars()}
+        found = {run.job: run for run in rows.scalars()}
+        uow.session.expunge_all()  # plain values from here on (the session rolls back)
+        return found

@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, exists, func, insert, literal, select, text, update
 from sqlmodel import col
 
 from services.auction import rules
@@ -217,8 +217,16 @@ async def find_new_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
         select(*columns).select_from(i).join(s, matching(no_text, no_text)).where(crossed),
     ]
     names = ["subscription_id", "item_id", "citizen_id", "run", "created_at"]
-    for query in queries:
+    postgres = uow.dialect == "postgresql"
+    for number, query in enumerate(queries):
+        band_join = postgres and number >= 2
+        if band_join:  # PostgreSQL would merge-join on category and filter millions of pairs
+            await uow.session.execute(text("SET LOCAL enable_hashjoin = off"))
+            await uow.session.execute(text("SET LOCAL enable_mergejoin = off"))
         await uow.session.execute(insert(AuctionAlert).from_select(names, query))
+        if band_join:
+            await uow.session.execute(text("SET LOCAL enable_hashjoin = on"))
+            await uow.session.execute(text("SET LOCAL enable_mergejoin = on"))
     await uow.session.execute(
         update(AuctionItem)
         .where(AuctionItem.status == LISTED)

@@ -64,7 +64,7 @@ async def jobs_command(args: argparse.Namespace) -> int:
                 else "never"
             )
             upcoming = trigger.next_run(now, tz).astimezone(tz)
-            print(f"{name:<22} {trigger.describe():<18} {done:<36} {upcoming:%Y-%m-%d %H:%M %Z}")
+            print(f"{name:<22} {trigger.describe():<18} {done:<40} {upcoming:%Y-%m-%d %H:%M %Z}")
         return 0
     finally:
         await app.close()

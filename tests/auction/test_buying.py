@@ -109,9 +109,14 @@ async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenCl
         sold, what = await auction_buy.collect(uow, code.lower(), staff, now)
         assert what.id == bike and sold.status == "collected"
         await uow.commit()
+    ben = await person(db, "ben", now)
     async with db.uow() as uow:
         with pytest.raises(DomainError, match="already picked up"):
             await auction_buy.collect(uow, code, staff, now)
         (entry,) = await auction_buy.pickup_entries(uow, anna, now)
         assert entry.status == "used"
+        with pytest.raises(Conflict, match="already been sold"):  # a stale alert's Buy button
+            await auction_buy.buy(uow, city, ben, bike, now)
+        with pytest.raises(Conflict, match="already been sold"):
+            await auction_buy.place_wish(uow, city, ben, bike, 5_000, now)
     assert (await item(db, bike)).status == "sold"
