@@ -11,6 +11,7 @@ from flows.registry import Router
 from flows.types import Button, Media
 from services import cases
 from services.case_rules import APPROVED, OPEN_STATUSES, QUESTION
+from services.errors import NotFound
 from services.i18n import N_
 from storage.models.cases import Case, CaseEvent
 from storage.models.outbox import StoredFile
@@ -76,12 +77,17 @@ async def case_command(ctx: Ctx, args: str) -> None:
     if not args.strip():
         await list_cases(ctx, "")
         return
-    if ctx.inbound.is_group and ctx.has_role("staff"):
-        from flows.staff import show_details
+    from flows.staff import show_details
 
+    if ctx.inbound.is_group and ctx.has_role("staff"):
         await show_details(ctx, args.strip())
         return
-    await show_case(ctx, args.strip())
+    try:
+        await show_case(ctx, args.strip())
+    except NotFound:
+        if not ctx.has_role("staff"):
+            raise
+        await show_details(ctx, args.strip())  # staff looking a case up in their own chat
 
 
 def event_line(ctx: Ctx, event: CaseEvent, text: str | None = None) -> str:

@@ -4,6 +4,8 @@ action checks here, through the service, that the person serves the case's depar
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flows.applications import answer_lines
 from flows.cases import event_line, file_name, send_files, status_word
 from flows.context import Ctx
@@ -18,6 +20,17 @@ from services.i18n import N_
 from storage.models.identity import Citizen
 
 router = Router("staff")
+STEP_TIMEOUT = timedelta(minutes=30)  # a staff room is a group: an old prompt must not catch chat
+
+
+def still_waiting(ctx: Ctx) -> bool:
+    """False (and the prompt dropped) when the staff member was asked too long ago."""
+    asked = ctx.data.get("asked_at")
+    if asked and ctx.now - datetime.fromisoformat(str(asked)) <= STEP_TIMEOUT:
+        return True
+    ctx.done()
+    ctx.say(ctx.t("That prompt has expired, so nothing was sent. Please press the button again."))
+    return False
 
 
 def actor(ctx: Ctx) -> cases.Actor:
@@ -98,11 +111,14 @@ async def reject(ctx: Ctx, ref: str) -> None:
         ),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.reject_reason")
 async def reject_reason(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the reason as text."))
         return
@@ -136,11 +152,14 @@ async def ask(ctx: Ctx, ref: str) -> None:
         ctx.t("What would you like to ask the resident about {ref}?", ref=case.reference),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.question")
 async def question_typed(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the question as text."))
         return
@@ -164,11 +183,14 @@ async def note(ctx: Ctx, ref: str) -> None:
         ctx.t("Type the note for {ref} (only staff see it).", ref=case.reference),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.note_text")
 async def note_typed(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the note as text."))
         return
