@@ -12,7 +12,7 @@ from flows.context import Ctx
 from flows.forms import FORMS
 from flows.registry import Router
 from flows.types import Button
-from services import cases
+from services import case_actions, cases
 from services.case_rules import OPEN_STATUSES, SUBMITTED
 from services.city import City
 from services.errors import NotAllowed
@@ -67,7 +67,7 @@ def case_buttons(ctx: Ctx, case_ref: str, status: str) -> list[Button]:
 
 @router.action("staff.take", roles=["staff"])
 async def take(ctx: Ctx, ref: str) -> None:
-    case = await cases.take(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    case = await case_actions.take(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
     ctx.say(
         ctx.t(
             "{name} is now handling {ref}. The resident has been told.",
@@ -80,7 +80,7 @@ async def take(ctx: Ctx, ref: str) -> None:
 
 @router.action("staff.approve", roles=["staff"])
 async def approve(ctx: Ctx, ref: str) -> None:
-    case = await cases.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    case = await case_actions.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
     ctx.say(
         ctx.t(
             "✅ {ref} approved by {name}. The resident has been told.",
@@ -122,7 +122,7 @@ async def reject_reason(ctx: Ctx) -> None:
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the reason as text."))
         return
-    case = await cases.reject(
+    case = await case_actions.reject(
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
@@ -163,7 +163,7 @@ async def question_typed(ctx: Ctx) -> None:
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the question as text."))
         return
-    case = await cases.ask(
+    case = await case_actions.ask(
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
@@ -194,7 +194,7 @@ async def note_typed(ctx: Ctx) -> None:
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the note as text."))
         return
-    case = await cases.note(
+    case = await case_actions.note(
         ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
