@@ -179,3 +179,22 @@ async def test_staff_look_a_case_up_in_their_own_chat(
     assert "Bello" in mine and "Approve" in mine
     other = await chat.send("olga", f"/case {ref}")
     assert "Only staff of the department responsible" in other and "Bello" not in other
+
+
+async def test_two_staff_members_act_at_once(chat: Transcript, people: dict[str, int]) -> None:
+    from tests.cases.conftest import make_person
+
+    await make_person(chat, "svenja", "Svenja", "Lammers", role="staff", scope="steuern")
+    await chat.send("svenja", "/language en")
+    ref = await submit_case(chat, people["anna"])
+    await chat.notifications("room:steuern")
+    posted = chat.last["room:steuern"]
+    await chat.press("stefan", "Bewilligen", room="steuern")
+    chat.last["room:steuern"] = posted
+    second = await chat.press("svenja", "Ablehnen", room="steuern")
+    assert f"{ref} is already approved. Nothing was changed." in second
+    chat.last["room:steuern"] = posted
+    taken = await chat.press("svenja", "Übernehmen", room="steuern")
+    assert "already approved" in taken
+    state = await case_state(chat, ref)
+    assert state[0] == "approved"
