@@ -9,8 +9,9 @@ from flows.forms import store_attachment
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
-from services import cases
+from services import case_actions, cases
 from services.case_rules import APPROVED, OPEN_STATUSES, QUESTION
+from services.errors import NotFound
 from services.i18n import N_
 from storage.models.cases import Case, CaseEvent
 from storage.models.outbox import StoredFile
@@ -76,12 +77,17 @@ async def case_command(ctx: Ctx, args: str) -> None:
     if not args.strip():
         await list_cases(ctx, "")
         return
-    if ctx.inbound.is_group and ctx.has_role("staff"):
-        from flows.staff import show_details
+    from flows.staff import show_details
 
+    if ctx.inbound.is_group and ctx.has_role("staff"):
         await show_details(ctx, args.strip())
         return
-    await show_case(ctx, args.strip())
+    try:
+        await show_case(ctx, args.strip())
+    except NotFound:
+        if not ctx.has_role("staff"):
+            raise
+        await show_details(ctx, args.strip())  # staff looking a case up in their own chat
 
 
 def event_line(ctx: Ctx, event: CaseEvent, text: str | None = None) -> str:
@@ -171,9 +177,11 @@ async def reply_given(ctx: Ctx) -> None:
     inbound = ctx.inbound
     if inbound.attachments:
         stored = await store_attachment(ctx, inbound.attachments[0], f"case:{ref}"[:50])
-        case = await cases.answer(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored)
+        case = await case_actions.answer(
+            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored
+        )
     elif inbound.kind == "text":
-        case = await cases.answer(
+        case = await case_actions.answer(
             ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, text=inbound.text
         )
     else:
@@ -234,7 +242,7 @@ async def withdraw_ask(ctx: Ctx, ref: str) -> None:
 
 @router.action("case.withdraw_yes")
 async def withdraw(ctx: Ctx, ref: str) -> None:
-    case = await cases.withdraw(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now)
+    case = await case_actions.withdraw(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now)
     ctx.say(
         ctx.t("Application {ref} was withdrawn.", ref=case.reference),
         [ctx.button("My applications", "case.list"), back_to_menu(ctx)],

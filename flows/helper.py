@@ -5,7 +5,7 @@ from __future__ import annotations
 from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import Router
-from flows.staff import actor
+from flows.staff import actor, still_waiting
 from services import helpdesk
 from services.case_rules import in_office_hours, next_opening, rules
 from services.i18n import N_
@@ -115,11 +115,14 @@ async def staff_reply(ctx: Ctx, ref: str) -> None:
         ctx.t("Your answer to {ref}:", ref=helpdesk.thread_ref(session)),
         [ctx.button("Cancel", "helper.cancel_reply")],
         session=session.id,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("helper.staff_text")
 async def staff_text(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the answer as text."))
         return

@@ -4,13 +4,15 @@ action checks here, through the service, that the person serves the case's depar
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flows.applications import answer_lines
 from flows.cases import event_line, file_name, send_files, status_word
 from flows.context import Ctx
 from flows.forms import FORMS
 from flows.registry import Router
 from flows.types import Button
-from services import cases
+from services import case_actions, cases
 from services.case_rules import OPEN_STATUSES, SUBMITTED
 from services.city import City
 from services.errors import NotAllowed
@@ -18,6 +20,17 @@ from services.i18n import N_
 from storage.models.identity import Citizen
 
 router = Router("staff")
+STEP_TIMEOUT = timedelta(minutes=30)  # a staff room is a group: an old prompt must not catch chat
+
+
+def still_waiting(ctx: Ctx) -> bool:
+    """False (and the prompt dropped) when the staff member was asked too long ago."""
+    asked = ctx.data.get("asked_at")
+    if asked and ctx.now - datetime.fromisoformat(str(asked)) <= STEP_TIMEOUT:
+        return True
+    ctx.done()
+    ctx.say(ctx.t("That prompt has expired, so nothing was sent. Please press the button again."))
+    return False
 
 
 def actor(ctx: Ctx) -> cases.Actor:
@@ -54,7 +67,7 @@ def case_buttons(ctx: Ctx, case_ref: str, status: str) -> list[Button]:
 
 @router.action("staff.take", roles=["staff"])
 async def take(ctx: Ctx, ref: str) -> None:
-    case = await cases.take(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    case = await case_actions.take(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
     ctx.say(
         ctx.t(
             "{name} is now handling {ref}. The resident has been told.",
@@ -67,7 +80,7 @@ async def take(ctx: Ctx, ref: str) -> None:
 
 @router.action("staff.approve", roles=["staff"])
 async def approve(ctx: Ctx, ref: str) -> None:
-    case = await cases.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    case = await case_actions.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
     ctx.say(
         ctx.t(
             "✅ {ref} approved by {name}. The resident has been told.",
@@ -98,15 +111,18 @@ async def reject(ctx: Ctx, ref: str) -> None:
         ),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.reject_reason")
 async def reject_reason(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the reason as text."))
         return
-    case = await cases.reject(
+    case = await case_actions.reject(
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
@@ -136,15 +152,18 @@ async def ask(ctx: Ctx, ref: str) -> None:
         ctx.t("What would you like to ask the resident about {ref}?", ref=case.reference),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.question")
 async def question_typed(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the question as text."))
         return
-    case = await cases.ask(
+    case = await case_actions.ask(
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()
@@ -164,15 +183,18 @@ async def note(ctx: Ctx, ref: str) -> None:
         ctx.t("Type the note for {ref} (only staff see it).", ref=case.reference),
         [ctx.button("Cancel", "staff.details", case.reference)],
         ref=case.reference,
+        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.note_text")
 async def note_typed(ctx: Ctx) -> None:
+    if not still_waiting(ctx):
+        return
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the note as text."))
         return
-    case = await cases.note(
+    case = await case_actions.note(
         ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
     )
     ctx.done()

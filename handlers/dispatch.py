@@ -301,26 +301,30 @@ class Dispatcher:
     async def _pick_from_menu(
         self, ctx: Ctx, conversation: Conversation, text: str
     ) -> Button | None:
-        """Typing the number or the label of a button on the current menu picks it. The newest
-        notification menu in this chat counts too, when it is newer: in a staff room, and in a
-        resident's own chat on channels without real buttons (console, Matrix)."""
+        """Typing the number or the label of a button on the current menu picks it. Labels of the
+        chat's recent notifications work too (console and Matrix have no real buttons); in a
+        staff room the newest notification's numbers count when it is newer than the menu."""
         if conversation.id is None:
             return None
         current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
+        numbered = current[-1] if current else None
         posted = await menus.recent_detached_menus(
             ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
         )
         if posted:
-            # the newest, if newer than the conversation's menu, gives the numbers; the labels
-            # of the last few notifications can be typed after the current menus' labels
-            newer = not current or posted[0].created_at > current[-1].created_at
+            # in a staff room the newest, if newer than the conversation's menu, gives the
+            # numbers; anywhere the labels of the last few notifications can be typed
+            newer = ctx.inbound.is_group and (
+                not current or posted[0].created_at > current[-1].created_at
+            )
             older = list(reversed(posted[1:]))
             current = [*older, *current, posted[0]] if newer else [*older, posted[0], *current]
+            numbered = posted[0] if newer else numbered
         if not current:
             return None
         step = self.registry.step(ctx.step) if ctx.step else None
         numbers_allowed = step is None or not step.free_text
-        last = menus.rows_to_buttons(current[-1].buttons)
+        last = menus.rows_to_buttons(numbered.buttons) if numbered is not None else []
         actionable = [b for b in last if b.action]
         if numbers_allowed and text.isdigit() and 1 <= int(text) <= len(actionable):
             return actionable[int(text) - 1]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from services import i18n, notify
@@ -20,7 +20,6 @@ from services.audit import log_action
 from services.case_rules import (
     APPROVED,
     CLOSED,
-    FINAL_STATUSES,
     IN_PROGRESS,
     OPEN_STATUSES,
     QUESTION,
@@ -31,7 +30,7 @@ from services.case_rules import (
     rules,
 )
 from services.city import City
-from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.errors import InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from storage.models.cases import Case, CaseEvent
 from storage.models.identity import Citizen
@@ -65,7 +64,8 @@ def title_of(form: str) -> str:
     return FORM_TITLES.get(form, form)
 
 
-def _text(value: str, what: str = "text") -> str:
+def clean_text(value: str) -> str:
+    """Free text from staff or the resident: trimmed, single line unless it has breaks."""
     cleaned = " ".join(value.split()) if "\n" not in value else value.strip()
     if not cleaned:
         raise InvalidInput("That was empty. Please write a short answer.")
@@ -74,7 +74,7 @@ def _text(value: str, what: str = "text") -> str:
     return cleaned
 
 
-def _event(
+def add_event(
     uow: UnitOfWork,
     case: Case,
     kind: str,
@@ -103,7 +103,7 @@ def _event(
     return event
 
 
-async def _language(uow: UnitOfWork, citizen_id: int) -> str:
+async def resident_language(uow: UnitOfWork, citizen_id: int) -> str:
     citizen = await uow.session.get(Citizen, citizen_id)
     return citizen.language if citizen else "de"
 
@@ -147,9 +147,9 @@ async def submit(
     await uow.session.flush()
     assert case.id is not None
     case.reference = reference(form_rules.reference_prefix, local_today.year, case.id)
-    _event(uow, case, "submitted", now, actor_id=citizen_id)
+    add_event(uow, case, "submitted", now, actor_id=citizen_id)
     for file_id in files:
-        _event(uow, case, "file", now, actor_id=citizen_id, file_id=file_id)
+        add_event(uow, case, "file", now, actor_id=citizen_id, file_id=file_id)
     log_action(uow, now, "case.submit", f"case:{case.reference}", actor_citizen_id=citizen_id)
     post_to_room(uow, city, case, now)
     return case
@@ -168,7 +168,7 @@ def staff_buttons(case: Case) -> list[dict[str, str]]:
     ]
 
 
-def _to_room(
+def to_room(
     uow: UnitOfWork,
     city: City,
     case: Case,
@@ -199,7 +199,7 @@ def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None
         "summary": case.summary or "",
         "expected": i18n.day(case.expected_on) if case.expected_on else "–",
     }
-    _to_room(
+    to_room(
         uow,
         city,
         case,
@@ -278,262 +278,6 @@ async def case_files(uow: UnitOfWork, case: Case) -> list[int]:
         )
     )
     return [int(f) for f in result.scalars() if f is not None]
-
-
-# ---------------------------------------------------------------- staff actions
-async def _move(
-    uow: UnitOfWork, case: Case, allowed: Sequence[str], status: str, now: datetime, **values: Any
-) -> None:
-    """Change the status only if it is still one of `allowed` (two staff pressing at once)."""
-    changed = await uow.session.execute(
-        update(Case)
-        .where(Case.id == case.id, col(Case.status).in_(allowed))
-        .values(status=status, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        await uow.session.refresh(case)
-        raise Conflict(
-            "Case {ref} is already {status}. Nothing was changed.",
-            ref=case.reference,
-            status=i18n.word(STATUS_LABELS.get(case.status, case.status)),
-        )
-    await uow.session.refresh(case)
-
-
-def _tell_resident(
-    uow: UnitOfWork,
-    case: Case,
-    key: str,
-    now: datetime,
-    buttons: Sequence[dict[str, str]] = (),
-    **params: Any,
-) -> None:
-    notify.notify_citizen(
-        uow,
-        case.citizen_id,
-        key,
-        {"ref": case.reference, "title": i18n.word(title_of(case.form)), **params},
-        now=now,
-        buttons=[*buttons, notify.button(N_("Show the application"), "case.show", case.reference)],
-        ref=f"case:{case.reference}",
-    )
-
-
-def _audit(uow: UnitOfWork, now: datetime, action: str, case: Case, actor: Actor) -> None:
-    log_action(
-        uow,
-        now,
-        action,
-        f"case:{case.reference}",
-        actor_citizen_id=actor.citizen_id,
-        department=case.department,
-    )
-
-
-async def take(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetime) -> Case:
-    case = await find_for_staff(uow, actor, ref)
-    await _move(
-        uow,
-        case,
-        (SUBMITTED,),
-        IN_PROGRESS,
-        now,
-        assignee_id=actor.citizen_id,
-        assignee_name=actor.first_name,
-    )
-    _event(uow, case, "taken", now, actor_id=actor.citizen_id, actor_name=actor.first_name)
-    _audit(uow, now, "case.take", case, actor)
-    lang = await _language(uow, case.citizen_id)
-    _tell_resident(
-        uow,
-        case,
-        N_("Your application {ref} ({title}) is now being handled by {name} ({department})."),
-        now,
-        name=actor.first_name,
-        department=department_name(city, case.department, lang),
-    )
-    return case
-
-
-async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetime) -> Case:
-    case = await find_for_staff(uow, actor, ref)
-    await _move(
-        uow,
-        case,
-        OPEN_STATUSES,
-        APPROVED,
-        now,
-        closed_at=now,
-        assignee_id=case.assignee_id or actor.citizen_id,
-        assignee_name=case.assignee_name or actor.first_name,
-    )
-    _event(uow, case, "approved", now, actor_id=actor.citizen_id, actor_name=actor.first_name)
-    _audit(uow, now, "case.approve", case, actor)
-    extra = [notify.button(N_("Buy the monthly pass"), "transit.buy", case.reference)]
-    _tell_resident(
-        uow,
-        case,
-        N_("Good news: your application {ref} ({title}) was approved."),
-        now,
-        buttons=extra if case.form == "transit" else (),
-    )
-    return case
-
-
-async def reject(
-    uow: UnitOfWork, city: City, actor: Actor, ref: str, reason: str, now: datetime
-) -> Case:
-    case = await find_for_staff(uow, actor, ref)
-    reason = _text(reason)
-    if len(reason) < 5:
-        raise InvalidInput("Please give the resident a reason of a few words.")
-    await _move(uow, case, OPEN_STATUSES, REJECTED, now, closed_at=now)
-    _event(
-        uow,
-        case,
-        "rejected",
-        now,
-        actor_id=actor.citizen_id,
-        actor_name=actor.first_name,
-        text=reason,
-    )
-    _audit(uow, now, "case.reject", case, actor)
-    lang = await _language(uow, case.citizen_id)
-    _tell_resident(
-        uow,
-        case,
-        N_(
-            "We are sorry: your application {ref} ({title}) could not be approved.\n"
-            "Reason given ({department}): {reason}\n"
-            'If you have questions, just reply in your application or type "Mensch" '
-            "to talk to one of our Digitallotsen."
-        ),
-        now,
-        reason=reason,
-        department=department_name(city, case.department, lang),
-    )
-    return case
-
-
-async def ask(
-    uow: UnitOfWork, city: City, actor: Actor, ref: str, question: str, now: datetime
-) -> Case:
-    case = await find_for_staff(uow, actor, ref)
-    question = _text(question)
-    await _move(
-        uow,
-        case,
-        OPEN_STATUSES,
-        QUESTION,
-        now,
-        assignee_id=case.assignee_id or actor.citizen_id,
-        assignee_name=case.assignee_name or actor.first_name,
-    )
-    _event(
-        uow,
-        case,
-        "question",
-        now,
-        actor_id=actor.citizen_id,
-        actor_name=actor.first_name,
-        text=question,
-    )
-    _audit(uow, now, "case.ask", case, actor)
-    _tell_resident(
-        uow,
-        case,
-        N_("{name} has a question about your application {ref} ({title}):\n{question}"),
-        now,
-        buttons=[notify.button(N_("Answer"), "case.answer", case.reference)],
-        name=actor.first_name,
-        question=question,
-    )
-    return case
-
-
-async def note(uow: UnitOfWork, actor: Actor, ref: str, text: str, now: datetime) -> Case:
-    case = await find_for_staff(uow, actor, ref)
-    _event(
-        uow,
-        case,
-        "note",
-        now,
-        actor_id=actor.citizen_id,
-        actor_name=actor.first_name,
-        text=_text(text),
-        internal=True,
-    )
-    case.updated_at = now
-    _audit(uow, now, "case.note", case, actor)
-    return case
-
-
-# ---------------------------------------------------------------- the resident's side
-async def answer(
-    uow: UnitOfWork,
-    city: City,
-    citizen_id: int,
-    ref: str,
-    now: datetime,
-    *,
-    text: str | None = None,
-    file: dict[str, Any] | None = None,
-) -> Case:
-    """The resident answers the open question, or adds information to an open case."""
-    case = await find_own(uow, citizen_id, ref)
-    if case.status not in OPEN_STATUSES:
-        raise Conflict(
-            "Application {ref} is already {status}; nothing can be added any more.",
-            ref=case.reference,
-            status=i18n.word(STATUS_LABELS[case.status]),
-        )
-    was_question = case.status == QUESTION
-    if was_question:
-        back = IN_PROGRESS if case.assignee_id else SUBMITTED
-        await _move(uow, case, (QUESTION,), back, now)
-    else:
-        case.updated_at = now
-    cleaned = _text(text) if text is not None else None
-    file_id = int(file["file_id"]) if file else None
-    kind = "answer" if was_question else "info"
-    _event(uow, case, kind, now, actor_id=citizen_id, text=cleaned, file_id=file_id)
-    log_action(uow, now, f"case.{kind}", f"case:{case.reference}", actor_citizen_id=citizen_id)
-    shown = cleaned or (str(file.get("filename") or "") if file else "")
-    _to_room(
-        uow,
-        city,
-        case,
-        N_("💬 The resident answered about {ref}: {text}")
-        if was_question
-        else N_("📎 New information from the resident about {ref}: {text}"),
-        {"ref": case.reference, "text": shown},
-        now,
-        [b for b in staff_buttons(case) if b["action"] != "staff.take"]
-        + ([notify.button(N_("Files"), "staff.files", case.reference)] if file_id else []),
-    )
-    return case
-
-
-async def withdraw(uow: UnitOfWork, city: City, citizen_id: int, ref: str, now: datetime) -> Case:
-    case = await find_own(uow, citizen_id, ref)
-    await _move(uow, case, OPEN_STATUSES, CLOSED, now, closed_at=now)
-    _event(uow, case, "withdrawn", now, actor_id=citizen_id)
-    log_action(uow, now, "case.withdraw", f"case:{case.reference}", actor_citizen_id=citizen_id)
-    _tell_resident(uow, case, N_("Your application {ref} ({title}) was withdrawn and closed."), now)
-    _to_room(
-        uow,
-        city,
-        case,
-        N_("↩️ The resident withdrew application {ref}."),
-        {"ref": case.reference},
-        now,
-    )
-    return case
-
-
-def is_final(case: Case) -> bool:
-    return case.status in FINAL_STATUSES
 
 
 def age_days(case: Case, today: date, city: City) -> int:

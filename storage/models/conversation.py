@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import json_field, moment_field, personal
@@ -37,7 +37,11 @@ class Menu(SQLModel, table=True):
     stays valid and its actions check rights and state themselves."""
 
     __tablename__ = "menu"
-    __table_args__ = {"info": {"erase": "delete"}}
+    __table_args__ = (
+        # notification menus of a chat, newest first (typed labels, staff room numbers)
+        Index("ix_menu_chat", "channel", "chat_id", "created_at"),
+        {"info": {"erase": "delete"}},
+    )
 
     id: str = Field(primary_key=True, max_length=16)
     conversation_id: int | None = Field(default=None, foreign_key="conversation.id", index=True)

@@ -216,3 +216,21 @@ async def test_a_sent_form_cannot_be_sent_or_edited_again(
     assert "outdated" in edit
     async with chat.db.uow() as uow:
         assert len(list((await uow.session.execute(select(Case))).scalars())) == 1
+
+
+async def test_back_and_change_before_sending(chat: Transcript, people: dict[str, int]) -> None:
+    await chat.send("anna", "/language en")
+    await walk(chat, "anna", "Sozialticket", Press("Use this"), "01.04.1975")
+    back = await chat.press("anna", "Back")
+    assert "date of birth" in back and "Current answer: 1 Apr 1975" in back
+    await walk(chat, "anna", Press("Keep this answer"), Press("Housing benefit"))
+    await chat.upload("anna", "bescheid.pdf", "application/pdf", PDF)
+    await chat.send("anna", "31.03.2027")
+    await chat.press("anna", "Change an answer")
+    await chat.press("anna", "Proof valid until")
+    summary = await chat.send("anna", "30.06.2027")
+    assert "Proof valid until: 30 Jun 2027" in summary
+    assert "Eligibility: Housing benefit (Wohngeld)" in summary
+    await chat.press("anna", "Send")
+    case = await only_case(chat)
+    assert case.answers["proof_until"] == "2027-06-30"

@@ -22,7 +22,7 @@ async def test_relay_both_ways_and_the_resident_ends(
     room = await chat.notifications("room:lotsen")
     assert "Anna möchte mit einem Menschen sprechen (L-1)" in room
     assert "Anna (L-1): How do I register my dog?" in room
-    asked = await chat.press("lotte", "Antworten", room="lotsen")
+    asked = await chat.press("lotte", "Antwort schreiben", room="lotsen")
     assert "Your answer to L-1" in asked
     sent = await chat.send("lotte", "Just type 'dog tax' and I will guide you.", room="lotsen")
     assert "Sent to L-1" in sent
@@ -90,7 +90,7 @@ async def test_only_the_helpdesk_answers(chat: Transcript, people: dict[str, int
     await walk(chat, "anna", "Mensch", "Hallo?")
     await chat.notifications("room:lotsen")
     posted = chat.last["room:lotsen"]
-    refused = await chat.press("stefan", "Antworten", room="lotsen")
+    refused = await chat.press("stefan", "Antwort schreiben", room="lotsen")
     assert "Only the Digitallotsen can answer" in refused
     assert "Only the Digitallotsen" in await chat.send("stefan", "/reply L-1 hi", room="lotsen")
     chat.last["room:lotsen"] = posted

@@ -152,3 +152,49 @@ async def test_someone_elses_reference_is_simply_not_found(
     assert "Bello" not in foreign
     garbage = await chat.send("ben", "/case x'; drop table")
     assert "No application of yours" in garbage
+
+
+async def test_an_old_prompt_in_the_room_does_not_catch_later_chat(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    await chat.send("stefan", "/language en")
+    ref = await submit_case(chat, people["anna"])
+    await chat.notifications("room:steuern")
+    await chat.press("stefan", "Rückfrage stellen", room="steuern")
+    before = await case_state(chat, ref)
+    chat.clock.advance(timedelta(hours=2))
+    late = await chat.send("stefan", "lunch at 12?", room="steuern")
+    assert "expired, so nothing was sent" in late
+    assert (await case_state(chat, ref))[:2] == before[:2]
+    assert (await case_state(chat, ref))[3:] == before[3:]
+
+
+async def test_staff_look_a_case_up_in_their_own_chat(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    await chat.send("stefan", "/language en")
+    await chat.send("olga", "/language en")
+    ref = await submit_case(chat, people["anna"])
+    mine = await chat.send("stefan", f"/case {ref}")
+    assert "Bello" in mine and "Approve" in mine
+    other = await chat.send("olga", f"/case {ref}")
+    assert "Only staff of the department responsible" in other and "Bello" not in other
+
+
+async def test_two_staff_members_act_at_once(chat: Transcript, people: dict[str, int]) -> None:
+    from tests.cases.conftest import make_person
+
+    await make_person(chat, "svenja", "Svenja", "Lammers", role="staff", scope="steuern")
+    await chat.send("svenja", "/language en")
+    ref = await submit_case(chat, people["anna"])
+    await chat.notifications("room:steuern")
+    posted = chat.last["room:steuern"]
+    await chat.press("stefan", "Bewilligen", room="steuern")
+    chat.last["room:steuern"] = posted
+    second = await chat.press("svenja", "Ablehnen", room="steuern")
+    assert f"{ref} is already approved. Nothing was changed." in second
+    chat.last["room:steuern"] = posted
+    taken = await chat.press("svenja", "Übernehmen", room="steuern")
+    assert "already approved" in taken
+    state = await case_state(chat, ref)
+    assert state[0] == "approved"
