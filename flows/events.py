@@ -195,10 +195,12 @@ async def show_payment(ctx: Ctx, booking: Booking, event: Event) -> None:
 
     payment = await ctx.uow.session.get(Payment, booking.payment_id) if booking.payment_id else None
     assert booking.held_until is not None
-    text = ctx.t(
-        "I am holding {n} place(s) for {event} for you until {until}. Total: {total}. "
+    text = ctx.tn(
+        "I am holding {n} place for {event} for you until {until}. Total: {total}. "
+        "Please pay by then, or the place goes back on sale.",
+        "I am holding {n} places for {event} for you until {until}. Total: {total}. "
         "Please pay by then, or the places go back on sale.",
-        n=booking.quantity,
+        booking.quantity,
         event=event.title,
         until=f"{booking.held_until.astimezone(ctx.city.tz):%H:%M}",
         total=ctx.money(booking.quantity * booking.unit_price_cents),
@@ -263,10 +265,11 @@ async def my_tickets(ctx: Ctx, arg: str) -> None:
     for booking in held:
         event = await svc.get_event(ctx.uow, booking.event_id)
         lines.append(
-            ctx.t(
-                "{event}: {n} place(s) reserved, waiting for payment",
+            ctx.tn(
+                "{event}: {n} place reserved, waiting for payment",
+                "{event}: {n} places reserved, waiting for payment",
+                booking.quantity,
                 event=event.title,
-                n=booking.quantity,
             )
         )
         buttons.append(
