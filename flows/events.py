@@ -10,6 +10,7 @@ from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
 from services import codes, wallet
+from services import event_tickets as tickets_svc
 from services import events as svc
 from services.errors import InvalidInput
 from services.event_files import event_ics, qr_png
@@ -363,7 +364,7 @@ async def confirm_cancel(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.cancel_yes")
 async def cancel_ticket(ctx: Ctx, arg: str) -> None:
-    cancelled, refunded = await svc.cancel_tickets(
+    cancelled, refunded = await tickets_svc.cancel_tickets(
         ctx.uow,
         ctx.deps.payments,
         citizen_id=ctx.citizen_id,

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from services import event_tickets as tickets
 from services import events as svc
 from services import identity, payments
 from services.clock import FrozenClock
@@ -133,11 +134,11 @@ async def test_late_payment_gets_tickets_if_places_are_free_else_refund(
     event = await load_event(db, event_id)
     assert event.taken == 2 and event.taken <= event.capacity
     async with db.uow() as uow:
-        assert await svc.refund_late_payments(uow, provider, clock.now()) == 1
+        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 1
         await uow.commit()
     assert provider.refunds == [(second.payment.id, 1000)]  # type: ignore[union-attr]
     async with db.uow() as uow:
-        assert await svc.refund_late_payments(uow, provider, clock.now()) == 0
+        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 0
         payment = await uow.session.get(Payment, second.payment.id)  # type: ignore[union-attr]
         assert payment is not None and payment.status == REFUNDED
         notes = (await uow.session.execute(select(Notification.key))).scalars().all()
@@ -157,7 +158,7 @@ async def test_deadline_cancelled_and_bad_quantities_change_nothing(
         await _book(db, None, anna, event_id, 1, clock)
     other = await make_event(db, olaf, clock.now(), capacity=5)
     async with db.uow() as uow:
-        await svc.cancel_event(uow, None, organiser_id=olaf, event_id=other, now=clock.now())
+        await tickets.cancel_event(uow, None, organiser_id=olaf, event_id=other, now=clock.now())
         await uow.commit()
     with pytest.raises(Conflict, match="cancelled"):
         await _book(db, None, anna, other, 1, clock)
@@ -171,16 +172,16 @@ async def test_check_in_once_only_by_the_events_organiser(db: Database, clock: F
     ticket = (await _book(db, None, anna, event_id, 1, clock)).tickets[0]
     async with db.uow() as uow:
         with pytest.raises(NotAllowed, match="another organiser"):
-            await svc.check_in(uow, otto, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, otto, ticket.id or 0, clock.now())
     async with db.uow() as uow:
         found = await svc.ticket_by_code(uow, ticket.code.lower())
-        done = await svc.check_in(uow, olaf, found.id or 0, clock.now())
+        done = await tickets.check_in(uow, olaf, found.id or 0, clock.now())
         assert done.status == CHECKED_IN
         await uow.commit()
     clock.advance(timedelta(minutes=7))
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="Already checked in") as refused:
-            await svc.check_in(uow, olaf, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, olaf, ticket.id or 0, clock.now())
         assert refused.value.params["time"] == "10:00"
 
 
@@ -215,7 +216,7 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     async with db.uow() as uow:
         ids = (await uow.session.execute(select(Ticket.id).order_by(Ticket.id))).scalars().all()
     async with db.uow() as uow:
-        done = await svc.cancel_tickets(
+        done = await tickets.cancel_tickets(
             uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
         )
         await uow.commit()
@@ -223,14 +224,14 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     assert provider.refunds == [(result.payment.id, 1500)]  # type: ignore[union-attr]
     assert (await load_event(db, event_id)).taken == 1
     async with db.uow() as uow:  # twice: nothing more happens
-        again = await svc.cancel_tickets(
+        again = await tickets.cancel_tickets(
             uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
         )
         assert again == (0, 0)
     clock.advance(timedelta(days=1, hours=1))  # less than 48 h before the start
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="That time has passed"):
-            await svc.cancel_tickets(
+            await tickets.cancel_tickets(
                 uow, provider, citizen_id=anna, ticket_ids=[ids[1]], rules=RULES, now=clock.now()
             )
     assert (await load_event(db, event_id)).taken == 1
@@ -250,7 +251,7 @@ async def test_failed_refund_rolls_the_cancellation_back(
     async with db.uow() as uow:
         ticket = (await uow.session.execute(select(Ticket))).scalar_one()
         with pytest.raises(RuntimeError):
-            await svc.cancel_tickets(
+            await tickets.cancel_tickets(
                 uow,
                 provider,
                 citizen_id=anna,
@@ -279,11 +280,11 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
             await uow.commit()
     async with db.uow() as uow:
         with pytest.raises(NotAllowed):
-            await svc.cancel_event(
+            await tickets.cancel_event(
                 uow, provider, organiser_id=otto, event_id=event_id, now=clock.now()
             )
     async with db.uow() as uow:
-        told = await svc.cancel_event(
+        told = await tickets.cancel_event(
             uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
         )
         await uow.commit()
@@ -309,7 +310,7 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
     assert (await load_event(db, event_id)).taken == 0
     async with db.uow() as uow:
         with pytest.raises(Conflict):
-            await svc.cancel_event(
+            await tickets.cancel_event(
                 uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
             )
 
@@ -322,7 +323,7 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
     await _book(db, None, ben, later, 1, clock)
     ben_tomorrow = await _book(db, None, ben, tomorrow, 1, clock)
     async with db.uow() as uow:  # ben cancels his ticket for tomorrow: no reminder for him
-        await svc.cancel_tickets(
+        await tickets.cancel_tickets(
             uow,
             None,
             citizen_id=ben,
@@ -333,7 +334,7 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
         await uow.commit()
     for _ in range(2):
         async with db.uow() as uow:
-            sent = await svc.remind_upcoming(uow, clock.now())
+            sent = await tickets.remind_upcoming(uow, clock.now())
             await uow.commit()
     assert sent == 0
     async with db.uow() as uow:
