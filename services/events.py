@@ -3,12 +3,13 @@ are checked in at the door, cancelled and refunded.
 
 Rules as plain functions first, then the use cases `(uow, ..., now)`. Places are counted on the
 event row (`taken`) and change only through conditional updates, so the quota cannot be oversold
-by any number of parallel bookings, on SQLite and PostgreSQL alike.
+by any number of parallel bookings, on SQLite and PostgreSQL alike. What happens after booking
+(cancellation, refunds, check-in, reminders) is in services/event_tickets.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -271,7 +272,6 @@ class EventDraft:
     price_cents: int
     capacity: int
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def create_event(
@@ -368,9 +368,8 @@ async def release_lapsed(uow: UnitOfWork, now: datetime, *, event_id: int | None
         query = query.where(Booking.event_id == event_id)
     lapsed = 0
     for booking_id, payment_id in (await uow.session.execute(query.limit(500))).all():
-        if payment_id is not None:
-            await payments.settle(uow, payment_id, EXPIRED, now)  # calls payment_failed
-        if await end_hold(uow, booking_id, now) is not None or payment_id is not None:
+        expired = payment_id is not None and await payments.settle(uow, payment_id, EXPIRED, now)
+        if await end_hold(uow, booking_id, now) is not None or expired:  # the hook ended it
             lapsed += 1
     return lapsed
 
