@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -346,3 +347,57 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
             )
         ).all()
     assert [(cid, params["n"], params["time"]) for cid, params in rows] == [(anna, 2, "10:00")]
+
+
+async def test_reminder_day_follows_the_local_calendar_over_the_summer_time_switch(
+    db: Database, clock: FrozenClock
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    clock.set(datetime(2027, 3, 27, 10, 0, tzinfo=berlin))  # clocks go forward on 28 March
+    olaf, anna = await _people(db, clock, "olaf", "anna")
+    starts = [
+        datetime(2027, 3, 28, 0, 30, tzinfo=berlin),  # still winter time
+        datetime(2027, 3, 28, 23, 30, tzinfo=berlin),  # summer time
+        datetime(2027, 3, 29, 0, 15, tzinfo=berlin),  # the day after: not yet
+    ]
+    for number, start in enumerate(starts):
+        async with db.uow() as uow:
+            event = await svc.create_event(
+                uow,
+                olaf,
+                svc.EventDraft(
+                    title=f"Nachtführung {number}",
+                    place="Schloss",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=1),
+                    booking_deadline=start,
+                    price_cents=0,
+                    capacity=5,
+                ),
+                RULES,
+                clock.now(),
+            )
+            await svc.book(
+                uow,
+                None,
+                citizen_id=anna,
+                event_id=event.id or 0,
+                quantity=1,
+                rules=RULES,
+                now=clock.now(),
+            )
+            await uow.commit()
+    async with db.uow() as uow:
+        assert await tickets.remind_upcoming(uow, clock.now()) == 2
+        await uow.commit()
+    async with db.uow() as uow:
+        times = (
+            (
+                await uow.session.execute(
+                    select(Notification.params).where(Notification.key.startswith("Reminder"))  # type: ignore[attr-defined]
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(p["time"] for p in times) == ["00:30", "23:30"]

@@ -207,3 +207,24 @@ async def test_resident_cancels_a_ticket_and_organiser_calls_off_the_event(
     assert sorted(provider.refunds) == [(1, 1000), (1, 1000), (2, 2000)]
     anna = await citizen_id(chat.db, "anna")
     assert anna
+
+
+async def test_english_and_a_ticket_of_another_event_at_the_door(
+    chat: Transcript, clock: FrozenClock
+) -> None:
+    olaf = await make_organiser(chat)
+    await make_event(chat.db, olaf, clock.now(), title="Concert", capacity=10)
+    await make_event(chat.db, olaf, clock.now(), title="City tour", capacity=10, days=12)
+    await chat.send("anna", "/language en")
+    answer = await chat.send("anna", "events")
+    assert "Upcoming events in Ahaus:" in answer and "free – 10 places left" in answer
+    await chat.press("anna", "City tour")
+    await chat.press("anna", "Book tickets")
+    assert "Booked: 1 ticket for City tour" in await chat.send("anna", "1")
+    (code,) = await _codes(chat)
+    await chat.send("olaf", "/myevents")
+    await chat.press("olaf", "1. Concert")
+    await chat.press("olaf", "Tickets einchecken")
+    answer = await chat.send("olaf", code)
+    assert "❌ Nicht für diese Veranstaltung: Dieses Ticket gilt für City tour." in answer
+    assert "Einchecken" not in answer
