@@ -4,6 +4,7 @@ payments that arrived too late. Every change of a ticket or a counter is a condi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ from storage.models.events import (
 from storage.models.outbox import Notification
 from storage.models.payments import PAID, REFUNDED, Payment
 from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- refunds and cancellation
@@ -59,7 +62,11 @@ async def _refund(
     await uow.session.refresh(payment)
     if payment.refunded_cents >= payment.amount_cents:
         payment.status = REFUNDED
-    await provider.refund(payment, cents)
+    try:
+        await provider.refund(payment, cents)
+    except Exception as error:  # the provider is unreachable or refused: nothing is recorded
+        log.warning("refund of payment %s failed: %s", payment_id, error)
+        raise Conflict("Refunds are not possible right now. Please try again later.") from error
 
 
 async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> bool:

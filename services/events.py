@@ -9,6 +9,7 @@ by any number of parallel bookings, on SQLite and PostgreSQL alike. What happens
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from storage.models.events import (
 from storage.models.payments import EXPIRED, PAID, Payment
 from storage.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 BERLIN = ZoneInfo("Europe/Berlin")
 CODE_LENGTH = 12
 PURPOSE = "event"
@@ -449,17 +451,23 @@ async def book(
         await uow.session.flush()
     else:
         assert provider is not None and booking.held_until is not None
-        payment = await payments.start(
-            uow,
-            provider,
-            citizen_id=citizen_id,
-            purpose=PURPOSE,
-            ref=str(booking.id),
-            amount_cents=quantity * event.price_cents,
-            description=f"{quantity} × {event.title}",
-            now=now,
-            ttl=booking.held_until - now,
-        )
+        try:
+            payment = await payments.start(
+                uow,
+                provider,
+                citizen_id=citizen_id,
+                purpose=PURPOSE,
+                ref=str(booking.id),
+                amount_cents=quantity * event.price_cents,
+                description=f"{quantity} × {event.title}",
+                now=now,
+                ttl=booking.held_until - now,
+            )
+        except Exception as error:  # the provider is unreachable or refused
+            log.warning("checkout for booking %s failed: %s", booking.id, error)
+            raise Conflict(
+                "Payment is not available right now, so paid tickets cannot be booked."
+            ) from error
         booking.payment_id = payment.id
         await uow.session.flush()
     if not await _take(uow, event_id, quantity, now):

@@ -89,6 +89,21 @@ async def test_paid_booking_without_payments_is_refused(db: Database, clock: Fro
     assert (await load_event(db, event_id)).taken == 0
 
 
+async def test_provider_down_at_checkout_books_nothing(
+    db: Database, clock: FrozenClock, provider: FakeProvider
+) -> None:
+    olaf, anna = await _people(db, clock, "olaf", "anna")
+    event_id = await make_event(db, olaf, clock.now(), price=500, capacity=3)
+    provider.fail_checkouts = True
+    with pytest.raises(Conflict, match="Payment is not available"):
+        await _book(db, provider, anna, event_id, 2, clock)
+    assert (await load_event(db, event_id)).taken == 0
+    async with db.uow() as uow:
+        assert (
+            await uow.session.execute(select(func.count()).select_from(Booking))
+        ).scalar_one() == 0
+
+
 async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
     db: Database, clock: FrozenClock, provider: FakeProvider
 ) -> None:
@@ -251,7 +266,7 @@ async def test_failed_refund_rolls_the_cancellation_back(
     provider.fail_refunds = True
     async with db.uow() as uow:
         ticket = (await uow.session.execute(select(Ticket))).scalar_one()
-        with pytest.raises(RuntimeError):
+        with pytest.raises(Conflict, match="Refunds are not possible"):
             await tickets.cancel_tickets(
                 uow,
                 provider,
