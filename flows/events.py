@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from babel.dates import format_date
+
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
@@ -15,6 +17,7 @@ from services import events as svc
 from services.errors import InvalidInput
 from services.event_files import event_ics, qr_png
 from services.i18n import N_
+from services.money import babel_locale
 from storage.models.events import CANCELLED, CHECKED_IN, HELD, VALID, Booking, Event, Ticket
 from storage.uow import UnitOfWork
 
@@ -46,7 +49,8 @@ def when(ctx: Ctx, event: Event) -> str:
     """'Sat, 12 Dec 2026, 18:00–20:00' in the resident's language and the city's time."""
     start = event.starts_at.astimezone(ctx.city.tz)
     end = event.ends_at.astimezone(ctx.city.tz)
-    text = f"{ctx.date(start.date())}, {start:%H:%M}"
+    weekday = format_date(start.date(), "EEE", locale=babel_locale(ctx.lang))
+    text = f"{weekday} {ctx.date(start.date())}, {start:%H:%M}"
     if end.date() == start.date():
         return f"{text}–{end:%H:%M}"
     return f"{text} – {ctx.date(end.date())}, {end:%H:%M}"

@@ -42,14 +42,14 @@ async def test_organiser_publishes_an_event_through_the_form(chat: Transcript) -
     answer = await chat.send("olaf", "12.12.2026 16:00")
     assert "• Beginn: 12.12.2026, 18:00" in answer and "• Preis: 12,50\xa0€" in answer
     answer = await chat.press("olaf", "Absenden")
-    assert "Veröffentlicht: Adventskonzert im Schlosspark, 12.12.2026, 18:00–20:00" in answer
+    assert "Veröffentlicht: Adventskonzert im Schlosspark, Sa. 12.12.2026, 18:00–20:00" in answer
     event = await load_event(chat.db, 1)
     assert event.price_cents == 1250 and event.capacity == 200
     assert event.starts_at.hour == 17  # 18:00 in Berlin is 17:00 UTC in December
     answer = await chat.send("anna", "Gibt es ein Konzert?")
     assert "Kommende Veranstaltungen in Ahaus:" in answer
     assert (
-        "Adventskonzert im Schlosspark – 12.12.2026, 18:00–20:00 – 12,50\xa0€ – 200 Plätze frei"
+        "Adventskonzert im Schlosspark – Sa. 12.12.2026, 18:00–20:00 – 12,50\xa0€ – 200 Plätze frei"
         in answer
     )
 
