@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.clock import FrozenClock
 from storage.models.events import Ticket
-from tests.events.conftest import FakeProvider, citizen_id, load_event, make_event, make_organiser
+from tests.events.conftest import FakeProvider, load_event, make_event, make_organiser
 from tests.support.chat import Transcript
 
 
@@ -205,8 +205,6 @@ async def test_resident_cancels_a_ticket_and_organiser_calls_off_the_event(
     shown = await chat.notifications("ben")
     assert "wurde vom Veranstalter abgesagt" in shown
     assert sorted(provider.refunds) == [(1, 1000), (1, 1000), (2, 2000)]
-    anna = await citizen_id(chat.db, "anna")
-    assert anna
 
 
 async def test_english_and_a_ticket_of_another_event_at_the_door(
