@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from babel.dates import format_date
+
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
 from services import codes, wallet
+from services import event_tickets as tickets_svc
 from services import events as svc
 from services.errors import InvalidInput
 from services.event_files import event_ics, qr_png
 from services.i18n import N_
+from services.money import babel_locale
 from storage.models.events import CANCELLED, CHECKED_IN, HELD, VALID, Booking, Event, Ticket
 from storage.uow import UnitOfWork
 
@@ -45,7 +49,8 @@ def when(ctx: Ctx, event: Event) -> str:
     """'Sat, 12 Dec 2026, 18:00–20:00' in the resident's language and the city's time."""
     start = event.starts_at.astimezone(ctx.city.tz)
     end = event.ends_at.astimezone(ctx.city.tz)
-    text = f"{ctx.date(start.date())}, {start:%H:%M}"
+    weekday = format_date(start.date(), "EEE", locale=babel_locale(ctx.lang))
+    text = f"{weekday} {ctx.date(start.date())}, {start:%H:%M}"
     if end.date() == start.date():
         return f"{text}–{end:%H:%M}"
     return f"{text} – {ctx.date(end.date())}, {end:%H:%M}"
@@ -195,10 +200,12 @@ async def show_payment(ctx: Ctx, booking: Booking, event: Event) -> None:
 
     payment = await ctx.uow.session.get(Payment, booking.payment_id) if booking.payment_id else None
     assert booking.held_until is not None
-    text = ctx.t(
-        "I am holding {n} place(s) for {event} for you until {until}. Total: {total}. "
+    text = ctx.tn(
+        "I am holding {n} place for {event} for you until {until}. Total: {total}. "
+        "Please pay by then, or the place goes back on sale.",
+        "I am holding {n} places for {event} for you until {until}. Total: {total}. "
         "Please pay by then, or the places go back on sale.",
-        n=booking.quantity,
+        booking.quantity,
         event=event.title,
         until=f"{booking.held_until.astimezone(ctx.city.tz):%H:%M}",
         total=ctx.money(booking.quantity * booking.unit_price_cents),
@@ -263,10 +270,11 @@ async def my_tickets(ctx: Ctx, arg: str) -> None:
     for booking in held:
         event = await svc.get_event(ctx.uow, booking.event_id)
         lines.append(
-            ctx.t(
-                "{event}: {n} place(s) reserved, waiting for payment",
+            ctx.tn(
+                "{event}: {n} place reserved, waiting for payment",
+                "{event}: {n} places reserved, waiting for payment",
+                booking.quantity,
                 event=event.title,
-                n=booking.quantity,
             )
         )
         buttons.append(
@@ -360,7 +368,7 @@ async def confirm_cancel(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.cancel_yes")
 async def cancel_ticket(ctx: Ctx, arg: str) -> None:
-    cancelled, refunded = await svc.cancel_tickets(
+    cancelled, refunded = await tickets_svc.cancel_tickets(
         ctx.uow,
         ctx.deps.payments,
         citizen_id=ctx.citizen_id,

@@ -15,6 +15,7 @@ from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
 from services import codes
+from services import event_tickets as tickets_svc
 from services import events as svc
 from services.errors import DomainError, InvalidInput
 from services.i18n import N_
@@ -295,7 +296,7 @@ async def confirm_call_off(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.call_off_yes", roles=["organiser"])
 async def call_off(ctx: Ctx, arg: str) -> None:
-    told = await svc.cancel_event(
+    told = await tickets_svc.cancel_event(
         ctx.uow, ctx.deps.payments, organiser_id=ctx.citizen_id, event_id=_id(arg), now=ctx.now
     )
     ctx.say(
@@ -347,7 +348,7 @@ async def code_typed(ctx: Ctx) -> None:
 
 async def door_view(ctx: Ctx, ticket: Ticket, event_id: int) -> None:
     """What the person at the entrance sees after a scan: valid? this event? used when?"""
-    view = await svc.door_view(ctx.uow, ctx.citizen_id, ticket)
+    view = await tickets_svc.door_view(ctx.uow, ctx.citizen_id, ticket)
     event = view.event
     head = ctx.t(
         "Ticket {code} – {event}, {when}",
@@ -384,7 +385,7 @@ async def door_view(ctx: Ctx, ticket: Ticket, event_id: int) -> None:
 
 @router.action("events.admit", roles=["organiser"])
 async def admit(ctx: Ctx, arg: str) -> None:
-    ticket = await svc.check_in(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
+    ticket = await tickets_svc.check_in(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
     event = await svc.get_event(ctx.uow, ticket.event_id)
     stats = await svc.event_stats(ctx.uow, event)
     _ask_code(

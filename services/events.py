@@ -3,12 +3,14 @@ are checked in at the door, cancelled and refunded.
 
 Rules as plain functions first, then the use cases `(uow, ..., now)`. Places are counted on the
 event row (`taken`) and change only through conditional updates, so the quota cannot be oversold
-by any number of parallel bookings, on SQLite and PostgreSQL alike.
+by any number of parallel bookings, on SQLite and PostgreSQL alike. What happens after booking
+(cancellation, refunds, check-in, reminders) is in services/event_tickets.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,10 +37,10 @@ from storage.models.events import (
     Event,
     Ticket,
 )
-from storage.models.outbox import Notification
-from storage.models.payments import EXPIRED, PAID, REFUNDED, Payment
+from storage.models.payments import EXPIRED, PAID, Payment
 from storage.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 BERLIN = ZoneInfo("Europe/Berlin")
 CODE_LENGTH = 12
 PURPOSE = "event"
@@ -254,6 +256,13 @@ async def own_ticket(uow: UnitOfWork, citizen_id: int, ticket_id: int) -> tuple[
     return ticket, await get_event(uow, ticket.event_id)
 
 
+async def organiser_event(uow: UnitOfWork, organiser_id: int, event_id: int) -> Event:
+    event = await get_event(uow, event_id)
+    if event.organiser_id != organiser_id:
+        raise NotAllowed("This event belongs to another organiser.")
+    return event
+
+
 # ---------------------------------------------------------------- organiser: publish
 @dataclass
 class EventDraft:
@@ -265,7 +274,6 @@ class EventDraft:
     price_cents: int
     capacity: int
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def create_event(
@@ -325,7 +333,7 @@ async def _take(
     return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def _give_back(uow: UnitOfWork, event_id: int, quantity: int) -> None:
+async def give_back(uow: UnitOfWork, event_id: int, quantity: int) -> None:
     if quantity > 0:
         await uow.session.execute(
             update(Event)
@@ -335,7 +343,7 @@ async def _give_back(uow: UnitOfWork, event_id: int, quantity: int) -> None:
         )
 
 
-async def _end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking | None:
+async def end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking | None:
     """held -> lapsed, places back. Returns the booking when this call made the change."""
     changed = await uow.session.execute(
         update(Booking)
@@ -348,7 +356,7 @@ async def _end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking 
     booking = await uow.session.get(Booking, booking_id)
     assert booking is not None
     await uow.session.refresh(booking)
-    await _give_back(uow, booking.event_id, booking.quantity)
+    await give_back(uow, booking.event_id, booking.quantity)
     return booking
 
 
@@ -362,9 +370,8 @@ async def release_lapsed(uow: UnitOfWork, now: datetime, *, event_id: int | None
         query = query.where(Booking.event_id == event_id)
     lapsed = 0
     for booking_id, payment_id in (await uow.session.execute(query.limit(500))).all():
-        if payment_id is not None:
-            await payments.settle(uow, payment_id, EXPIRED, now)  # calls payment_failed
-        if await _end_hold(uow, booking_id, now) is not None or payment_id is not None:
+        expired = payment_id is not None and await payments.settle(uow, payment_id, EXPIRED, now)
+        if await end_hold(uow, booking_id, now) is not None or expired:  # the hook ended it
             lapsed += 1
     return lapsed
 
@@ -444,17 +451,23 @@ async def book(
         await uow.session.flush()
     else:
         assert provider is not None and booking.held_until is not None
-        payment = await payments.start(
-            uow,
-            provider,
-            citizen_id=citizen_id,
-            purpose=PURPOSE,
-            ref=str(booking.id),
-            amount_cents=quantity * event.price_cents,
-            description=f"{quantity} × {event.title}",
-            now=now,
-            ttl=booking.held_until - now,
-        )
+        try:
+            payment = await payments.start(
+                uow,
+                provider,
+                citizen_id=citizen_id,
+                purpose=PURPOSE,
+                ref=str(booking.id),
+                amount_cents=quantity * event.price_cents,
+                description=f"{quantity} × {event.title}",
+                now=now,
+                ttl=booking.held_until - now,
+            )
+        except Exception as error:  # the provider is unreachable or refused
+            log.warning("checkout for booking %s failed: %s", booking.id, error)
+            raise Conflict(
+                "Payment is not available right now, so paid tickets cannot be booked."
+            ) from error
         booking.payment_id = payment.id
         await uow.session.flush()
     if not await _take(uow, event_id, quantity, now):
@@ -519,7 +532,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
 async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     booking = await uow.session.get(Booking, int(payment.ref))
     if booking is not None:
-        await _end_hold(uow, booking.id or 0, now)
+        await end_hold(uow, booking.id or 0, now)
 
 
 payments.register_purpose(PURPOSE, on_paid=payment_received, on_failed=payment_failed)
@@ -557,286 +570,6 @@ async def drop_hold(uow: UnitOfWork, citizen_id: int, booking_id: int, now: date
         raise Conflict("This reservation is no longer open.")
     if booking.payment_id is not None:
         await payments.settle(uow, booking.payment_id, "cancelled", now)
-    await _end_hold(uow, booking_id, now)
+    await end_hold(uow, booking_id, now)
     await uow.session.refresh(booking)
     return booking
-
-
-# ---------------------------------------------------------------- refunds and cancellation
-async def _refund(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, payment_id: int, cents: int
-) -> None:
-    """Record the refund (never more than was paid), then ask the provider to pay it out. If the
-    provider fails, the caller's transaction rolls back and nothing is recorded."""
-    if cents <= 0:
-        return
-    if provider is None:
-        raise Conflict("Refunds are not possible right now. Please try again later.")
-    changed = await uow.session.execute(
-        update(Payment)
-        .where(
-            Payment.id == payment_id,
-            Payment.status.in_([PAID, REFUNDED]),  # type: ignore[attr-defined]
-            Payment.refunded_cents + cents <= Payment.amount_cents,
-        )
-        .values(refunded_cents=Payment.refunded_cents + cents)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        return  # refunded before, or never paid
-    payment = await uow.session.get(Payment, payment_id)
-    assert payment is not None
-    await uow.session.refresh(payment)
-    if payment.refunded_cents >= payment.amount_cents:
-        payment.status = REFUNDED
-    await provider.refund(payment, cents)
-
-
-async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> bool:
-    changed = await uow.session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.status == VALID)
-        .values(status=CANCELLED, cancelled_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def cancel_tickets(
-    uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
-    *,
-    citizen_id: int,
-    ticket_ids: list[int],
-    rules: EventRules,
-    now: datetime,
-) -> tuple[int, int]:
-    """The holder cancels valid tickets up to `cancellation_hours` before the start: places go
-    back on sale, paid tickets are refunded. Returns (tickets cancelled, cents refunded)."""
-    cancelled = refunded = 0
-    for ticket_id in ticket_ids:
-        ticket, event = await own_ticket(uow, citizen_id, ticket_id)
-        await uow.session.refresh(ticket)
-        if ticket.status == CHECKED_IN:
-            raise Conflict("This ticket was already used at the door.")
-        if ticket.status != VALID:
-            continue
-        if event.status == CANCELLED:
-            raise Conflict("This event was cancelled.")
-        deadline = cancellation_deadline(event, rules)
-        if now >= deadline:
-            raise Conflict(
-                "Tickets can be cancelled until {day} at {time} ({hours} hours before the "
-                "start). That time has passed.",
-                hours=rules.cancellation_hours,
-                **at_params(deadline),
-            )
-        if not await _cancel_ticket_row(uow, ticket_id, now):
-            continue
-        await _give_back(uow, event.id or 0, 1)
-        booking = await uow.session.get(Booking, ticket.booking_id)
-        if booking is not None and booking.payment_id is not None and ticket.price_cents:
-            await _refund(uow, provider, booking.payment_id, ticket.price_cents)
-            ticket.refunded_cents = ticket.price_cents
-            refunded += ticket.price_cents
-        cancelled += 1
-        log_action(uow, now, "ticket.cancel", f"ticket:{ticket_id}", actor_citizen_id=citizen_id)
-    await uow.session.flush()
-    return cancelled, refunded
-
-
-async def cancel_event(
-    uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
-    *,
-    organiser_id: int,
-    event_id: int,
-    now: datetime,
-) -> int:
-    """The organiser calls the event off: every ticket is cancelled and refunded, open holds end,
-    every holder is told. Returns the number of residents notified."""
-    event = await organiser_event(uow, organiser_id, event_id)
-    if event.status == CANCELLED:
-        raise Conflict("This event was cancelled.")
-    if event.ends_at <= now:
-        raise Conflict("This event is over and can no longer be cancelled.")
-    changed = await uow.session.execute(
-        update(Event)
-        .where(Event.id == event_id, Event.status == PUBLISHED)
-        .values(status=CANCELLED, cancelled_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This event was cancelled.")
-    holds = await uow.session.execute(
-        select(Booking.id, Booking.payment_id).where(
-            Booking.event_id == event_id, Booking.status == HELD
-        )
-    )
-    for booking_id, payment_id in holds.all():
-        if payment_id is not None:
-            await payments.settle(uow, payment_id, "cancelled", now)
-        await _end_hold(uow, booking_id, now)
-    bookings = await uow.session.execute(
-        select(Booking).where(Booking.event_id == event_id, Booking.status == CONFIRMED)
-    )
-    holders: set[int] = set()
-    for booking in bookings.scalars().all():
-        tickets = await uow.session.execute(
-            select(Ticket).where(Ticket.booking_id == booking.id, Ticket.status != CANCELLED)
-        )
-        refund = 0
-        for ticket in tickets.scalars().all():
-            if ticket.status == VALID:
-                ticket.status = CANCELLED
-                ticket.cancelled_at = now
-            refund += ticket.price_cents - ticket.refunded_cents
-            ticket.refunded_cents = ticket.price_cents
-        if booking.payment_id is not None and refund:
-            await _refund(uow, provider, booking.payment_id, refund)
-        if booking.citizen_id not in holders:
-            holders.add(booking.citizen_id)
-            notify.notify_citizen(
-                uow,
-                booking.citizen_id,
-                N_(
-                    "{event} on {day} at {time} has been cancelled by the organiser. Your "
-                    "tickets are no longer valid; money paid is refunded."
-                ),
-                {"event": event.title, **when_params(event)},
-                now=now,
-                dedupe_key=f"event-cancelled:{event_id}:{booking.citizen_id}",
-            )
-    await uow.session.execute(  # nothing is held or sold any more
-        update(Event)
-        .where(Event.id == event_id)
-        .values(taken=0)
-        .execution_options(synchronize_session=False)
-    )
-    await uow.session.flush()
-    log_action(uow, now, "event.cancel", f"event:{event_id}", actor_citizen_id=organiser_id)
-    return len(holders)
-
-
-async def refund_late_payments(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, now: datetime
-) -> int:
-    """Payments that arrived after their hold lapsed and found no free places: pay them back.
-    For the scheduler; returns how many were refunded."""
-    query = (
-        select(Payment.id, Payment.amount_cents - Payment.refunded_cents)
-        .join(Booking, col(Booking.payment_id) == Payment.id)
-        .where(
-            Payment.purpose == PURPOSE,
-            Payment.status == PAID,
-            Booking.status == LAPSED,
-            Payment.refunded_cents < Payment.amount_cents,
-        )
-        .limit(200)
-    )
-    done = 0
-    for payment_id, due in (await uow.session.execute(query)).all():
-        await _refund(uow, provider, payment_id, int(due))
-        done += 1
-    return done
-
-
-# ---------------------------------------------------------------- at the door
-async def organiser_event(uow: UnitOfWork, organiser_id: int, event_id: int) -> Event:
-    event = await get_event(uow, event_id)
-    if event.organiser_id != organiser_id:
-        raise NotAllowed("This event belongs to another organiser.")
-    return event
-
-
-@dataclass
-class DoorView:
-    ticket: Ticket
-    event: Event
-    own_event: bool
-
-
-async def door_view(uow: UnitOfWork, organiser_id: int, ticket: Ticket) -> DoorView:
-    event = await get_event(uow, ticket.event_id)
-    return DoorView(ticket, event, event.organiser_id == organiser_id)
-
-
-async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: datetime) -> Ticket:
-    """Admit a ticket once. A second scan is refused with the time of the first."""
-    ticket = await uow.session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound("No ticket has this code.")
-    event = await get_event(uow, ticket.event_id)
-    if event.organiser_id != organiser_id:
-        raise NotAllowed(
-            "This ticket is for {event}, an event of another organiser.", event=event.title
-        )
-    if event.status == CANCELLED:
-        raise Conflict("This event was cancelled.")
-    changed = await uow.session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.status == VALID)
-        .values(status=CHECKED_IN, checked_in_at=now, checked_in_by=organiser_id)
-        .execution_options(synchronize_session=False)
-    )
-    await uow.session.refresh(ticket)
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
-            raise Conflict(
-                "Already checked in on {day} at {time}. Do not let this ticket in again.",
-                **at_params(ticket.checked_in_at),
-            )
-        raise Conflict("This ticket was cancelled and is not valid.")
-    log_action(uow, now, "ticket.checkin", f"ticket:{ticket_id}", actor_citizen_id=organiser_id)
-    return ticket
-
-
-# ---------------------------------------------------------------- reminders
-async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None = None) -> int:
-    """Tell ticket holders the day before (local calendar day). Safe to run often: one message
-    per booking (dedupe key), for the scheduler. Returns how many reminders were queued."""
-    zone = tz or BERLIN
-    local_today = now.astimezone(zone).date()
-    target = local_today + timedelta(days=1)
-    day_start = datetime.combine(target, datetime.min.time(), tzinfo=zone)
-    day_end = day_start + timedelta(days=1)
-    query = (
-        select(Booking, Event)
-        .join(Event, col(Event.id) == Booking.event_id)
-        .where(
-            Event.status == PUBLISHED,
-            Event.starts_at >= day_start,
-            Event.starts_at < day_end,
-            Event.starts_at > now,
-            Booking.status == CONFIRMED,
-        )
-    )
-    sent = 0
-    for booking, event in (await uow.session.execute(query)).all():
-        key = f"event-reminder:{booking.id}"
-        exists = await uow.session.execute(
-            select(func.count()).select_from(Notification).where(Notification.dedupe_key == key)
-        )
-        if exists.scalar_one():
-            continue
-        valid = await uow.session.execute(
-            select(func.count()).where(Ticket.booking_id == booking.id, Ticket.status == VALID)
-        )
-        count = int(valid.scalar_one())
-        if count == 0:
-            continue
-        notify.notify_citizen(
-            uow,
-            booking.citizen_id,
-            N_(
-                "Reminder: {event} starts tomorrow, {day} at {time}, at {place}. You have {n} "
-                "ticket(s) in your wallet."
-            ),
-            {"event": event.title, "place": event.place, "n": count, **when_params(event, zone)},
-            now=now,
-            buttons=[notify.button("My tickets", "events.mine")],
-            dedupe_key=key,
-        )
-        sent += 1
-    await uow.session.flush()
-    return sent

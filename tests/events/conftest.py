@@ -31,8 +31,11 @@ class FakeProvider:
         self.checkouts: list[int] = []
         self.refunds: list[tuple[int, int]] = []
         self.fail_refunds = False
+        self.fail_checkouts = False
 
     async def create_checkout(self, payment: Payment) -> Checkout:
+        if self.fail_checkouts:
+            raise ConnectionError("provider down")
         assert payment.id is not None
         self.checkouts.append(payment.id)
         return Checkout(f"https://pay.example/checkout/{payment.id}", f"fake_{payment.id}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from services import event_tickets as tickets
 from services import events as svc
 from services import identity, payments
 from services.clock import FrozenClock
@@ -87,6 +89,21 @@ async def test_paid_booking_without_payments_is_refused(db: Database, clock: Fro
     assert (await load_event(db, event_id)).taken == 0
 
 
+async def test_provider_down_at_checkout_books_nothing(
+    db: Database, clock: FrozenClock, provider: FakeProvider
+) -> None:
+    olaf, anna = await _people(db, clock, "olaf", "anna")
+    event_id = await make_event(db, olaf, clock.now(), price=500, capacity=3)
+    provider.fail_checkouts = True
+    with pytest.raises(Conflict, match="Payment is not available"):
+        await _book(db, provider, anna, event_id, 2, clock)
+    assert (await load_event(db, event_id)).taken == 0
+    async with db.uow() as uow:
+        assert (
+            await uow.session.execute(select(func.count()).select_from(Booking))
+        ).scalar_one() == 0
+
+
 async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
     db: Database, clock: FrozenClock, provider: FakeProvider
 ) -> None:
@@ -133,11 +150,11 @@ async def test_late_payment_gets_tickets_if_places_are_free_else_refund(
     event = await load_event(db, event_id)
     assert event.taken == 2 and event.taken <= event.capacity
     async with db.uow() as uow:
-        assert await svc.refund_late_payments(uow, provider, clock.now()) == 1
+        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 1
         await uow.commit()
     assert provider.refunds == [(second.payment.id, 1000)]  # type: ignore[union-attr]
     async with db.uow() as uow:
-        assert await svc.refund_late_payments(uow, provider, clock.now()) == 0
+        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 0
         payment = await uow.session.get(Payment, second.payment.id)  # type: ignore[union-attr]
         assert payment is not None and payment.status == REFUNDED
         notes = (await uow.session.execute(select(Notification.key))).scalars().all()
@@ -157,7 +174,7 @@ async def test_deadline_cancelled_and_bad_quantities_change_nothing(
         await _book(db, None, anna, event_id, 1, clock)
     other = await make_event(db, olaf, clock.now(), capacity=5)
     async with db.uow() as uow:
-        await svc.cancel_event(uow, None, organiser_id=olaf, event_id=other, now=clock.now())
+        await tickets.cancel_event(uow, None, organiser_id=olaf, event_id=other, now=clock.now())
         await uow.commit()
     with pytest.raises(Conflict, match="cancelled"):
         await _book(db, None, anna, other, 1, clock)
@@ -171,16 +188,16 @@ async def test_check_in_once_only_by_the_events_organiser(db: Database, clock: F
     ticket = (await _book(db, None, anna, event_id, 1, clock)).tickets[0]
     async with db.uow() as uow:
         with pytest.raises(NotAllowed, match="another organiser"):
-            await svc.check_in(uow, otto, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, otto, ticket.id or 0, clock.now())
     async with db.uow() as uow:
         found = await svc.ticket_by_code(uow, ticket.code.lower())
-        done = await svc.check_in(uow, olaf, found.id or 0, clock.now())
+        done = await tickets.check_in(uow, olaf, found.id or 0, clock.now())
         assert done.status == CHECKED_IN
         await uow.commit()
     clock.advance(timedelta(minutes=7))
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="Already checked in") as refused:
-            await svc.check_in(uow, olaf, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, olaf, ticket.id or 0, clock.now())
         assert refused.value.params["time"] == "10:00"
 
 
@@ -215,7 +232,7 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     async with db.uow() as uow:
         ids = (await uow.session.execute(select(Ticket.id).order_by(Ticket.id))).scalars().all()
     async with db.uow() as uow:
-        done = await svc.cancel_tickets(
+        done = await tickets.cancel_tickets(
             uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
         )
         await uow.commit()
@@ -223,14 +240,14 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     assert provider.refunds == [(result.payment.id, 1500)]  # type: ignore[union-attr]
     assert (await load_event(db, event_id)).taken == 1
     async with db.uow() as uow:  # twice: nothing more happens
-        again = await svc.cancel_tickets(
+        again = await tickets.cancel_tickets(
             uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
         )
         assert again == (0, 0)
     clock.advance(timedelta(days=1, hours=1))  # less than 48 h before the start
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="That time has passed"):
-            await svc.cancel_tickets(
+            await tickets.cancel_tickets(
                 uow, provider, citizen_id=anna, ticket_ids=[ids[1]], rules=RULES, now=clock.now()
             )
     assert (await load_event(db, event_id)).taken == 1
@@ -249,8 +266,8 @@ async def test_failed_refund_rolls_the_cancellation_back(
     provider.fail_refunds = True
     async with db.uow() as uow:
         ticket = (await uow.session.execute(select(Ticket))).scalar_one()
-        with pytest.raises(RuntimeError):
-            await svc.cancel_tickets(
+        with pytest.raises(Conflict, match="Refunds are not possible"):
+            await tickets.cancel_tickets(
                 uow,
                 provider,
                 citizen_id=anna,
@@ -279,11 +296,11 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
             await uow.commit()
     async with db.uow() as uow:
         with pytest.raises(NotAllowed):
-            await svc.cancel_event(
+            await tickets.cancel_event(
                 uow, provider, organiser_id=otto, event_id=event_id, now=clock.now()
             )
     async with db.uow() as uow:
-        told = await svc.cancel_event(
+        told = await tickets.cancel_event(
             uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
         )
         await uow.commit()
@@ -309,7 +326,7 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
     assert (await load_event(db, event_id)).taken == 0
     async with db.uow() as uow:
         with pytest.raises(Conflict):
-            await svc.cancel_event(
+            await tickets.cancel_event(
                 uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
             )
 
@@ -322,7 +339,7 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
     await _book(db, None, ben, later, 1, clock)
     ben_tomorrow = await _book(db, None, ben, tomorrow, 1, clock)
     async with db.uow() as uow:  # ben cancels his ticket for tomorrow: no reminder for him
-        await svc.cancel_tickets(
+        await tickets.cancel_tickets(
             uow,
             None,
             citizen_id=ben,
@@ -333,7 +350,7 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
         await uow.commit()
     for _ in range(2):
         async with db.uow() as uow:
-            sent = await svc.remind_upcoming(uow, clock.now())
+            sent = await tickets.remind_upcoming(uow, clock.now())
             await uow.commit()
     assert sent == 0
     async with db.uow() as uow:
@@ -345,3 +362,57 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
             )
         ).all()
     assert [(cid, params["n"], params["time"]) for cid, params in rows] == [(anna, 2, "10:00")]
+
+
+async def test_reminder_day_follows_the_local_calendar_over_the_summer_time_switch(
+    db: Database, clock: FrozenClock
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    clock.set(datetime(2027, 3, 27, 10, 0, tzinfo=berlin))  # clocks go forward on 28 March
+    olaf, anna = await _people(db, clock, "olaf", "anna")
+    starts = [
+        datetime(2027, 3, 28, 0, 30, tzinfo=berlin),  # still winter time
+        datetime(2027, 3, 28, 23, 30, tzinfo=berlin),  # summer time
+        datetime(2027, 3, 29, 0, 15, tzinfo=berlin),  # the day after: not yet
+    ]
+    for number, start in enumerate(starts):
+        async with db.uow() as uow:
+            event = await svc.create_event(
+                uow,
+                olaf,
+                svc.EventDraft(
+                    title=f"Nachtführung {number}",
+                    place="Schloss",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=1),
+                    booking_deadline=start,
+                    price_cents=0,
+                    capacity=5,
+                ),
+                RULES,
+                clock.now(),
+            )
+            await svc.book(
+                uow,
+                None,
+                citizen_id=anna,
+                event_id=event.id or 0,
+                quantity=1,
+                rules=RULES,
+                now=clock.now(),
+            )
+            await uow.commit()
+    async with db.uow() as uow:
+        assert await tickets.remind_upcoming(uow, clock.now()) == 2
+        await uow.commit()
+    async with db.uow() as uow:
+        times = (
+            (
+                await uow.session.execute(
+                    select(Notification.params).where(Notification.key.startswith("Reminder"))  # type: ignore[attr-defined]
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(p["time"] for p in times) == ["00:30", "23:30"]

@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from services import event_tickets as tickets
 from services import events as svc
 from services import identity
 from services.clock import FrozenClock
@@ -87,3 +88,24 @@ async def test_parallel_paid_holds_never_oversell(
     async with db.uow() as uow:  # a loser of the race keeps no payment (its checkout lapses)
         kept = (await uow.session.execute(select(func.count()).select_from(Payment))).scalar_one()
     assert kept == 10 and len(provider.checkouts) >= 10
+
+
+async def test_two_door_scanners_admit_a_ticket_only_once(db: Database, clock: FrozenClock) -> None:
+    organiser, holder = await _residents(db, clock, 2)
+    event_id = await make_event(db, organiser, clock.now())
+    await _try_book(db, None, holder, event_id, 1, clock)
+    async with db.uow() as uow:
+        ticket_id = (await uow.session.execute(select(Ticket.id))).scalar_one()
+
+    async def scan() -> str:
+        try:
+            async with db.uow() as uow:
+                await tickets.check_in(uow, organiser, ticket_id, clock.now())
+                await uow.commit()
+                return "in"
+        except Conflict as refused:
+            return refused.message
+
+    results = await asyncio.gather(*(scan() for _ in range(5)))
+    assert results.count("in") == 1
+    assert all(r.startswith("Already checked in") for r in results if r != "in")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.clock import FrozenClock
 from storage.models.events import Ticket
-from tests.events.conftest import FakeProvider, citizen_id, load_event, make_event, make_organiser
+from tests.events.conftest import FakeProvider, load_event, make_event, make_organiser
 from tests.support.chat import Transcript
 
 
@@ -42,14 +42,14 @@ async def test_organiser_publishes_an_event_through_the_form(chat: Transcript) -
     answer = await chat.send("olaf", "12.12.2026 16:00")
     assert "• Beginn: 12.12.2026, 18:00" in answer and "• Preis: 12,50\xa0€" in answer
     answer = await chat.press("olaf", "Absenden")
-    assert "Veröffentlicht: Adventskonzert im Schlosspark, 12.12.2026, 18:00–20:00" in answer
+    assert "Veröffentlicht: Adventskonzert im Schlosspark, Sa. 12.12.2026, 18:00–20:00" in answer
     event = await load_event(chat.db, 1)
     assert event.price_cents == 1250 and event.capacity == 200
     assert event.starts_at.hour == 17  # 18:00 in Berlin is 17:00 UTC in December
     answer = await chat.send("anna", "Gibt es ein Konzert?")
     assert "Kommende Veranstaltungen in Ahaus:" in answer
     assert (
-        "Adventskonzert im Schlosspark – 12.12.2026, 18:00–20:00 – 12,50\xa0€ – 200 Plätze frei"
+        "Adventskonzert im Schlosspark – Sa. 12.12.2026, 18:00–20:00 – 12,50\xa0€ – 200 Plätze frei"
         in answer
     )
 
@@ -205,5 +205,24 @@ async def test_resident_cancels_a_ticket_and_organiser_calls_off_the_event(
     shown = await chat.notifications("ben")
     assert "wurde vom Veranstalter abgesagt" in shown
     assert sorted(provider.refunds) == [(1, 1000), (1, 1000), (2, 2000)]
-    anna = await citizen_id(chat.db, "anna")
-    assert anna
+
+
+async def test_english_and_a_ticket_of_another_event_at_the_door(
+    chat: Transcript, clock: FrozenClock
+) -> None:
+    olaf = await make_organiser(chat)
+    await make_event(chat.db, olaf, clock.now(), title="Concert", capacity=10)
+    await make_event(chat.db, olaf, clock.now(), title="City tour", capacity=10, days=12)
+    await chat.send("anna", "/language en")
+    answer = await chat.send("anna", "events")
+    assert "Upcoming events in Ahaus:" in answer and "free – 10 places left" in answer
+    await chat.press("anna", "City tour")
+    await chat.press("anna", "Book tickets")
+    assert "Booked: 1 ticket for City tour" in await chat.send("anna", "1")
+    (code,) = await _codes(chat)
+    await chat.send("olaf", "/myevents")
+    await chat.press("olaf", "1. Concert")
+    await chat.press("olaf", "Tickets einchecken")
+    answer = await chat.send("olaf", code)
+    assert "❌ Nicht für diese Veranstaltung: Dieses Ticket gilt für City tour." in answer
+    assert "Einchecken" not in answer
