@@ -302,8 +302,9 @@ class Dispatcher:
         self, ctx: Ctx, conversation: Conversation, text: str
     ) -> Button | None:
         """Typing the number or the label of a button on the current menu picks it. Labels of the
-        chat's recent notifications work too (console and Matrix have no real buttons); in a
-        staff room the newest notification's numbers count when it is newer than the menu."""
+        chat's recent notifications work too (console and Matrix have no real buttons), and the
+        numbers belong to whichever list was shown last: the newest notification's (a deal alert,
+        a case in a staff room) when it is newer than the conversation's menu."""
         if conversation.id is None:
             return None
         current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
@@ -312,11 +313,9 @@ class Dispatcher:
             ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
         )
         if posted:
-            # in a staff room the newest, if newer than the conversation's menu, gives the
-            # numbers; anywhere the labels of the last few notifications can be typed
-            newer = ctx.inbound.is_group and (
-                not current or posted[0].created_at > current[-1].created_at
-            )
+            # the newest, if newer than the conversation's menu, gives the numbers; the labels
+            # of the last few notifications can be typed anywhere
+            newer = not current or posted[0].created_at > current[-1].created_at
             older = list(reversed(posted[1:]))
             current = [*older, *current, posted[0]] if newer else [*older, posted[0], *current]
             numbered = posted[0] if newer else numbered

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:13:17.174200
+Create Date: 2026-11-25 11:30:48.064294
 """
 from __future__ import annotations
 
@@ -380,7 +380,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['listed_by'], ['citizen.id'], ),
     sa.ForeignKeyConstraint(['photo_file_id'], ['stored_file.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    info={'erase': 'anonymise'}
+    info={'erase': 'anonymise'},
+    postgresql_with={'fillfactor': 70}
     )
     with op.batch_alter_table('auction_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auction_item_status'), ['status'], unique=False)
@@ -448,6 +449,7 @@ def upgrade() -> None:
     info={'erase': 'delete'}
     )
     with op.batch_alter_table('menu', schema=None) as batch_op:
+        batch_op.create_index('ix_menu_chat', ['channel', 'chat_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_menu_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_menu_conversation_id'), ['conversation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_menu_created_at'), ['created_at'], unique=False)
@@ -745,6 +747,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_menu_created_at'))
         batch_op.drop_index(batch_op.f('ix_menu_conversation_id'))
         batch_op.drop_index(batch_op.f('ix_menu_citizen_id'))
+        batch_op.drop_index('ix_menu_chat')
 
     op.drop_table('menu')
     with op.batch_alter_table('event_booking', schema=None) as batch_op:
