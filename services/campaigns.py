@@ -1,0 +1,517 @@
+"""Marketing voucher campaigns: residents opt in to news and offers; marketing creates a campaign,
+sends it to everyone who opted in (one outbox row each, written in one set-based statement), and
+residents claim a voucher, first come first served, until the vouchers or the time run out.
+
+The number of vouchers holds under concurrent claims: `Campaign.claimed` only grows in a
+conditional update (`claimed < total`), and a unique (campaign, citizen) row allows one each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import JSON, String, cast, exists, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
+from sqlmodel import col
+
+from services import audit, i18n, vouchers
+from services.city import City, register_section
+from services.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
+from services.i18n import N_
+from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, CampaignClaim, NewsConsent
+from storage.models.identity import ChannelAccount, Citizen
+from storage.models.outbox import PENDING, Notification
+from storage.models.vouchers import REDEEM, UNDO, Voucher, VoucherEntry
+from storage.uow import UnitOfWork
+
+CLAIM_ACTION = "campaign.claim"
+UNSUBSCRIBE_ACTION = "news.off"
+MESSAGE = N_(
+    "{name}\n\n{text}\n\nFor you: a city voucher worth {value} – first come, first served, "
+    "claim it until {until}.\n\nYou get this message because you signed up for news and offers "
+    "from the town. You can unsubscribe at any time."
+)
+
+
+class CampaignRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    postal_codes: list[str] = Field(default_factory=lambda: ["48683"])  # "residents of the town"
+    max_value_cents: int = Field(default=5000, gt=0)  # one voucher
+    max_vouchers: int = Field(default=50000, gt=0)  # per campaign
+    max_budget_cents: int = Field(default=5_000_000, gt=0)  # value × vouchers
+    max_claim_days: int = Field(default=365, gt=0)  # how far ahead the claim deadline may lie
+
+
+register_section("campaigns", CampaignRules)
+
+
+def rules_of(city: City) -> CampaignRules:
+    return city.section("campaigns", CampaignRules)
+
+
+# ---------------------------------------------------------------- consent
+async def consent(uow: UnitOfWork, citizen_id: int) -> NewsConsent | None:
+    return await uow.session.get(NewsConsent, citizen_id)
+
+
+async def opted_in(uow: UnitOfWork, citizen_id: int) -> bool:
+    found = await consent(uow, citizen_id)
+    return found is not None and found.opted_in
+
+
+async def set_consent(
+    uow: UnitOfWork, citizen_id: int, wanted: bool, *, now: datetime, via: str
+) -> bool:
+    """Switch news and offers on or off; returns whether anything changed. Each change is
+    recorded with its time (the consent row and the audit log)."""
+    found = await consent(uow, citizen_id)
+    if found is None:
+        if not wanted:
+            return False
+        uow.session.add(NewsConsent(citizen_id=citizen_id, opted_in=True, changed_at=now, via=via))
+    elif found.opted_in == wanted:
+        return False
+    else:
+        found.opted_in, found.changed_at, found.via = wanted, now, via
+    await uow.session.flush()
+    audit.log_action(
+        uow,
+        now,
+        "news.opt_in" if wanted else "news.opt_out",
+        f"citizen:{citizen_id}",
+        actor_citizen_id=citizen_id,
+        via=via,
+    )
+    return True
+
+
+# ---------------------------------------------------------------- campaigns: rules
+def claim_until(last_day: date, city: City) -> datetime:
+    """Claims are open until the end of `last_day` in the town's time zone."""
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=city.tz)
+
+
+def last_claim_day(campaign: Campaign, city: City) -> date:
+    return campaign.claim_until.astimezone(city.tz).date() - timedelta(days=1)
+
+
+def check_value(cents: int, rules: CampaignRules) -> int:
+    if not 0 < cents <= rules.max_value_cents:
+        raise InvalidInput(
+            "A campaign voucher can be worth at most {max}.", max=i18n.money(rules.max_value_cents)
+        )
+    return cents
+
+
+def check_last_day(day: date, today: date, rules: CampaignRules) -> date:
+    if day < today:
+        raise InvalidInput("This day has passed. Please enter today or a later day.")
+    if day > today + timedelta(days=rules.max_claim_days):
+        raise InvalidInput(
+            "The claim deadline can be at most {days} days ahead.", days=rules.max_claim_days
+        )
+    return day
+
+
+def check_budget(value_cents: int, total: int, rules: CampaignRules) -> None:
+    if not 0 < total <= rules.max_vouchers:
+        raise InvalidInput(
+            "Please enter a number from {low} to {high}.", low=1, high=rules.max_vouchers
+        )
+    if value_cents * total > rules.max_budget_cents:
+        raise InvalidInput(
+            "The budget ({budget}) is more than a campaign may have ({max}).",
+            budget=i18n.money(value_cents * total),
+            max=i18n.money(rules.max_budget_cents),
+        )
+
+
+def text_for(campaign: Campaign, lang: str) -> str:
+    """Residents get their language; German when there is no English text."""
+    return campaign.text_en if lang == "en" and campaign.text_en else campaign.text_de
+
+
+# ---------------------------------------------------------------- recipients
+def recipients(city: City, residents_only: bool) -> Select[Any]:
+    """Everyone who opted in, is not deleted, can be reached on some channel and, for a
+    town-only campaign, has one of the town's postal codes in the profile."""
+    reachable = exists().where(
+        ChannelAccount.citizen_id == Citizen.id,
+        col(ChannelAccount.unreachable_at).is_(None),
+    )
+    query = (
+        select(Citizen.id)
+        .join(NewsConsent, NewsConsent.citizen_id == Citizen.id)
+        .where(
+            col(NewsConsent.opted_in).is_(True),
+            col(Citizen.deleted_at).is_(None),
+            reachable,
+        )
+    )
+    if residents_only:
+        query = query.where(col(Citizen.postal_code).in_(rules_of(city).postal_codes))
+    return query
+
+
+async def count_recipients(uow: UnitOfWork, city: City, residents_only: bool) -> int:
+    found = await uow.session.execute(
+        select(func.count()).select_from(recipients(city, residents_only).subquery())
+    )
+    return int(found.scalar_one())
+
+
+# ---------------------------------------------------------------- campaigns: use cases
+@dataclass(frozen=True)
+class CampaignDraft:
+    name: str
+    text_de: str
+    value_cents: int
+    total: int
+    last_day: date
+    text_en: str = ""
+    residents_only: bool = False
+
+
+async def create(
+    uow: UnitOfWork, city: City, actor_id: int, draft: CampaignDraft, *, now: datetime
+) -> Campaign:
+    """A campaign in draft: nothing is sent before `send`."""
+    rules = rules_of(city)
+    check_value(draft.value_cents, rules)
+    check_budget(draft.value_cents, draft.total, rules)
+    check_last_day(draft.last_day, now.astimezone(city.tz).date(), rules)
+    campaign = Campaign(
+        name=draft.name.strip()[:120],
+        text_de=draft.text_de.strip()[:1000],
+        text_en=draft.text_en.strip()[:1000],
+        value_cents=draft.value_cents,
+        total=draft.total,
+        claim_until=claim_until(draft.last_day, city),
+        residents_only=draft.residents_only,
+        created_by=actor_id,
+        created_at=now,
+    )
+    uow.session.add(campaign)
+    await uow.session.flush()
+    audit.log_action(
+        uow,
+        now,
+        "campaign.create",
+        f"campaign:{campaign.id}",
+        actor_citizen_id=actor_id,
+        name=campaign.name,
+        value=campaign.value_cents,
+        total=campaign.total,
+        claim_until=campaign.claim_until.isoformat(),
+        residents_only=campaign.residents_only,
+    )
+    return campaign
+
+
+async def get(uow: UnitOfWork, campaign_id: int) -> Campaign:
+    campaign = await uow.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("This campaign is unknown.")
+    return campaign
+
+
+async def latest(uow: UnitOfWork, limit: int = 10) -> list[Campaign]:
+    found = await uow.session.execute(
+        select(Campaign).order_by(col(Campaign.id).desc()).limit(limit)
+    )
+    return list(found.scalars())
+
+
+def _message_params(campaign: Campaign, city: City, text: str) -> dict[str, Any]:
+    return {
+        "name": campaign.name,
+        "text": text,
+        "value": i18n.money(campaign.value_cents),
+        "until": i18n.day(last_claim_day(campaign, city)),
+    }
+
+
+async def send(
+    uow: UnitOfWork, city: City, campaign_id: int, actor_id: int, *, now: datetime
+) -> int:
+    """Write one outbox notification per recipient, in set-based statements (one per message
+    language), and mark the campaign sent. Sends once, however often it is confirmed."""
+    campaign = await get(uow, campaign_id)
+    if now >= campaign.claim_until:
+        raise Conflict("The claim deadline of this campaign has passed. Please create a new one.")
+    changed = await uow.session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.status) == DRAFT)
+        .values(status=SENT, sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This campaign was already sent.")
+    buttons = [
+        {"label": N_("Claim voucher"), "action": CLAIM_ACTION, "arg": str(campaign_id)},
+        {"label": N_("Unsubscribe"), "action": UNSUBSCRIBE_ACTION, "arg": "button"},
+    ]
+    base = recipients(city, campaign.residents_only)
+    groups = [(base, campaign.text_de)]
+    if campaign.text_en:
+        english = col(Citizen.language) == "en"
+        groups = [(base.where(~english), campaign.text_de), (base.where(english), campaign.text_en)]
+    written = 0
+    for query, text in groups:
+        written += await _insert_notifications(
+            uow, query, campaign, _message_params(campaign, city, text), buttons, now
+        )
+    await uow.session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id)
+        .values(recipients=written)
+        .execution_options(synchronize_session=False)
+    )
+    await uow.session.refresh(campaign)
+    audit.log_action(
+        uow, now, "campaign.send", f"campaign:{campaign_id}", actor_citizen_id=actor_id, to=written
+    )
+    return written
+
+
+async def _insert_notifications(
+    uow: UnitOfWork,
+    recipients_query: Select[Any],
+    campaign: Campaign,
+    params: dict[str, Any],
+    buttons: list[dict[str, str]],
+    now: datetime,
+) -> int:
+    """INSERT ... SELECT: the same rows services.notify.notify_citizen writes, for everyone the
+    query finds, without loading them into Python. The dedupe key keeps it once per resident."""
+    table = Notification.__table__  # type: ignore[attr-defined]
+    citizen = recipients_query.subquery()
+    prefix = f"campaign:{campaign.id}"
+    source = select(
+        citizen.c.id,
+        literal(MESSAGE, String),
+        literal(params, JSON),
+        literal(buttons, JSON),
+        literal(prefix, String),
+        literal(f"{prefix}:", String) + cast(citizen.c.id, String),
+        literal(PENDING, String),
+        literal(0),
+        literal(now, table.c.next_attempt_at.type),
+        literal(now, table.c.created_at.type),
+    )
+    columns = [
+        "citizen_id",
+        "key",
+        "params",
+        "buttons",
+        "ref",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    result = await uow.session.execute(insert(table).from_select(columns, source))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def stop(uow: UnitOfWork, campaign_id: int, actor_id: int, *, now: datetime) -> Campaign:
+    """No more claims. Vouchers already claimed stay valid."""
+    campaign = await get(uow, campaign_id)
+    changed = await uow.session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.status).in_([DRAFT, SENT]))
+        .values(status=STOPPED, stopped_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This campaign was already stopped.")
+    await uow.session.refresh(campaign)
+    audit.log_action(
+        uow,
+        now,
+        "campaign.stop",
+        f"campaign:{campaign_id}",
+        actor_citizen_id=actor_id,
+        claimed=campaign.claimed,
+    )
+    return campaign
+
+
+# ---------------------------------------------------------------- claiming
+async def _received(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> bool:
+    found = await uow.session.execute(
+        select(Notification.id)
+        .where(
+            col(Notification.ref) == f"campaign:{campaign_id}",
+            col(Notification.citizen_id) == citizen_id,
+        )
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+async def _claim_of(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> CampaignClaim | None:
+    found = await uow.session.execute(
+        select(CampaignClaim).where(
+            CampaignClaim.campaign_id == campaign_id, CampaignClaim.citizen_id == citizen_id
+        )
+    )
+    return found.scalar_one_or_none()
+
+
+def _closed(campaign: Campaign, city: City, now: datetime) -> Exception | None:
+    """Why nobody can claim now, or None."""
+    if campaign.status == STOPPED:
+        return Conflict("This campaign has ended. Thank you for your interest!")
+    if now >= campaign.claim_until:
+        return Conflict(
+            "Sorry, this offer could be claimed until {day}. Thank you for your interest!",
+            day=i18n.day(last_claim_day(campaign, city)),
+        )
+    if campaign.claimed >= campaign.total:
+        return LimitReached(
+            "Sorry, all vouchers of this campaign are gone. Thank you for your interest – "
+            "watch out for the next one!"
+        )
+    return None
+
+
+async def claim(
+    uow: UnitOfWork, city: City, campaign_id: int, citizen_id: int, *, now: datetime
+) -> Voucher:
+    """Give the resident this campaign's voucher: one each, never more than the campaign has."""
+    campaign = await uow.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == DRAFT:
+        raise NotFound("This campaign is unknown.")
+    if not await _received(uow, campaign_id, citizen_id):
+        raise NotAllowed("This offer was not sent to you.")
+    if await _claim_of(uow, campaign_id, citizen_id) is not None:
+        raise Conflict("You already have the voucher of this campaign: it is in your wallet.")
+    closed = _closed(campaign, city, now)
+    if closed is not None:
+        raise closed
+    voucher = await vouchers.issue(
+        uow,
+        city,
+        citizen_id,
+        campaign.value_cents,
+        now=now,
+        origin="campaign",
+        actor=f"campaign:{campaign_id}",
+    )
+    assert voucher.id is not None
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add(
+                CampaignClaim(
+                    campaign_id=campaign_id,
+                    citizen_id=citizen_id,
+                    voucher_id=voucher.id,
+                    claimed_at=now,
+                )
+            )
+    except IntegrityError:  # the same resident, pressing twice at once
+        raise Conflict(
+            "You already have the voucher of this campaign: it is in your wallet."
+        ) from None
+    # the counter last: the campaign row is locked only from here to the commit
+    taken = await uow.session.execute(
+        update(Campaign)
+        .where(
+            col(Campaign.id) == campaign_id,
+            col(Campaign.status) == SENT,
+            col(Campaign.claimed) < col(Campaign.total),
+            col(Campaign.claim_until) > now,
+        )
+        .values(claimed=col(Campaign.claimed) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        await uow.session.refresh(campaign)
+        raise _closed(campaign, city, now) or LimitReached(
+            "Sorry, all vouchers of this campaign are gone. Thank you for your interest – "
+            "watch out for the next one!"
+        )
+    audit.log_action(
+        uow,
+        now,
+        "campaign.claim",
+        f"campaign:{campaign_id}",
+        actor_citizen_id=citizen_id,
+        voucher=voucher.id,
+    )
+    return voucher
+
+
+# ---------------------------------------------------------------- statistics
+@dataclass(frozen=True)
+class Stats:
+    campaign: Campaign
+    sent: int  # notifications written
+    delivered: int  # of those, sent by the outbox
+    failed: int  # could not be delivered (no reachable chat, parked)
+    claimed: int
+    redeemed_cents: int  # spent at merchants with this campaign's vouchers (net of undos)
+
+    @property
+    def budget_cents(self) -> int:
+        return self.campaign.total * self.campaign.value_cents
+
+    @property
+    def claimed_cents(self) -> int:
+        return self.claimed * self.campaign.value_cents
+
+    @property
+    def remaining_cents(self) -> int:
+        """The part of the budget not claimed (yet)."""
+        return self.campaign.left * self.campaign.value_cents
+
+
+def is_open(campaign: Campaign, now: datetime) -> bool:
+    return campaign.status == SENT and now < campaign.claim_until and campaign.left > 0
+
+
+async def stats(uow: UnitOfWork, campaigns: list[Campaign]) -> list[Stats]:
+    if not campaigns:
+        return []
+    refs = {f"campaign:{c.id}": c.id for c in campaigns}
+    delivery: dict[int, dict[str, int]] = {}
+    rows = await uow.session.execute(
+        select(Notification.ref, Notification.status, func.count())
+        .where(col(Notification.ref).in_(list(refs)))
+        .group_by(Notification.ref, Notification.status)
+    )
+    for ref, status, count in rows.all():
+        campaign_id = refs[ref]
+        assert campaign_id is not None
+        delivery.setdefault(campaign_id, {})[status] = int(count)
+    redeemed = await uow.session.execute(
+        select(CampaignClaim.campaign_id, func.coalesce(func.sum(VoucherEntry.amount_cents), 0))
+        .join(VoucherEntry, col(VoucherEntry.voucher_id) == col(CampaignClaim.voucher_id))
+        .where(
+            col(CampaignClaim.campaign_id).in_([c.id for c in campaigns]),
+            col(VoucherEntry.kind).in_([REDEEM, UNDO]),
+        )
+        .group_by(CampaignClaim.campaign_id)
+    )
+    spent = {campaign_id: -int(total) for campaign_id, total in redeemed.all()}
+    result = []
+    for campaign in campaigns:
+        assert campaign.id is not None
+        counts = delivery.get(campaign.id, {})
+        result.append(
+            Stats(
+                campaign=campaign,
+                sent=sum(counts.values()),
+                delivered=counts.get("sent", 0),
+                failed=counts.get("failed", 0) + counts.get("parked", 0),
+                claimed=campaign.claimed,
+                redeemed_cents=spent.get(campaign.id, 0),
+            )
+        )
+    return result
