@@ -1,8 +1,8 @@
 """Voucher campaigns at town scale, on SQLite and PostgreSQL.
 
 1. Sending: a campaign to 36,000 residents who opted in — seconds to write the outbox rows
-   (services.campaigns.send: INSERT ... SELECT, one statement per message language, plus the
-   commit). For comparison, the same rows written one ORM object at a time
+   (services.campaigns.send: INSERT ... SELECT, one statement per message language, then one
+   UPDATE per minute of sending that paces the due times, plus the commit). For comparison, the same rows written one ORM object at a time
    (services.notify.notify_citizen + flush), which is what a naive loop would do.
 2. Claiming: 1,000 residents press "Claim voucher" at the same moment for 500 vouchers, each
    claim its own transaction. Claims per second, p50/p95 latency, and the over-issued count

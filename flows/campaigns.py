@@ -385,9 +385,10 @@ async def send(ctx: Ctx, arg: str) -> None:
     ctx.say(
         ctx.tn(
             "Sent: {n} message is on its way. Follow claims and redemptions under /campaigns.",
-            "Sent: {n} messages are on their way (delivery takes a while for many recipients). "
-            "Follow claims and redemptions under /campaigns.",
+            "Sent: {n} messages are on their way; delivering them all takes about {minutes} "
+            "min. Follow claims and redemptions under /campaigns.",
             written,
+            minutes=campaigns.sending_minutes(written, ctx.city),
         ),
         [ctx.button("All campaigns", "campaign.list"), back_to_menu(ctx)],
     )

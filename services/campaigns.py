@@ -44,6 +44,10 @@ class CampaignRules(BaseModel):
     max_vouchers: int = Field(default=50000, gt=0)  # per campaign
     max_budget_cents: int = Field(default=5_000_000, gt=0)  # value × vouchers
     max_claim_days: int = Field(default=365, gt=0)  # how far ahead the claim deadline may lie
+    # Campaign messages fall due a minute's worth at a time, below the channels' bulk limit
+    # (Telegram: ~30 messages a second), so that payment and case messages written meanwhile
+    # are not queued behind 36,000 offers.
+    send_per_minute: int = Field(default=1200, gt=0)
 
 
 register_section("campaigns", CampaignRules)
@@ -265,6 +269,7 @@ async def send(
         written += await _insert_notifications(
             uow, query, campaign, _message_params(campaign, city, text), buttons, now
         )
+    await _pace(uow, f"campaign:{campaign_id}", rules_of(city).send_per_minute, now)
     await uow.session.execute(
         update(Campaign)
         .where(col(Campaign.id) == campaign_id)
@@ -317,6 +322,36 @@ async def _insert_notifications(
     ]
     result = await uow.session.execute(insert(table).from_select(columns, source))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _pace(uow: UnitOfWork, ref: str, per_minute: int, now: datetime) -> None:
+    """Give the k-th minute's worth of rows (in id order) a due time k minutes from now: one
+    UPDATE per minute of sending, on an id range of rows just written."""
+    low, high = (
+        await uow.session.execute(
+            select(func.min(Notification.id), func.max(Notification.id)).where(
+                col(Notification.ref) == ref
+            )
+        )
+    ).one()
+    if low is None:
+        return
+    for minute, start in enumerate(range(int(low) + per_minute, int(high) + 1, per_minute), 1):
+        await uow.session.execute(
+            update(Notification)
+            .where(
+                col(Notification.ref) == ref,
+                col(Notification.id) >= start,
+                col(Notification.id) < start + per_minute,
+            )
+            .values(next_attempt_at=now + timedelta(minutes=minute))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def sending_minutes(recipients: int, city: City) -> int:
+    """About how long the outbox takes to send a campaign to this many residents."""
+    return max(1, -(-recipients // rules_of(city).send_per_minute))
 
 
 async def stop(uow: UnitOfWork, campaign_id: int, actor_id: int, *, now: datetime) -> Campaign:

@@ -17,6 +17,7 @@ from services.clock import FrozenClock
 from services.errors import Conflict, DomainError, LimitReached, NotAllowed
 from storage.db import Database
 from storage.models.campaigns import Campaign, CampaignClaim
+from storage.models.outbox import Notification
 from storage.models.vouchers import Voucher
 from tests.campaigns.conftest import count, make_person, sent_campaign, vouchers_of
 from tests.support.chat import Transcript
@@ -219,3 +220,25 @@ async def test_one_resident_claiming_at_once_from_several_chats_gets_one(
     assert sum(claimed) == 1
     assert await count(db, Voucher) == 1
     assert (await _campaign(db, campaign_id)).claimed == 1
+
+
+async def test_campaign_messages_fall_due_a_minute_at_a_time(
+    db: Database, city: City, clock: FrozenClock
+) -> None:
+    """Payment and case messages written meanwhile are not queued behind the whole campaign."""
+    paced = City.model_validate({**city.model_dump(), "campaigns": {"send_per_minute": 2}})
+    campaign_id = await _claim_campaign(db, paced, clock, total=5)
+    residents = await _residents(db, clock, 5)
+    async with db.uow() as uow:
+        assert await campaigns.send(uow, paced, campaign_id, residents[0], now=clock.now()) == 5
+        await uow.commit()
+        due = (
+            await uow.session.execute(
+                select(Notification.next_attempt_at)
+                .where(Notification.ref == f"campaign:{campaign_id}")
+                .order_by(Notification.id)
+            )
+        ).scalars()
+        offsets = [(moment - clock.now()).total_seconds() for moment in due]
+    assert offsets == [0, 0, 60, 60, 120]
+    assert campaigns.sending_minutes(5, paced) == 3

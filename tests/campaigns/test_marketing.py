@@ -60,7 +60,7 @@ async def test_marketing_creates_confirms_and_sends_a_campaign(
     assert await count(chat.db, Notification) == 0  # nothing before the confirmation
 
     shown = await chat.press("mara", "Yes, send now")
-    assert "Sent: 2 messages are on their way" in shown
+    assert "Sent: 2 messages are on their way; delivering them all takes about 1 min." in shown
     [campaign] = await _campaigns(chat)
     assert campaign.status == SENT and campaign.recipients == 2
 
