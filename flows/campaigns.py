@@ -311,6 +311,11 @@ def _stats_text(ctx: Ctx, item: campaigns.Stats) -> str:
             day=ctx.date(campaigns.last_claim_day(campaign, ctx.city)),
         ),
     ]
+    if item.withdrawn:
+        lines.insert(
+            2,
+            ctx.t("Not sent (stopped or unsubscribed before delivery): {n}", n=item.withdrawn),
+        )
     return "\n".join(lines)
 
 

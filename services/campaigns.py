@@ -24,7 +24,7 @@ from services.errors import Conflict, InvalidInput, LimitReached, NotAllowed, No
 from services.i18n import N_
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, CampaignClaim, NewsConsent
 from storage.models.identity import ChannelAccount, Citizen
-from storage.models.outbox import PENDING, Notification
+from storage.models.outbox import CANCELLED, PENDING, Notification
 from storage.models.vouchers import REDEEM, UNDO, Voucher, VoucherEntry
 from storage.uow import UnitOfWork
 
@@ -82,6 +82,17 @@ async def set_consent(
     else:
         found.opted_in, found.changed_at, found.via = wanted, now, via
     await uow.session.flush()
+    if not wanted:  # offers still waiting in the outbox are not sent any more
+        await uow.session.execute(
+            update(Notification)
+            .where(
+                col(Notification.citizen_id) == citizen_id,
+                col(Notification.status) == PENDING,
+                col(Notification.ref).like("campaign:%"),
+            )
+            .values(status=CANCELLED, last_error="unsubscribed")
+            .execution_options(synchronize_session=False)
+        )
     audit.log_action(
         uow,
         now,
@@ -365,6 +376,14 @@ async def stop(uow: UnitOfWork, campaign_id: int, actor_id: int, *, now: datetim
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("This campaign was already stopped.")
+    await uow.session.execute(  # an offer nobody can claim is not delivered any more
+        update(Notification)
+        .where(
+            col(Notification.ref) == f"campaign:{campaign_id}", col(Notification.status) == PENDING
+        )
+        .values(status=CANCELLED, last_error="campaign stopped")
+        .execution_options(synchronize_session=False)
+    )
     await uow.session.refresh(campaign)
     audit.log_action(
         uow,
@@ -490,6 +509,7 @@ class Stats:
     sent: int  # notifications written
     delivered: int  # of those, sent by the outbox
     failed: int  # could not be delivered (no reachable chat, parked)
+    withdrawn: int  # not sent: the campaign was stopped or the resident unsubscribed first
     claimed: int
     redeemed_cents: int  # spent at merchants with this campaign's vouchers (net of undos)
 
@@ -545,6 +565,7 @@ async def stats(uow: UnitOfWork, campaigns: list[Campaign]) -> list[Stats]:
                 sent=sum(counts.values()),
                 delivered=counts.get("sent", 0),
                 failed=counts.get("failed", 0) + counts.get("parked", 0),
+                withdrawn=counts.get("cancelled", 0),
                 claimed=campaign.claimed,
                 redeemed_cents=spent.get(campaign.id, 0),
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers import menus
-from services import identity, redemption
+from services import campaigns, identity, redemption
 from services.city import City
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 from storage.models.outbox import AuditEntry, Notification
@@ -203,3 +203,26 @@ async def test_stopping_ends_the_claims(chat: Transcript, city: City) -> None:
     assert campaign.status == STOPPED and campaign.claimed == 0
     shown = await chat.send("mara", "/campaigns")
     assert "Winterzauber – stopped" in shown
+
+
+async def test_offers_not_yet_delivered_are_withdrawn(chat: Transcript, city: City) -> None:
+    mara = await make_person(chat, "mara", role="marketing", language="en")
+    await make_person(chat, "anna", language="en", opted_in=True)
+    await make_person(chat, "ben", language="en", opted_in=True)
+    await sent_campaign(chat, city, mara)
+    # anna unsubscribes before her offer was delivered: it is not sent any more
+    await chat.send("anna", "/news off")
+    assert await chat.notifications("anna") == ""
+    await chat.notifications("ben")
+    shown = await chat.send("mara", "/campaigns")
+    assert "Sent: 2 · delivered: 1 · not deliverable: 0" in shown
+    assert "Not sent (stopped or unsubscribed before delivery): 1" in shown
+
+    # a stopped campaign is not delivered to those still waiting
+    await make_person(chat, "carl", language="en", opted_in=True)
+    second = await sent_campaign(chat, city, mara)
+    async with chat.db.uow() as uow:
+        await campaigns.stop(uow, second, mara, now=chat.clock.now())
+        await uow.commit()
+    assert await chat.notifications("carl") == ""
+    assert await count(chat.db, Notification, Notification.status == "cancelled") == 3
