@@ -2,8 +2,9 @@
 
 1. Sending: a campaign to 36,000 residents who opted in — seconds to write the outbox rows
    (services.campaigns.send: INSERT ... SELECT, one statement per message language, then one
-   UPDATE per minute of sending that paces the due times, plus the commit). For comparison, the same rows written one ORM object at a time
-   (services.notify.notify_citizen + flush), which is what a naive loop would do.
+   UPDATE per minute of sending that paces the due times, plus the commit). For comparison,
+   the same rows written one ORM object at a time (services.notify.notify_citizen + flush),
+   which is what a naive loop would do.
 2. Claiming: 1,000 residents press "Claim voucher" at the same moment for 500 vouchers, each
    claim its own transaction. Claims per second, p50/p95 latency, and the over-issued count
    (vouchers beyond the campaign's number), which must be 0.
@@ -27,7 +28,7 @@ from common import fresh_database, postgres_available, run, save, summary_ms
 from sqlalchemy import delete, func, insert, select
 
 import flows  # noqa: F401  (registers every flow and city section)
-from services import campaigns, notify
+from services import campaign_claims, campaigns, notify
 from services.city import load_city
 from services.errors import Conflict, LimitReached
 from storage.db import Database
@@ -181,7 +182,7 @@ async def measure_claims(
         started = time.perf_counter()
         try:
             async with db.uow() as uow:
-                await campaigns.claim(uow, CITY, campaign_id, who, now=NOW)
+                await campaign_claims.claim(uow, CITY, campaign_id, who, now=NOW)
                 await uow.commit()
                 return 1
         except (Conflict, LimitReached):

@@ -1,5 +1,5 @@
-"""News and offers: residents opt in and out (/news, profile, a button on every campaign message);
-marketing creates, sends, follows and stops voucher campaigns (/campaigns); residents claim."""
+"""Voucher campaigns: marketing creates, sends, follows and stops them (/campaigns); residents
+claim a voucher with the button under the campaign message. Opting in is in flows/news.py."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from typing import Any
 from flows import fields
 from flows.context import Ctx
 from flows.forms import Choice, Field, FieldProblem, Form, register_form
-from flows.identity import profile_entry
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import campaigns, codes
+from services import campaign_claims, campaigns, codes
 from services.errors import InvalidInput
 from services.i18n import N_
 from services.money import parse_amount
@@ -21,7 +20,6 @@ from services.profile import parse_date
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 
 router = Router("campaigns")
-router.add_keywords("news.show", ["angebote", "newsletter", "news", "neuigkeiten"])
 router.menu(N_("Voucher campaigns"), "campaign.list", order=870, roles=["marketing"])
 
 MARKETING = ["marketing"]
@@ -34,94 +32,13 @@ STATUS_WORDS = {
 }
 
 
-# ---------------------------------------------------------------- news and offers (residents)
-def _news_text(ctx: Ctx, on: bool) -> str:
-    lines = [
-        ctx.t(
-            "News and offers from {city}: with this switched on, the town's marketing may send "
-            "you news and offers in this chat now and then – for example vouchers to claim at "
-            "events and in the seasons. We use nothing but your chat for it, and you can switch "
-            "it off at any time.",
-            city=ctx.city.name,
-        ),
-        ctx.t("Currently: on.") if on else ctx.t("Currently: off."),
-    ]
-    return "\n\n".join(lines)
-
-
-@router.command("news", "angebote", help=N_("news and offers from the town: on or off"))
-async def news_command(ctx: Ctx, args: str) -> None:
-    word = args.strip().casefold()
-    if word in ("on", "an", "ein", "ja", "yes"):
-        await news_on(ctx, "command")
-    elif word in ("off", "aus", "nein", "no", "stop"):
-        await news_off(ctx, "command")
-    else:
-        await show_news(ctx, "")
-
-
-@router.action("news.show")
-async def show_news(ctx: Ctx, arg: str) -> None:
-    on = await campaigns.opted_in(ctx.uow, ctx.citizen_id)
-    toggle = (
-        ctx.button("Switch off", "news.off", "menu")
-        if on
-        else ctx.button("Yes, send me news and offers", "news.on", "menu")
-    )
-    ctx.say(
-        _news_text(ctx, on),
-        [toggle, ctx.button("My profile", "profile.show"), back_to_menu(ctx)],
-    )
-
-
-@router.action("news.on")
-async def news_on(ctx: Ctx, via: str) -> None:
-    await campaigns.set_consent(ctx.uow, ctx.citizen_id, True, now=ctx.now, via=_via(via))
-    ctx.say(
-        ctx.t(
-            "Thank you! You will now get news and offers from {city}. "
-            "Switch it off at any time with /news.",
-            city=ctx.city.name,
-        ),
-        [ctx.button("My profile", "profile.show"), back_to_menu(ctx)],
-    )
-
-
-@router.action("news.off")
-async def news_off(ctx: Ctx, via: str) -> None:
-    """Also the "Unsubscribe" button under every campaign message."""
-    await campaigns.set_consent(ctx.uow, ctx.citizen_id, False, now=ctx.now, via=_via(via))
-    ctx.say(
-        ctx.t(
-            "Done: you get no more news and offers from {city}. Vouchers you already "
-            "claimed stay in your wallet. Switch it on again at any time with /news.",
-            city=ctx.city.name,
-        ),
-        [ctx.button("My profile", "profile.show"), back_to_menu(ctx)],
-    )
-
-
-def _via(arg: str) -> str:
-    return arg if arg in ("command", "profile", "button", "menu") else "menu"
-
-
-@profile_entry
-async def _profile_line(ctx: Ctx) -> tuple[str, Button]:
-    on = await campaigns.opted_in(ctx.uow, ctx.citizen_id)
-    state = ctx.t("on") if on else ctx.t("off")
-    return (
-        ctx.t("News and offers: {state}", state=state),
-        ctx.button("News and offers", "news.show"),
-    )
-
-
 # ---------------------------------------------------------------- claiming (residents)
 @router.action(campaigns.CLAIM_ACTION)
 async def claim(ctx: Ctx, arg: str) -> None:
     """A button on the campaign message: checks everything itself (it may be old)."""
     if not arg.isdigit():
         raise InvalidInput("This campaign is unknown.")
-    voucher = await campaigns.claim(ctx.uow, ctx.city, int(arg), ctx.citizen_id, now=ctx.now)
+    voucher = await campaign_claims.claim(ctx.uow, ctx.city, int(arg), ctx.citizen_id, now=ctx.now)
     ctx.say(
         ctx.t(
             "Here you go: a city voucher worth {value} is in your wallet, valid until {until}. "
@@ -282,12 +199,12 @@ async def campaigns_command(ctx: Ctx, args: str) -> None:
 
 def _status(ctx: Ctx, campaign: Campaign) -> str:
     status = campaign.status
-    if status == SENT and not campaigns.is_open(campaign, ctx.now):
+    if status == SENT and not campaign_claims.is_open(campaign, ctx.now):
         status = "ended"
     return ctx.t(STATUS_WORDS[status])
 
 
-def _stats_text(ctx: Ctx, item: campaigns.Stats) -> str:
+def _stats_text(ctx: Ctx, item: campaign_claims.Stats) -> str:
     campaign = item.campaign
     lines = [
         ctx.t("{name} – {status}", name=campaign.name, status=_status(ctx, campaign)),
@@ -326,7 +243,7 @@ async def show_list(ctx: Ctx, arg: str) -> None:
     if not found:
         ctx.say(ctx.t("No voucher campaigns yet."), [*buttons, back_to_menu(ctx)])
         return
-    items = await campaigns.stats(ctx.uow, found)
+    items = await campaign_claims.stats(ctx.uow, found)
     blocks = [ctx.t("Voucher campaigns (newest first):")]
     blocks += [_stats_text(ctx, item) for item in items]
     buttons = [Button(c.name, "campaign.show", str(c.id)) for c in found] + buttons
@@ -340,7 +257,7 @@ async def _campaign(ctx: Ctx, arg: str) -> Campaign:
 @router.action("campaign.show", roles=MARKETING)
 async def show_campaign(ctx: Ctx, arg: str) -> None:
     campaign = await _campaign(ctx, arg)
-    [item] = await campaigns.stats(ctx.uow, [campaign])
+    [item] = await campaign_claims.stats(ctx.uow, [campaign])
     lines = [_stats_text(ctx, item), "", campaign.text_de]
     buttons = []
     if campaign.status == DRAFT:

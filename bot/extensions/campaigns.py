@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.bootstrap import App
-from services import campaigns, identity
+from services import campaigns, identity, news
 from storage.uow import UnitOfWork
 
 
@@ -19,7 +19,7 @@ async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
     if len(people) < 3:
         return "no demo campaign (demo people missing)"
     for user in ("anna", "ben"):
-        await campaigns.set_consent(uow, people[user], True, now=now, via="demo")
+        await news.set_consent(uow, people[user], True, now=now, via="demo")
     today = now.astimezone(app.city.tz).date()
     campaign = await campaigns.create(
         uow,

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from services import campaigns, identity
+from services import campaigns, identity, news
 from services.city import City
 from storage.db import Database
 from storage.models.identity import Citizen
@@ -46,9 +46,7 @@ async def make_person(
                 uow, account.citizen_id, role, scope, now=chat.clock.now(), by="test"
             )
         if opted_in:
-            await campaigns.set_consent(
-                uow, account.citizen_id, True, now=chat.clock.now(), via="test"
-            )
+            await news.set_consent(uow, account.citizen_id, True, now=chat.clock.now(), via="test")
         await uow.commit()
         return account.citizen_id
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers import menus
-from services import campaigns, identity, refunds, vouchers
+from services import campaign_claims, campaigns, identity, news, refunds, vouchers
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict, DomainError, LimitReached, NotAllowed
@@ -53,7 +53,7 @@ async def test_claim_lands_in_the_wallet_once(chat: Transcript, city: City) -> N
     await chat.notifications("anna")  # nothing new; the old message's menu stays valid
     async with chat.db.uow() as uow:
         with pytest.raises(Conflict):
-            await campaigns.claim(uow, city, campaign_id, anna, now=chat.clock.now())
+            await campaign_claims.claim(uow, city, campaign_id, anna, now=chat.clock.now())
     assert len(await vouchers_of(chat.db, anna)) == 1
     assert (await _campaign(chat.db, campaign_id)).claimed == 1
 
@@ -110,10 +110,10 @@ async def test_only_recipients_can_claim(chat: Transcript, city: City) -> None:
     for who in (carl, dora):
         async with chat.db.uow() as uow:
             with pytest.raises(NotAllowed):
-                await campaigns.claim(uow, city, campaign_id, who, now=chat.clock.now())
+                await campaign_claims.claim(uow, city, campaign_id, who, now=chat.clock.now())
     async with chat.db.uow() as uow:
         with pytest.raises(DomainError):
-            await campaigns.claim(uow, city, 999, carl, now=chat.clock.now())
+            await campaign_claims.claim(uow, city, 999, carl, now=chat.clock.now())
     assert await count(chat.db, Voucher) == 0
 
 
@@ -140,7 +140,7 @@ async def _residents(db: Database, clock: FrozenClock, count_: int) -> list[int]
                 now=clock.now(),
             )
             assert citizen.id is not None
-            await campaigns.set_consent(uow, citizen.id, True, now=clock.now(), via="test")
+            await news.set_consent(uow, citizen.id, True, now=clock.now(), via="test")
             ids.append(citizen.id)
         await uow.commit()
     return ids
@@ -149,7 +149,7 @@ async def _residents(db: Database, clock: FrozenClock, count_: int) -> list[int]
 async def _try_claim(db: Database, city: City, campaign_id: int, who: int, now: object) -> int:
     try:
         async with db.uow() as uow:
-            await campaigns.claim(uow, city, campaign_id, who, now=now)  # type: ignore[arg-type]
+            await campaign_claims.claim(uow, city, campaign_id, who, now=now)  # type: ignore[arg-type]
             await uow.commit()
             return 1
     except (Conflict, LimitReached):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services import campaigns
+from services import news
 from services.city import City
 from storage.models.campaigns import NewsConsent
 from storage.models.outbox import AuditEntry, Notification
@@ -18,7 +18,7 @@ from tests.support.chat import Transcript
 
 async def _consent(chat: Transcript, cid: int) -> NewsConsent | None:
     async with chat.db.uow() as uow:
-        found = await campaigns.consent(uow, cid)
+        found = await news.consent(uow, cid)
         if found is not None:
             uow.session.expunge(found)  # keep its values after the session ends
         return found

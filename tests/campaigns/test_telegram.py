@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services import campaigns, identity
+from services import campaign_claims, campaigns, identity
 from services.city import City
 from tests.campaigns.conftest import make_person, sent_campaign, vouchers_of
 from tests.support.chat import Transcript
@@ -45,6 +45,6 @@ async def test_sign_up_receive_and_claim_on_telegram(
         account = await identity.find_account(uow, "telegram", str(ANNA))
         assert account is not None
         anna = account.citizen_id
-        [item] = await campaigns.stats(uow, [await campaigns.get(uow, campaign_id)])
+        [item] = await campaign_claims.stats(uow, [await campaigns.get(uow, campaign_id)])
     assert len(await vouchers_of(chat.db, anna)) == 1
     assert (item.sent, item.delivered, item.claimed) == (1, 1, 1)
