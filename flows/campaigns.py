@@ -290,6 +290,12 @@ async def ask_send(ctx: Ctx, arg: str) -> None:
         ),
         ctx.t("Send it now? This cannot be undone."),
     ]
+    if count == 0:
+        ctx.say(
+            "\n".join(lines[:2]),
+            [ctx.button("All campaigns", "campaign.list"), back_to_menu(ctx)],
+        )
+        return
     ctx.say(
         "\n".join(lines),
         [

@@ -225,6 +225,11 @@ async def send(
         written += await _insert_notifications(
             uow, query, campaign, _message_params(campaign, city, text), buttons, now
         )
+    if written == 0:  # rolled back by the caller: the campaign stays a draft
+        raise Conflict(
+            "Nobody would receive this campaign now: no resident has signed up for news and "
+            "offers (for a town-only campaign: with the town's postal code in the profile)."
+        )
     await _pace(uow, f"campaign:{campaign_id}", rules_of(city).send_per_minute, now)
     await uow.session.execute(
         update(Campaign)

@@ -3,11 +3,13 @@ follows sent, delivered, claimed and redeemed; residents and merchants cannot do
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from handlers import menus
 from services import campaigns, identity, redemption
 from services.city import City
+from services.errors import Conflict
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 from storage.models.outbox import AuditEntry, Notification
 from tests.campaigns.conftest import count, make_person, sent_campaign, vouchers_of
@@ -226,3 +228,20 @@ async def test_offers_not_yet_delivered_are_withdrawn(chat: Transcript, city: Ci
         await uow.commit()
     assert await chat.notifications("carl") == ""
     assert await count(chat.db, Notification, Notification.status == "cancelled") == 3
+
+
+async def test_nobody_signed_up_nothing_is_sent(chat: Transcript, city: City) -> None:
+    await make_person(chat, "mara", role="marketing", language="en")
+    await make_person(chat, "anna", language="en")  # has not signed up
+    await _fill_form(chat)
+    shown = await chat.press("mara", "Send")
+    assert "0 residents who signed up would receive it now." in shown
+    assert "Yes, send now" not in shown
+    [campaign] = await _campaigns(chat)
+    async with chat.db.uow() as uow:
+        with pytest.raises(Conflict):
+            await campaigns.send(
+                uow, city, campaign.id or 0, campaign.created_by or 0, now=chat.clock.now()
+            )
+    [campaign] = await _campaigns(chat)
+    assert campaign.status == DRAFT
