@@ -21,15 +21,24 @@ from storage.uow import UnitOfWork
 
 
 async def _received(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> bool:
-    found = await uow.session.execute(
+    """Was the campaign sent to this resident? The dedupe key finds it through a unique index;
+    after two accounts were merged (/link) the row carries the other account's id in its key."""
+    direct = await uow.session.execute(
+        select(Notification.id).where(
+            col(Notification.dedupe_key) == f"campaign:{campaign_id}:{citizen_id}"
+        )
+    )
+    if direct.first() is not None:
+        return True
+    merged = await uow.session.execute(
         select(Notification.id)
         .where(
-            col(Notification.ref) == f"campaign:{campaign_id}",
             col(Notification.citizen_id) == citizen_id,
+            col(Notification.ref) == f"campaign:{campaign_id}",
         )
         .limit(1)
     )
-    return found.first() is not None
+    return merged.first() is not None
 
 
 async def _claim_of(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> CampaignClaim | None:
