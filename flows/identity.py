@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 from flows.context import Ctx
 from flows.menu import back_to_menu, show_main_menu
 from flows.registry import Router
-from flows.types import Media
+from flows.types import Button, Media
 from services import codes, identity, privacy
 from services.errors import InvalidInput
 from services.i18n import N_
@@ -43,6 +44,15 @@ FIELD_PROMPTS = {
     "phone": N_("Please enter your phone number."),
 }
 
+# Other capabilities add a line and a button to the profile (e.g. news and offers).
+ProfileEntry = Callable[[Ctx], Awaitable[tuple[str, Button]]]
+PROFILE_ENTRIES: list[ProfileEntry] = []
+
+
+def profile_entry(entry: ProfileEntry) -> ProfileEntry:
+    PROFILE_ENTRIES.append(entry)
+    return entry
+
 
 def profile_text(ctx: Ctx) -> str:
     lines = [ctx.t("Your profile (resident ID {id}):", id=ctx.citizen_id)]
@@ -64,13 +74,18 @@ async def profile_command(ctx: Ctx, args: str) -> None:
 @router.action("profile.show")
 async def show_profile(ctx: Ctx, arg: str) -> None:
     buttons = [ctx.button(label, "profile.edit", field) for field, label in FIELD_LABELS.items()]
+    lines = [profile_text(ctx)]
+    for entry in PROFILE_ENTRIES:
+        line, button = await entry(ctx)
+        lines.append(line)
+        buttons.append(button)
     buttons += [
         ctx.button("Link another channel", "link.start"),
         ctx.button("Export my data", "mydata.export"),
         ctx.button("Delete my data", "deleteme.ask"),
         back_to_menu(ctx),
     ]
-    ctx.say(profile_text(ctx), buttons, private=True)
+    ctx.say("\n".join(lines), buttons, private=True)
 
 
 @router.action("profile.edit")
