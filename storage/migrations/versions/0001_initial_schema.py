@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:30:48.064294
+Create Date: 2026-11-25 11:38:43.894283
 """
 from __future__ import annotations
 
@@ -163,6 +163,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entry_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entry_subject'), ['subject'], unique=False)
 
+    op.create_table('campaign',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('text_de', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('text_en', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('value_cents', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('claimed', sa.Integer(), nullable=False),
+    sa.Column('claim_until', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('residents_only', sa.Boolean(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stopped_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    info={'erase': 'keep'}
+    )
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_status'), ['status'], unique=False)
+
     op.create_table('case_file',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -294,6 +317,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('link_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_link_code_citizen_id'), ['citizen_id'], unique=False)
+
+    op.create_table('news_consent',
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('opted_in', sa.Boolean(), nullable=False),
+    sa.Column('changed_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('via', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('citizen_id'),
+    info={'erase': 'delete'}
+    )
+    with op.batch_alter_table('news_consent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_news_consent_opted_in'), ['opted_in'], unique=False)
 
     op.create_table('payment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -608,6 +643,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auction_wish_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index('ix_auction_wish_item', ['item_id', 'status', 'amount_cents'], unique=False)
 
+    op.create_table('campaign_claim',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=False),
+    sa.Column('voucher_id', sa.Integer(), nullable=False),
+    sa.Column('claimed_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.ForeignKeyConstraint(['voucher_id'], ['voucher.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('campaign_id', 'citizen_id'),
+    sa.UniqueConstraint('voucher_id'),
+    info={'erase': 'anonymise'}
+    )
+    with op.batch_alter_table('campaign_claim', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaign_claim_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_campaign_claim_citizen_id'), ['citizen_id'], unique=False)
+
     op.create_table('event_ticket',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('booking_id', sa.Integer(), nullable=False),
@@ -707,6 +760,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_event_ticket_booking_id'))
 
     op.drop_table('event_ticket')
+    with op.batch_alter_table('campaign_claim', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_claim_citizen_id'))
+        batch_op.drop_index(batch_op.f('ix_campaign_claim_campaign_id'))
+
+    op.drop_table('campaign_claim')
     with op.batch_alter_table('auction_wish', schema=None) as batch_op:
         batch_op.drop_index('ix_auction_wish_item')
         batch_op.drop_index(batch_op.f('ix_auction_wish_citizen_id'))
@@ -781,6 +839,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_citizen_id'))
 
     op.drop_table('payment')
+    with op.batch_alter_table('news_consent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_news_consent_opted_in'))
+
+    op.drop_table('news_consent')
     with op.batch_alter_table('link_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_link_code_citizen_id'))
 
@@ -811,6 +873,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_file_citizen_id'))
 
     op.drop_table('case_file')
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaign_status'))
+
+    op.drop_table('campaign')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_subject'))
         batch_op.drop_index(batch_op.f('ix_audit_entry_at'))
