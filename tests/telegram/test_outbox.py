@@ -4,6 +4,7 @@ recovery after a crash. One hand-moved clock drives the fake's limits and the se
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -138,7 +139,7 @@ async def test_limits_are_kept_without_a_single_429(tg: Setup) -> None:
 
 
 def itertools_pairs(values: list[float]) -> list[tuple[float, float]]:
-    return list(zip(values, values[1:], strict=False))
+    return list(itertools.pairwise(values))
 
 
 async def test_staff_room_twenty_per_minute(tg: Setup) -> None:
