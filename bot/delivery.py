@@ -132,6 +132,7 @@ class Delivery:
         self._failures_in_row: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._exhausted_at: float | None = None
+        self._tidied_at = self.timer.monotonic()
 
     def _rate(self, name: str) -> float:
         limiter = self._limiter(name)
@@ -174,6 +175,12 @@ class Delivery:
                     self._enqueue(item)
                 now = self.timer.monotonic()
             next_at = self._dispatch(now)
+            if now - self._tidied_at > 30:  # full buckets of idle chats carry no information
+                self._tidied_at = now
+                for name in self.channels:
+                    limiter = self._limiter(name)
+                    if limiter is not None:
+                        limiter.forget_idle()
             if self._results and (
                 len(self._results) >= self.flush_size
                 or not self._inflight
