@@ -95,7 +95,7 @@ class Delivery:
         *,
         until_idle: bool = False,
         timer: Timer | None = None,
-        concurrency: int = 64,
+        concurrency: int = 16,
         batch: int | None = None,
         poll_interval: float = 0.5,
         flush_interval: float = 0.02,

@@ -82,7 +82,7 @@ class TelegramChannel:
         limits: Limits | None = None,
         clock: Monotonic = time.monotonic,
         default_language: str = "de",
-        connection_pool_size: int = 128,
+        connection_pool_size: int = 24,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         base = (api_url or "https://api.telegram.org").rstrip("/")
