@@ -286,3 +286,20 @@ async def test_fake_limits_are_real(tg: Setup) -> None:
         await tg.channel.deliver("4711", Reply(text="a"))
     with pytest.raises(Exception, match="retry"):
         await tg.channel.deliver("4711", Reply(text="b"))
+
+
+async def test_a_reply_marked_edit_replaces_the_pressed_menu(tg: Setup) -> None:
+    from bot.telegram.inbound import Mapped
+    from flows.types import Button
+
+    menu = Reply(text="Sprache?", buttons=[Button("Deutsch", "x")], menu="ABCDEFGHJKMN")
+    await tg.channel.send("4711", menu)
+    [sent] = tg.fake.sent(4711)
+    answer = Reply(text="Deutsch gewählt.", edit=True)
+    await tg.channel.answer("4711", [answer], Mapped(None, message_id=sent.message_id))
+    assert len(tg.fake.sent(4711)) == 1  # no new message: the menu turned into the answer
+    assert sent.text == "Deutsch gewählt." and sent.reply_markup is None
+    assert sent.history[0].text == "Sprache?"
+    gone = Mapped(None, message_id=999)  # the message is gone: a new one instead
+    await tg.channel.answer("4711", [Reply(text="Noch einmal.", edit=True)], gone)
+    assert tg.fake.last_sent(4711).text == "Noch einmal."
