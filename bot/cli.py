@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser(
         "outbox", help="notifications: pending, sent, failed and parked per channel"
     )
+    outbox.add_argument(
+        "--watch", action="store_true", help="show a progress bar until the queue has drained"
+    )
+    outbox.add_argument(
+        "--requeue-parked", action="store_true", help="send parked notifications again"
+    )
     outbox.set_defaults(handler=_lazy("bot.commands.admin", "outbox"))
 
     for module in extensions.modules():

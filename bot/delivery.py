@@ -95,7 +95,7 @@ class Delivery:
         *,
         until_idle: bool = False,
         timer: Timer | None = None,
-        concurrency: int = 64,
+        concurrency: int = 16,
         batch: int | None = None,
         poll_interval: float = 0.5,
         flush_interval: float = 0.02,
@@ -132,6 +132,7 @@ class Delivery:
         self._failures_in_row: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._exhausted_at: float | None = None
+        self._tidied_at = self.timer.monotonic()
 
     def _rate(self, name: str) -> float:
         limiter = self._limiter(name)
@@ -166,7 +167,7 @@ class Delivery:
             self._wake.clear()  # a send finishing from here on wakes the wait below
             now = self.timer.monotonic()
             if self._queued < self.low_water and (
-                self._exhausted_at is None or now - self._exhausted_at >= self.poll_interval
+                self._exhausted_at is None or (self._poll_due(now) and self._may_poll())
             ):
                 claimed, seen = await self._claim(self.batch)
                 self._exhausted_at = None if seen >= self.batch else now
@@ -174,6 +175,12 @@ class Delivery:
                     self._enqueue(item)
                 now = self.timer.monotonic()
             next_at = self._dispatch(now)
+            if now - self._tidied_at > 30:  # full buckets of idle chats carry no information
+                self._tidied_at = now
+                for name in self.channels:
+                    limiter = self._limiter(name)
+                    if limiter is not None:
+                        limiter.forget_idle()
             if self._results and (
                 len(self._results) >= self.flush_size
                 or not self._inflight
@@ -188,13 +195,19 @@ class Delivery:
                 and not self._results
             ):
                 return
-            if self._exhausted_at is not None:
+            if self._exhausted_at is not None and self._may_poll():
                 next_at = min(next_at, self._exhausted_at + self.poll_interval)
             if self._results:
                 next_at = min(next_at, (self._first_result_at or now) + self.flush_interval)
-            await self.timer.wait(
-                self._wake, max(0.0, next_at - self.timer.monotonic()), busy=bool(self._inflight)
-            )
+            busy = any(not task.done() for task in self._inflight)
+            await self.timer.wait(self._wake, max(0.0, next_at - self.timer.monotonic()), busy=busy)
+
+    def _poll_due(self, now: float) -> bool:
+        return self._exhausted_at is None or now - self._exhausted_at >= self.poll_interval
+
+    def _may_poll(self) -> bool:
+        """Look for new rows; a run `until_idle` looks again only once its queue is empty."""
+        return self._queued < self.low_water and (not self.until_idle or self._queued == 0)
 
     def _enqueue(self, item: Item) -> None:
         chat = self._chats.get(item.key)
@@ -213,7 +226,7 @@ class Delivery:
 
     def _dispatch(self, now: float) -> float:
         """Start every send the limits allow now; return when to look again."""
-        next_at = now + self.poll_interval
+        next_at = now + 60.0
         for name, heap in self._heaps.items():
             limiter = self._limiter(name)
             while heap and len(self._inflight) < self.concurrency:

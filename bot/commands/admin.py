@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy import update
 
 from bot.bootstrap import App, build_app
 from bot.outbox import counts
 from services import identity
 from services.errors import DomainError
 from services.i18n import translate
+from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.identity import Citizen
+from storage.models.outbox import PARKED, PENDING, Notification
 from storage.uow import UnitOfWork
 
 
@@ -108,15 +117,80 @@ async def outbox(args: argparse.Namespace) -> int:
     app = build_app(args.settings)
     try:
         await upgrade(app.db)
+        if getattr(args, "requeue_parked", False):
+            requeued = await requeue_parked(app.db, app.clock.now())
+            print(f"{requeued} parked notifications queued again")
         table = await counts(app.db)
+        print_counts(table)
+        if getattr(args, "watch", False):
+            await watch(app.db, table)
     finally:
         await app.close()
-    statuses = ["pending", "sent", "failed", "parked"]
-    channels = sorted({channel for channel, _status in table})
-    print(f"{'channel':<12}" + "".join(f"{s:>10}" for s in statuses))
-    for channel in channels or ["-"]:
-        print(f"{channel:<12}" + "".join(f"{table.get((channel, s), 0):>10}" for s in statuses))
     return 0
+
+
+STATUSES = ["pending", "sending", "sent", "failed", "parked"]
+
+
+def print_counts(table: dict[tuple[str, str], int], out: TextIO = sys.stdout) -> None:
+    channels = sorted({channel for channel, _status in table})
+    out.write(f"{'channel':<12}" + "".join(f"{s:>10}" for s in STATUSES) + "\n")
+    for channel in channels or ["-"]:
+        out.write(
+            f"{channel:<12}" + "".join(f"{table.get((channel, s), 0):>10}" for s in STATUSES) + "\n"
+        )
+
+
+def progress_line(done: int, total: int, rate: float, width: int = 30) -> str:
+    """`[#########.....]  1200/3600  33%  30.0/s  ETA 1m20s`"""
+    share = done / total if total else 1.0
+    filled = round(width * share)
+    left = total - done
+    eta = f"{int(left / rate // 60)}m{int(left / rate % 60):02d}s" if rate > 0 and left else "-"
+    return (
+        f"[{'#' * filled}{'.' * (width - filled)}] {done:>7}/{total:<7} {share:>4.0%}"
+        f"  {rate:7.1f}/s  ETA {eta}"
+    )
+
+
+async def watch(
+    db: Database,
+    start: dict[tuple[str, str], int],
+    *,
+    interval: float = 1.0,
+    out: TextIO = sys.stdout,
+    now: Callable[[], float] = time.monotonic,
+) -> None:
+    """A progress bar while the queue drains; ends when nothing is pending or being sent."""
+
+    def total_of(table: dict[tuple[str, str], int], *statuses: str) -> int:
+        return sum(n for (_c, s), n in table.items() if s in statuses)
+
+    finished_before = total_of(start, "sent", "failed", "parked")
+    began = now()
+    while True:
+        table = await counts(db)
+        done = total_of(table, "sent", "failed", "parked") - finished_before
+        open_ = total_of(table, "pending", "sending")
+        elapsed = max(1e-9, now() - began)
+        out.write("\r" + progress_line(done, done + open_, done / elapsed if done else 0.0))
+        out.flush()
+        if open_ == 0:
+            out.write("\n")
+            return
+        await asyncio.sleep(interval)
+
+
+async def requeue_parked(db: Database, now: datetime) -> int:
+    """Operators fixed the cause: parked notifications go out again (attempts start afresh)."""
+    async with db.uow() as uow:
+        result = await uow.session.execute(
+            update(Notification)
+            .where(Notification.status == PARKED)
+            .values(status=PENDING, attempts=0, next_attempt_at=now)
+        )
+        await uow.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 __all__ = ["db_upgrade", "demo_data", "grant", "outbox"]

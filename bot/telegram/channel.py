@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from telegram import Bot, BotCommand, InputFile, Message, ReplyParameters, Update
 from telegram.error import (
     BadRequest,
@@ -81,7 +82,7 @@ class TelegramChannel:
         limits: Limits | None = None,
         clock: Monotonic = time.monotonic,
         default_language: str = "de",
-        connection_pool_size: int = 128,
+        connection_pool_size: int = 24,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         base = (api_url or "https://api.telegram.org").rstrip("/")
@@ -91,7 +92,17 @@ class TelegramChannel:
             token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(connection_pool_size=connection_pool_size, pool_timeout=10.0),
+            request=HTTPXRequest(
+                connection_pool_size=connection_pool_size,
+                pool_timeout=10.0,
+                # keep every connection alive: a broadcast would otherwise reconnect per message
+                httpx_kwargs={
+                    "limits": httpx.Limits(
+                        max_connections=connection_pool_size,
+                        max_keepalive_connections=connection_pool_size,
+                    )
+                },
+            ),
             get_updates_request=HTTPXRequest(connection_pool_size=2),
         )
         self.handle = handle

@@ -77,7 +77,7 @@ class Bot:
                 uvicorn.Config(web, host="127.0.0.1", port=self.port, log_level="warning")
             )
             self._tasks.append(asyncio.create_task(self._server.serve()))
-            while not self._server.started:
+            while not self._server.started:  # noqa: ASYNC110 - uvicorn offers no event
                 await asyncio.sleep(0.01)
         await self.channel.start()
         if not self.webhook:

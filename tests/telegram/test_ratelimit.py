@@ -9,13 +9,11 @@ from tests.support.fake_telegram import ManualClock
 def test_global_rate_with_small_burst() -> None:
     clock = ManualClock()
     limiter = RateLimiter(Limits(global_per_second=30, private_per_second=None), clock)
-    sent = 0
-    for _ in range(300):  # ten simulated seconds of eager sending
+    for sent in range(300):  # ten simulated seconds of eager sending
         wait = limiter.global_wait()
         if wait > 0:
             clock.advance(wait)
         limiter.take(f"{sent}", group=False)
-        sent += 1
     assert 9.8 <= clock.now - 1000 <= 10.0  # 30 per second, never faster
 
 

@@ -19,6 +19,10 @@ def labels(message: SentMessage) -> list[str]:
     return [b["text"] for b in message.buttons]
 
 
+def refused(message: SentMessage) -> bool:
+    return "nicht gültig" in message.text or "not valid" in message.text
+
+
 def data_of(message: SentMessage, label: str) -> str:
     return next(b["callback_data"] for b in message.buttons if label in b["text"])
 
