@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -116,6 +117,7 @@ class MatrixChannel:
         self.staff_rooms: dict[str, tuple[str, str]] = {}  # room id -> (configured, department)
         self.configured_rooms: dict[str, str] = {}  # configured id or alias -> room id
         self._room_locks: dict[str, asyncio.Lock] = {}
+        self._marked: dict[str, tuple[str, bool]] = {}  # direct room -> account marked as
         self._thread_roots: dict[tuple[str, str], str] = {}  # (room, key) -> root, this process
         self._writes: set[asyncio.Task[None]] = set()  # bookkeeping written after a delivery
         self._stopping = False
@@ -134,6 +136,18 @@ class MatrixChannel:
         """Log in (or restore the device), upload keys, join the staff rooms."""
         if self.client is not None:
             return
+        try:
+            await self._start()
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            if self.client is not None:
+                await self.client.close()
+                self.client = None
+            raise SettingsError(
+                f"Matrix homeserver {self.homeserver} is not reachable ({error}); "
+                "check STADTLOTSE_MATRIX_HOMESERVER"
+            ) from error
+
+    async def _start(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         now = self.clock.now()
         saved = await self.state.session(self.user_id)
@@ -322,6 +336,11 @@ class MatrixChannel:
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
+            if joined.timeline.limited and not history:
+                log.warning(
+                    "Matrix: %s had more events than one sync carries; older ones are skipped",
+                    room_id,
+                )
             timeline = [] if history else self._after_own_join(joined.timeline.events)
             work.append(self._handle_room(room, timeline))
         gate = asyncio.Semaphore(ROOM_WORKERS)
@@ -508,8 +527,9 @@ class MatrixChannel:
         if is_direct and info is not None and info.encrypted != bool(room.encrypted):
             info.encrypted = bool(room.encrypted)
             self.rooms[room.room_id] = await self.state.save_room(info)
-        if is_direct:
+        if is_direct and self._marked.get(room.room_id) != (event.sender, bool(room.encrypted)):
             await self.state.mark_account(event.sender, room.room_id, bool(room.encrypted))
+            self._marked[room.room_id] = (event.sender, bool(room.encrypted))
         await self._answer(
             room,
             replies,
