@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import uuid4
 
-from nio import MemoryDownloadResponse
+from nio import MemoryDownloadResponse, RoomSendResponse
+from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy import select
 
@@ -129,6 +131,31 @@ async def test_encrypted_room(
         )
         assert plain == png(5, 5)
         assert not resident.undecryptable
+
+        # a keycap reaction sent encrypted (as Element does in encrypted rooms) picks too
+        count = len(resident.from_bot(room))
+        await resident.send(room, "!language")
+        menu = await resident.next_answer(room, count, contains="Which language")
+        message_type, content = resident.client.encrypt(
+            room,
+            "m.reaction",
+            {
+                "m.relates_to": {
+                    "rel_type": "m.annotation",
+                    "event_id": menu[-1].event_id,
+                    "key": "2️⃣",
+                }
+            },
+        )
+        assert message_type == "m.room.encrypted"
+        method, path, data = Api.room_send(
+            resident.client.access_token, room, message_type, content, uuid4()
+        )
+        sent_reaction = await resident.client._send(RoomSendResponse, method, path, data, (room,))
+        assert isinstance(sent_reaction, RoomSendResponse)
+        await resident.next_answer(
+            room, len(resident.from_bot(room)) - 1, contains="I will speak English"
+        )
 
         async with bot.db.uow() as uow:
             account = (
