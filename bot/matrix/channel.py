@@ -336,12 +336,14 @@ class MatrixChannel:
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
-            if joined.timeline.limited and not history:
+            timeline, joined_now = self._after_own_join(joined.timeline.events)
+            if history:
+                timeline = []
+            elif joined.timeline.limited and not joined_now:
                 log.warning(
                     "Matrix: %s had more events than one sync carries; older ones are skipped",
                     room_id,
                 )
-            timeline = [] if history else self._after_own_join(joined.timeline.events)
             work.append(self._handle_room(room, timeline))
         gate = asyncio.Semaphore(ROOM_WORKERS)
 
@@ -352,8 +354,8 @@ class MatrixChannel:
         counts = await asyncio.gather(*(bounded(job) for job in work))
         return sum(counts)
 
-    def _after_own_join(self, timeline: list[Any]) -> list[Any]:
-        """Drop what happened in a room before the bot joined it."""
+    def _after_own_join(self, timeline: list[Any]) -> tuple[list[Any], bool]:
+        """Drop what happened in a room before the bot joined it (and say if it joined now)."""
         for index in range(len(timeline) - 1, -1, -1):
             event = timeline[index]
             if (
@@ -362,8 +364,8 @@ class MatrixChannel:
                 and event.membership == "join"
                 and event.prev_membership != "join"
             ):
-                return timeline[index + 1 :]
-        return timeline
+                return timeline[index + 1 :], True
+        return timeline, False
 
     # ================================================================ rooms
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
@@ -739,12 +741,18 @@ class MatrixChannel:
     def _write_later(self, write: Coroutine[Any, Any, None]) -> None:
         """The outbox calls deliver() inside its own transaction; on SQLite a second writer
         would wait for that one to end, so our bookkeeping is written right after it."""
+        self._in_background(write)
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """A task we own: kept until done, awaited on stop, its failure logged."""
 
         async def run() -> None:
             try:
-                await write
+                await work
+            except asyncio.CancelledError:
+                raise
             except Exception:
-                log.exception("Matrix: could not record a sent message")
+                log.exception("Matrix: background work failed")
 
         task = asyncio.create_task(run())
         self._writes.add(task)
@@ -778,20 +786,28 @@ class MatrixChannel:
                 self._write_later(remember)
             shown = render.options(reply)
             if 0 < len(shown) <= self.settings.matrix_reaction_options:
-                for number in range(1, len(shown) + 1):
-                    await self._send_event(
-                        room_id,
-                        "m.reaction",
-                        {
-                            "m.relates_to": {
-                                "rel_type": "m.annotation",
-                                "event_id": event_id,
-                                "key": render.KEYCAPS[number - 1],
-                            }
-                        },
-                        patient,
-                    )
+                self._in_background(self._add_keycaps(room_id, event_id, len(shown)))
         return event_id
+
+    async def _add_keycaps(self, room_id: str, event_id: str, count: int) -> None:
+        """Keycaps under a small menu, so that one tap answers. Sent after the answer, in the
+        background: the next message of the person is not held up by them."""
+        for number in range(1, count + 1):
+            try:
+                await self._send_event(
+                    room_id,
+                    "m.reaction",
+                    {
+                        "m.relates_to": {
+                            "rel_type": "m.annotation",
+                            "event_id": event_id,
+                            "key": render.KEYCAPS[number - 1],
+                        }
+                    },
+                    patient=False,
+                )
+            except RetryAfter:
+                return  # they are a convenience: typing the number works as well
 
     async def _upload(self, room_id: str, reply: Reply) -> dict[str, Any]:
         assert self.client is not None and reply.media is not None
