@@ -426,6 +426,32 @@ class MatrixChannel:
         await self.state.room_left(room.room_id, info.owner, self.clock.now())
         log.info("Matrix: left %s, its resident left", room.room_id)
 
+    def _looks_direct(self, room: MatrixRoom, sender: str) -> bool:
+        """A room of the bot and one person that we hold no record of (joined before this
+        version, or the record went with the resident's data): it is that person's room."""
+        return (
+            bool(sender)
+            and room.room_id not in self.staff_rooms
+            and room.member_count == 2
+            and sender in room.users
+            and self.user_id in room.users
+        )
+
+    async def _adopt_direct(self, room: MatrixRoom, owner: str) -> MatrixRoomInfo:
+        info = await self.state.save_room(
+            MatrixRoomInfo(
+                room_id=room.room_id,
+                kind=DIRECT,
+                owner=owner,
+                encrypted=bool(room.encrypted),
+                greeted=True,
+                created_at=self.clock.now(),
+            )
+        )
+        self.rooms[room.room_id] = info
+        self._marked.pop(room.room_id, None)
+        return info
+
     def _lock(self, room_id: str) -> asyncio.Lock:
         lock = self._room_locks.get(room_id)
         if lock is None:
@@ -495,6 +521,8 @@ class MatrixChannel:
             ):
                 await self._leave(room, info)
             return False
+        if info is None and self._looks_direct(room, getattr(event, "sender", "")):
+            info = await self._adopt_direct(room, event.sender)
         if isinstance(event, MegolmEvent):
             return await self._undecryptable(room, event, info)
         is_direct = info is not None and info.kind == DIRECT and info.owner == event.sender

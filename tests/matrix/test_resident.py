@@ -89,6 +89,7 @@ async def test_files_both_ways(bot: BotRunner, resident: Resident, tmp_path: Pat
     assert isinstance(downloaded, MemoryDownloadResponse)
     exported = json.loads(downloaded.body)
     assert exported["city"] == "Ahaus"
+    assert [r["room_id"] for r in exported["data"]["matrix_room"]] == [room]
 
 
 async def test_encrypted_room(

@@ -15,6 +15,7 @@ from bot.commands.run import serve
 from services import notify
 from services.clock import FrozenClock
 from storage.models.identity import ChannelAccount
+from storage.models.matrix import MatrixRoomInfo
 from tests.matrix.support import BotRunner, Resident
 from tests.support.synapse import free_port
 
@@ -55,6 +56,30 @@ async def test_one_direct_room_per_resident(bot: BotRunner, resident: Resident) 
         ).scalar_one()
         assert account.chat_id == second
         assert account.unreachable_at is None
+
+
+async def test_deleteme_removes_the_room_record(bot: BotRunner, resident: Resident) -> None:
+    await bot.start()
+    room = await resident.open_dm(bot.user_id)
+    await resident.next_answer(room, 0, contains="What would you like to do?")
+    async with bot.db.uow() as uow:
+        assert await uow.session.get(MatrixRoomInfo, room) is not None
+    count = len(resident.from_bot(room))
+    await resident.send(room, "!deleteme")
+    await resident.next_answer(room, count, contains="really want to delete")
+    count = len(resident.from_bot(room))
+    await resident.send(room, "1")
+    await resident.next_answer(room, count, contains="has been deleted")
+    async with bot.db.uow() as uow:
+        assert await uow.session.get(MatrixRoomInfo, room) is None
+        accounts = await uow.session.execute(
+            select(ChannelAccount).where(ChannelAccount.external_id == resident.user_id)
+        )
+        assert accounts.first() is None
+    # writing again starts afresh, in the same room
+    count = len(resident.from_bot(room))
+    await resident.send(room, "hello")
+    await resident.next_answer(room, count, contains="What would you like to do?")
 
 
 async def test_invite_to_a_group_room_is_refused(bot: BotRunner, resident: Resident) -> None:
