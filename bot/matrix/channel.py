@@ -635,6 +635,8 @@ class MatrixChannel:
                 found = await self.state.menu_and_thread(parsed.reply_to, room.room_id)
                 if found is not None:
                     menu, thread = found
+                    if not thread and not is_direct:  # shared room: answer in a thread
+                        thread = parsed.reply_to
             if parsed.kind == "command":
                 return Inbound(
                     kind="command", command=parsed.command, text=parsed.text, thread=thread, **base
@@ -654,6 +656,8 @@ class MatrixChannel:
             if found is None or reaction.number is None:
                 return None
             menu, thread = found
+            if not thread and not is_direct:  # shared room: answer in the message's thread
+                thread = reaction.reacts_to
             index = _nth_option(menu, reaction.number)
             if index is None:
                 return None
