@@ -557,6 +557,10 @@ class MatrixChannel:
         if is_direct and info is not None and info.encrypted != bool(room.encrypted):
             info.encrypted = bool(room.encrypted)
             self.rooms[room.room_id] = await self.state.save_room(info)
+            lang, _roles = await self.state.language_and_roles(
+                event.sender, self.city.default_language
+            )
+            replies = [Reply(text=security_text(lang, info.encrypted)), *replies]
         if is_direct and self._marked.get(room.room_id) != (event.sender, bool(room.encrypted)):
             await self.state.mark_account(event.sender, room.room_id, bool(room.encrypted))
             self._marked[room.room_id] = (event.sender, bool(room.encrypted))

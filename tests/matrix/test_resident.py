@@ -217,3 +217,32 @@ async def test_resident_leaves_and_bot_follows(bot: BotRunner, resident: Residen
             )
         ).scalar_one()
         assert account.unreachable_at is not None
+
+
+async def test_encryption_switched_on_later_is_announced(
+    bot: BotRunner, synapse: SynapseServer, tmp_path: Path, unique: str
+) -> None:
+    await bot.start()
+    resident = await Resident.create(synapse, tmp_path / "later", f"lars{unique}", encrypted=True)
+    try:
+        room = await resident.open_dm(bot.user_id)
+        greeting = await resident.next_answer(room, 0, contains="What would you like to do?")
+        assert "not end-to-end encrypted" in greeting[0].body
+        await resident.client.room_put_state(
+            room, "m.room.encryption", {"algorithm": "m.megolm.v1.aes-sha2"}
+        )
+        await resident.until(lambda: resident.client.rooms[room].encrypted, "encryption on")
+        count = len(resident.from_bot(room))
+        await resident.send(room, "!help")
+        answer = await resident.next_answer(room, count, contains="Commands:")
+        assert answer[0].encrypted and answer[0].event.decrypted
+        assert "is end-to-end encrypted" in answer[0].body
+        async with bot.db.uow() as uow:
+            account = (
+                await uow.session.execute(
+                    select(ChannelAccount).where(ChannelAccount.external_id == resident.user_id)
+                )
+            ).scalar_one()
+            assert account.encrypted
+    finally:
+        await resident.close()
