@@ -29,12 +29,14 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    MessageDirection,
     ReactionEvent,
     RoomEncryptedMedia,
     RoomMemberEvent,
     RoomMessageEmote,
     RoomMessageMedia,
     RoomMessageNotice,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomResolveAliasResponse,
     RoomSendResponse,
@@ -71,6 +73,7 @@ MAX_429_RETRIES = 3  # for direct answers; the outbox retries by itself
 MAX_429_WAIT = 30.0
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {"room": {"timeline": {"limit": 50}}}
+MAX_GAP_EVENTS = 1000  # per room, fetched after a downtime
 ROOM_WORKERS = 8  # rooms handled at once within one sync batch
 
 
@@ -113,6 +116,7 @@ class MatrixChannel:
         self.started = asyncio.Event()  # logged in
         self.ready = asyncio.Event()  # the first sync is done: rooms and their encryption known
         self.since: str | None = None
+        self.sync_filter: dict[str, Any] = SYNC_FILTER
         self.rooms: dict[str, MatrixRoomInfo] = {}
         self.staff_rooms: dict[str, tuple[str, str]] = {}  # room id -> (configured, department)
         self.configured_rooms: dict[str, str] = {}  # configured id or alias -> room id
@@ -296,7 +300,7 @@ class MatrixChannel:
         first_ever = self.since is None
         resp = await client.sync(
             timeout=timeout_ms,
-            sync_filter=SYNC_FILTER,
+            sync_filter=self.sync_filter,
             since=self.since,
             full_state=True if not self.ready.is_set() else None,
         )
@@ -339,11 +343,8 @@ class MatrixChannel:
             timeline, joined_now = self._after_own_join(joined.timeline.events)
             if history:
                 timeline = []
-            elif joined.timeline.limited and not joined_now:
-                log.warning(
-                    "Matrix: %s had more events than one sync carries; older ones are skipped",
-                    room_id,
-                )
+            elif joined.timeline.limited and not joined_now and joined.timeline.prev_batch:
+                timeline = [*await self._gap(room_id, joined.timeline.prev_batch), *timeline]
             work.append(self._handle_room(room, timeline))
         gate = asyncio.Semaphore(ROOM_WORKERS)
 
@@ -353,6 +354,27 @@ class MatrixChannel:
 
         counts = await asyncio.gather(*(bounded(job) for job in work))
         return sum(counts)
+
+    async def _gap(self, room_id: str, prev_batch: str) -> list[Any]:
+        """More happened in a room than one sync carries (the bot was away): fetch the events
+        between the stored sync position and this sync's timeline, oldest first."""
+        assert self.client is not None
+        older: list[Any] = []
+        token = prev_batch
+        while len(older) < MAX_GAP_EVENTS:
+            resp = await self.client.room_messages(
+                room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
+                break
+            older.extend(resp.chunk)
+            if not resp.end or resp.end == token:
+                break
+            token = resp.end
+        if len(older) >= MAX_GAP_EVENTS:
+            log.warning("Matrix: more than %d missed events in %s", MAX_GAP_EVENTS, room_id)
+        older.reverse()
+        return self._after_own_join(older)[0]
 
     def _after_own_join(self, timeline: list[Any]) -> tuple[list[Any], bool]:
         """Drop what happened in a room before the bot joined it (and say if it joined now)."""

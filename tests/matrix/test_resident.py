@@ -246,3 +246,25 @@ async def test_encryption_switched_on_later_is_announced(
             assert account.encrypted
     finally:
         await resident.close()
+
+
+async def test_restart_after_more_than_one_sync_carries(bot: BotRunner, resident: Resident) -> None:
+    await bot.start()
+    room = await resident.open_dm(bot.user_id)
+    await resident.next_answer(room, 0, contains="What would you like to do?")
+    await bot.stop()
+    before = len(resident.from_bot(room))
+    for n in range(7):
+        await resident.send(room, f"!language {'en' if n % 2 else 'de'}")
+    channel = await bot.start(background=False)
+    channel.sync_filter = {"room": {"timeline": {"limit": 3}}}  # a sync carries 3 of the 7
+    await channel.sync_once(0)
+    await resident.until(lambda: len(resident.from_bot(room)) >= before + 7, "seven answers")
+    await resident.sync(1000)
+    answers = [s.body.splitlines()[0] for s in resident.from_bot(room)[before:]]
+    assert answers == [
+        "I will speak German with you from now on."
+        if n % 2 == 0
+        else "I will speak English with you from now on."
+        for n in range(7)
+    ], answers
