@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_app
 from bot.commands.run import serve
+from bot.settings import SettingsError
 from services import notify
 from services.clock import FrozenClock
 from storage.models.identity import ChannelAccount
@@ -124,3 +125,24 @@ async def test_stadtlotse_run_serves_matrix(
         with contextlib.suppress(asyncio.CancelledError):
             await running
         await app.close()
+
+
+async def test_wrong_password_and_unreachable_server_are_one_clear_line(
+    bot: BotRunner, clock: FrozenClock
+) -> None:
+    bot.extra = {"matrix_password": "not-the-password"}
+    try:
+        await bot.start()
+    except SettingsError as error:
+        assert f"Matrix login as {bot.user_id}" in str(error)
+        assert "STADTLOTSE_MATRIX_PASSWORD" in str(error)
+    else:
+        raise AssertionError("a wrong password must stop the start")
+    bot.extra = {"matrix_homeserver": f"http://127.0.0.1:{free_port()}"}
+    try:
+        await bot.start()
+    except SettingsError as error:
+        assert "is not reachable" in str(error)
+        assert "STADTLOTSE_MATRIX_HOMESERVER" in str(error)
+    else:
+        raise AssertionError("an unreachable homeserver must stop the start")
