@@ -13,63 +13,51 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nio import (
     AsyncClient,
-    AsyncClientConfig,
-    DownloadError,
-    ErrorResponse,
     InviteMemberEvent,
     JoinError,
-    LoginResponse,
     MatrixRoom,
     MegolmEvent,
-    ReactionEvent,
-    RoomEncryptedMedia,
+    MessageDirection,
     RoomMemberEvent,
-    RoomMessageEmote,
-    RoomMessageMedia,
-    RoomMessageNotice,
-    RoomMessageText,
+    RoomMessagesResponse,
     RoomResolveAliasResponse,
-    RoomSendResponse,
     SyncError,
     SyncResponse,
-    UnknownEvent,
-    UploadResponse,
-    WhoamiResponse,
 )
-from nio.crypto.attachments import decrypt_attachment
 
-from bot.channel import Rejected, RetryAfter, TransientError, Unreachable
-from bot.matrix import events, render
+from bot.channel import RetryAfter, TransientError, Unreachable
+from bot.matrix.inbound import Reader, TooBig
+from bot.matrix.login import open_client
 from bot.matrix.pacing import Pacer
+from bot.matrix.sending import Sender
 from bot.matrix.state import CHANNEL, MatrixState
 from bot.settings import Settings, SettingsError
 from flows.chat_security import security_text
-from flows.types import Attachment, Inbound, Reply
-from handlers import menus
+from flows.types import Inbound, Reply
 from handlers.dispatch import Dispatcher
 from services import i18n
 from services.city import City
 from services.clock import Clock
 from services.i18n import N_
 from storage.db import Database
-from storage.models.conversation import Menu
 from storage.models.matrix import DIRECT, STAFF, MatrixRoomInfo
 
 log = logging.getLogger(__name__)
 
-MAX_FILE = 10 * 1024 * 1024  # what residents may send; bigger files are refused politely
 INLINE_WAIT = 2.0  # the outbox holds a message back longer than this by asking to retry later
 MAX_429_RETRIES = 3  # for direct answers; the outbox retries by itself
 MAX_429_WAIT = 30.0
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {"room": {"timeline": {"limit": 50}}}
+MAX_GAP_EVENTS = 1000  # per room, fetched after a downtime
 ROOM_WORKERS = 8  # rooms handled at once within one sync batch
 
 
@@ -112,101 +100,42 @@ class MatrixChannel:
         self.started = asyncio.Event()  # logged in
         self.ready = asyncio.Event()  # the first sync is done: rooms and their encryption known
         self.since: str | None = None
+        self.sync_filter: dict[str, Any] = SYNC_FILTER
         self.rooms: dict[str, MatrixRoomInfo] = {}
         self.staff_rooms: dict[str, tuple[str, str]] = {}  # room id -> (configured, department)
         self.configured_rooms: dict[str, str] = {}  # configured id or alias -> room id
         self._room_locks: dict[str, asyncio.Lock] = {}
+        self._marked: dict[str, tuple[str, bool]] = {}  # direct room -> account marked as
         self._thread_roots: dict[tuple[str, str], str] = {}  # (room, key) -> root, this process
-        self._writes: set[asyncio.Task[None]] = set()  # bookkeeping written after a delivery
+        self.sender: Sender | None = None
+        self.reader: Reader | None = None
         self._stopping = False
 
     # ================================================================ start and stop
-    def _config(self) -> AsyncClientConfig:
-        return AsyncClientConfig(
-            encryption_enabled=True,
-            store_sync_tokens=False,  # the sync position lives in our database
-            max_limit_exceeded=0,  # a 429 comes back to us: we decide how long to wait
-            max_timeouts=2,
-            request_timeout=60,
-        )
-
     async def start(self) -> None:
         """Log in (or restore the device), upload keys, join the staff rooms."""
         if self.client is not None:
             return
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        now = self.clock.now()
-        saved = await self.state.session(self.user_id)
-        client: AsyncClient | None = None
-        if saved is not None and saved.homeserver == self.homeserver:
-            client = AsyncClient(
-                self.homeserver, self.user_id, store_path=str(self.store_dir), config=self._config()
-            )
-            client.restore_login(self.user_id, saved.device_id, saved.access_token)
-            who = await client.whoami()
-            if isinstance(who, WhoamiResponse):
-                self.since = saved.sync_token
-            else:
-                log.warning("the saved Matrix login no longer works (%s): logging in again", who)
-                await client.close()
-                client = await self._fresh_login(device_id=saved.device_id)
-        else:
-            client = await self._fresh_login(device_id=None)
-        self.client = client
-        assert client.device_id and client.access_token
-        await self.state.save_session(
-            self.user_id, self.homeserver, client.device_id, client.access_token, now
-        )
-        if client.olm is None:
+        try:
+            await self._start()
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise SettingsError(
-                "Matrix end-to-end encryption is not available: install matrix-nio[e2e]"
-            )
-        if client.should_upload_keys:
-            await client.keys_upload()
+                f"Matrix homeserver {self.homeserver} is not reachable ({error}); "
+                "check STADTLOTSE_MATRIX_HOMESERVER"
+            ) from error
+
+    async def _start(self) -> None:
+        now = self.clock.now()
+        self.client, self.since = await open_client(self.settings, self.state, self.store_dir, now)
+        self.sender = Sender(
+            self.client, self.state, self.pacer, self.settings.matrix_reaction_options, self.clock
+        )
+        self.reader = Reader(self.client, self.state)
         self.rooms = await self.state.rooms()
         self._thread_roots = await self.state.thread_roots()
         await self._join_staff_rooms()
         await self.state.forget_old(now)
         self.started.set()
-        log.info("Matrix: %s on %s, device %s", self.user_id, self.homeserver, client.device_id)
-
-    async def _fresh_login(self, device_id: str | None) -> AsyncClient:
-        settings = self.settings
-        client = AsyncClient(
-            self.homeserver,
-            self.user_id,
-            device_id=device_id,
-            store_path=str(self.store_dir),
-            config=self._config(),
-        )
-        if settings.matrix_password:
-            resp = await client.login(
-                settings.matrix_password, device_name=settings.matrix_device_name
-            )
-            if not isinstance(resp, LoginResponse):
-                await client.close()
-                raise SettingsError(
-                    f"Matrix login as {self.user_id} on {self.homeserver} failed: "
-                    f"{getattr(resp, 'message', resp)} (check STADTLOTSE_MATRIX_PASSWORD)"
-                )
-            return client
-        token = settings.matrix_access_token or ""
-        client.access_token = token
-        who = await client.whoami()
-        if not isinstance(who, WhoamiResponse) or not who.device_id:
-            await client.close()
-            raise SettingsError(
-                f"Setting STADTLOTSE_MATRIX_ACCESS_TOKEN is invalid for {self.homeserver}: "
-                f"{getattr(who, 'message', who)}"
-            )
-        if who.user_id != self.user_id:
-            await client.close()
-            raise SettingsError(
-                f"Setting STADTLOTSE_MATRIX_USER_ID is {self.user_id}, "
-                f"but the access token belongs to {who.user_id}"
-            )
-        client.restore_login(self.user_id, who.device_id, token)
-        return client
 
     async def _join_staff_rooms(self) -> None:
         assert self.client is not None
@@ -250,8 +179,8 @@ class MatrixChannel:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        if self.sender is not None:
+            await self.sender.finish()
         if self.client is not None:
             await self.client.close()
             self.client = None
@@ -282,7 +211,7 @@ class MatrixChannel:
         first_ever = self.since is None
         resp = await client.sync(
             timeout=timeout_ms,
-            sync_filter=SYNC_FILTER,
+            sync_filter=self.sync_filter,
             since=self.since,
             full_state=True if not self.ready.is_set() else None,
         )
@@ -322,7 +251,11 @@ class MatrixChannel:
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
-            timeline = [] if history else self._after_own_join(joined.timeline.events)
+            timeline, joined_now = self._after_own_join(joined.timeline.events)
+            if history:
+                timeline = []
+            elif joined.timeline.limited and not joined_now and joined.timeline.prev_batch:
+                timeline = [*await self._gap(room_id, joined.timeline.prev_batch), *timeline]
             work.append(self._handle_room(room, timeline))
         gate = asyncio.Semaphore(ROOM_WORKERS)
 
@@ -333,8 +266,29 @@ class MatrixChannel:
         counts = await asyncio.gather(*(bounded(job) for job in work))
         return sum(counts)
 
-    def _after_own_join(self, timeline: list[Any]) -> list[Any]:
-        """Drop what happened in a room before the bot joined it."""
+    async def _gap(self, room_id: str, prev_batch: str) -> list[Any]:
+        """More happened in a room than one sync carries (the bot was away): fetch the events
+        between the stored sync position and this sync's timeline, oldest first."""
+        assert self.client is not None
+        older: list[Any] = []
+        token = prev_batch
+        while len(older) < MAX_GAP_EVENTS:
+            resp = await self.client.room_messages(
+                room_id, start=token, end=self.since, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(resp, RoomMessagesResponse) or not resp.chunk:
+                break
+            older.extend(resp.chunk)
+            if not resp.end or resp.end == token:
+                break
+            token = resp.end
+        if len(older) >= MAX_GAP_EVENTS:
+            log.warning("Matrix: more than %d missed events in %s", MAX_GAP_EVENTS, room_id)
+        older.reverse()
+        return self._after_own_join(older)[0]
+
+    def _after_own_join(self, timeline: list[Any]) -> tuple[list[Any], bool]:
+        """Drop what happened in a room before the bot joined it (and say if it joined now)."""
         for index in range(len(timeline) - 1, -1, -1):
             event = timeline[index]
             if (
@@ -343,8 +297,8 @@ class MatrixChannel:
                 and event.membership == "join"
                 and event.prev_membership != "join"
             ):
-                return timeline[index + 1 :]
-        return timeline
+                return timeline[index + 1 :], True
+        return timeline, False
 
     # ================================================================ rooms
     async def _on_invite(self, room_id: str, invite_state: list[Any]) -> None:
@@ -389,7 +343,7 @@ class MatrixChannel:
             lang, N_("You opened a new chat with me. We continue there; I am leaving this one.")
         )
         try:
-            await self._send_reply(old.room_id, Reply(text=note), patient=True)
+            await self._sender().send_reply(old.room_id, Reply(text=note), patient=True)
         except Exception:
             log.info("Matrix: could not say goodbye in %s", old.room_id, exc_info=True)
         await self.client.room_leave(old.room_id)
@@ -404,6 +358,40 @@ class MatrixChannel:
         self.rooms.pop(room.room_id, None)
         await self.state.room_left(room.room_id, info.owner, self.clock.now())
         log.info("Matrix: left %s, its resident left", room.room_id)
+
+    def _looks_direct(self, room: MatrixRoom, sender: str) -> bool:
+        """A room of the bot and one person that we hold no record of (joined before this
+        version, or the record went with the resident's data): it is that person's room."""
+        return (
+            bool(sender)
+            and room.room_id not in self.staff_rooms
+            and room.member_count == 2
+            and sender in room.users
+            and self.user_id in room.users
+        )
+
+    async def _adopt_direct(self, room: MatrixRoom, owner: str) -> MatrixRoomInfo:
+        info = await self.state.save_room(
+            MatrixRoomInfo(
+                room_id=room.room_id,
+                kind=DIRECT,
+                owner=owner,
+                encrypted=bool(room.encrypted),
+                greeted=True,
+                created_at=self.clock.now(),
+            )
+        )
+        self.rooms[room.room_id] = info
+        self._marked.pop(room.room_id, None)
+        return info
+
+    def _reader(self) -> Reader:
+        assert self.reader is not None, "start() first"
+        return self.reader
+
+    def _sender(self) -> Sender:
+        assert self.sender is not None, "start() first"
+        return self.sender
 
     def _lock(self, room_id: str) -> asyncio.Lock:
         lock = self._room_locks.get(room_id)
@@ -474,6 +462,8 @@ class MatrixChannel:
             ):
                 await self._leave(room, info)
             return False
+        if info is None and self._looks_direct(room, getattr(event, "sender", "")):
+            info = await self._adopt_direct(room, event.sender)
         if isinstance(event, MegolmEvent):
             return await self._undecryptable(room, event, info)
         is_direct = info is not None and info.kind == DIRECT and info.owner == event.sender
@@ -482,8 +472,8 @@ class MatrixChannel:
         if staff is not None:
             chat_id = staff[0]
         try:
-            found = await self._inbound(room, event, chat_id, is_direct)
-        except _TooBig as too_big:
+            found = await self._reader().read(room, event, chat_id, is_direct)
+        except TooBig as too_big:
             if is_direct or too_big.thread:
                 lang, _roles = await self.state.language_and_roles(
                     event.sender, self.city.default_language
@@ -491,7 +481,7 @@ class MatrixChannel:
                 text = i18n.translate(
                     lang, N_("This file is too big. Please send photos or PDFs up to 10 MB.")
                 )
-                await self._send_reply(
+                await self._sender().send_reply(
                     room.room_id, Reply(text=text), thread_root=too_big.thread, patient=True
                 )
             return True
@@ -508,8 +498,13 @@ class MatrixChannel:
         if is_direct and info is not None and info.encrypted != bool(room.encrypted):
             info.encrypted = bool(room.encrypted)
             self.rooms[room.room_id] = await self.state.save_room(info)
-        if is_direct:
+            lang, _roles = await self.state.language_and_roles(
+                event.sender, self.city.default_language
+            )
+            replies = [Reply(text=security_text(lang, info.encrypted)), *replies]
+        if is_direct and self._marked.get(room.room_id) != (event.sender, bool(room.encrypted)):
             await self.state.mark_account(event.sender, room.room_id, bool(room.encrypted))
+            self._marked[room.room_id] = (event.sender, bool(room.encrypted))
         await self._answer(
             room,
             replies,
@@ -535,7 +530,9 @@ class MatrixChannel:
             ),
             {"name": room.user_name(user_id) or user_id, "department": name},
         )
-        await self._send_reply(room.room_id, Reply(text=text), thread_root=thread, patient=True)
+        await self._sender().send_reply(
+            room.room_id, Reply(text=text), thread_root=thread, patient=True
+        )
 
     async def _undecryptable(
         self, room: MatrixRoom, event: MegolmEvent, info: MatrixRoomInfo | None
@@ -556,92 +553,8 @@ class MatrixChannel:
                 "key with me. Please send it again."
             ),
         )
-        await self._send_reply(room.room_id, Reply(text=text), patient=True)
+        await self._sender().send_reply(room.room_id, Reply(text=text), patient=True)
         return True
-
-    # ================================================================ event -> Inbound
-    async def _inbound(
-        self, room: MatrixRoom, event: Any, chat_id: str, is_direct: bool
-    ) -> tuple[Inbound, bool] | None:
-        """The Inbound, and whether it is addressed to the bot (in a shared room people also
-        talk to each other: commands, choices, answers in the bot's threads and a bare number
-        count; other talk is left alone unless the person is in the middle of a step)."""
-        base: dict[str, Any] = {
-            "channel": CHANNEL,
-            "user_id": event.sender,
-            "chat_id": chat_id,
-            "key": event.event_id,
-            "display_name": room.user_name(event.sender) or "",
-            "is_group": not is_direct,
-        }
-        content = event.source.get("content", {}) if isinstance(event.source, dict) else {}
-        if isinstance(event, RoomMessageText | RoomMessageNotice | RoomMessageEmote):
-            parsed = events.parse_text(event.body or "", content)
-            menu: Menu | None = None
-            thread = parsed.thread_root
-            if thread:
-                menu = await self.state.latest_menu_in_thread(room.room_id, thread, event.sender)
-            elif parsed.reply_to:
-                found = await self.state.menu_and_thread(parsed.reply_to, room.room_id)
-                if found is not None:
-                    menu, thread = found
-            if parsed.kind == "command":
-                return Inbound(
-                    kind="command", command=parsed.command, text=parsed.text, thread=thread, **base
-                ), True
-            token = _pick(menu, parsed.text) if menu is not None else ""
-            if token:
-                return Inbound(kind="choice", choice=token, thread=thread, **base), True
-            addressed = menu is not None or parsed.text.isdigit()
-            return Inbound(kind="text", text=parsed.text, thread=thread, **base), addressed
-        reaction = None
-        if isinstance(event, ReactionEvent) or (
-            isinstance(event, UnknownEvent) and event.type == "m.reaction"
-        ):
-            reaction = events.parse_reaction(content)
-        if reaction is not None:
-            found = await self.state.menu_and_thread(reaction.reacts_to, room.room_id)
-            if found is None or reaction.number is None:
-                return None
-            menu, thread = found
-            index = _nth_option(menu, reaction.number)
-            if index is None:
-                return None
-            return Inbound(
-                kind="choice", choice=menus.pack(menu.id, index), thread=thread, **base
-            ), True
-        if isinstance(event, RoomMessageMedia | RoomEncryptedMedia):
-            thread, _reply = events.relation(content)
-            attachment = await self._download(event, content)
-            if attachment is None:
-                raise _TooBig(thread)
-            addressed = bool(thread)
-            return Inbound(
-                kind="media", attachments=(attachment,), thread=thread, **base
-            ), addressed
-        return None
-
-    async def _download(self, event: Any, content: dict[str, Any]) -> Attachment | None:
-        """The file a resident sent, size-limited; None when it is too big."""
-        assert self.client is not None
-        info = content.get("info") or {}
-        if isinstance(info, dict) and int(info.get("size") or 0) > MAX_FILE:
-            return None
-        resp = await self.client.download(mxc=event.url)
-        if isinstance(resp, DownloadError) or not hasattr(resp, "body"):
-            raise TransientError(f"download of {event.url} failed: {resp}")
-        data: bytes = resp.body
-        if isinstance(event, RoomEncryptedMedia):
-            data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
-        if len(data) > MAX_FILE:
-            return None
-        mime = getattr(event, "mimetype", None) or (
-            info.get("mimetype") if isinstance(info, dict) else None
-        )
-        mime = mime or "application/octet-stream"
-        kind = "photo" if mime.startswith("image/") else "document"
-        filename = str(content.get("filename") or event.body or "file")
-        return Attachment(kind, filename[:200], mime, data, ref=event.url)  # type: ignore[arg-type]
 
     # ================================================================ answering
     async def _answer(
@@ -660,7 +573,7 @@ class MatrixChannel:
             if reply.private and not owner:
                 withheld.append(reply)
                 continue
-            await self._send_reply(room.room_id, reply, thread_root=thread, patient=True)
+            await self._sender().send_reply(room.room_id, reply, thread_root=thread, patient=True)
         if withheld and sender:
             await self._redirect_private(room, sender, withheld, thread)
 
@@ -681,14 +594,16 @@ class MatrixChannel:
             )
         else:
             for reply in replies:
-                await self._send_reply(direct.room_id, replace(reply, buttons=[], menu=""))
+                await self._sender().send_reply(direct.room_id, replace(reply, buttons=[], menu=""))
             text = i18n.translate(
                 lang,
                 N_("This answer contains personal data: I sent it to our encrypted direct chat.")
                 if direct_room.encrypted
                 else N_("This answer contains personal data: I sent it to our direct chat."),
             )
-        await self._send_reply(room.room_id, Reply(text=text), thread_root=thread, patient=True)
+        await self._sender().send_reply(
+            room.room_id, Reply(text=text), thread_root=thread, patient=True
+        )
 
     async def deliver(self, chat_id: str, reply: Reply, *, thread: str = "") -> str:
         """For the outbox: one notification into a resident's direct room or a staff room.
@@ -708,164 +623,10 @@ class MatrixChannel:
             root = thread
         elif thread:  # no database read here: the outbox's transaction is open (SQLite)
             root = self._thread_roots.get((room_id, thread), "")
-        event_id = await self._send_reply(room_id, reply, thread_root=root, patient=False)
+        event_id = await self._sender().send_reply(room_id, reply, thread_root=root, patient=False)
         if thread and not root:
             self._thread_roots[(room_id, thread)] = event_id
-            self._write_later(
+            self._sender().write_later(
                 self.state.set_thread_root(room_id, thread, event_id, self.clock.now())
             )
         return event_id
-
-    def _write_later(self, write: Coroutine[Any, Any, None]) -> None:
-        """The outbox calls deliver() inside its own transaction; on SQLite a second writer
-        would wait for that one to end, so our bookkeeping is written right after it."""
-
-        async def run() -> None:
-            try:
-                await write
-            except Exception:
-                log.exception("Matrix: could not record a sent message")
-
-        task = asyncio.create_task(run())
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
-
-    async def _send_reply(
-        self, room_id: str, reply: Reply, *, thread_root: str = "", patient: bool = True
-    ) -> str:
-        """Media first (uploaded to the media repository), then the text with its numbered
-        options; returns the event id of the text (or of the media when there is no text)."""
-        assert self.client is not None
-        event_id = ""
-        relation = render.thread_relation(thread_root) if thread_root else None
-        if reply.media is not None:
-            content = await self._upload(room_id, reply)
-            if relation:
-                content["m.relates_to"] = relation
-            event_id = await self._send_event(room_id, "m.room.message", content, patient)
-        if reply.text or reply.buttons or not event_id:
-            content = render.text_content(reply)
-            if relation:
-                content["m.relates_to"] = relation
-            event_id = await self._send_event(room_id, "m.room.message", content, patient)
-        if reply.menu:
-            remember = self.state.remember_menu(
-                event_id, room_id, reply.menu, thread_root, self.clock.now()
-            )
-            if patient:
-                await remember
-            else:
-                self._write_later(remember)
-            shown = render.options(reply)
-            if 0 < len(shown) <= self.settings.matrix_reaction_options:
-                for number in range(1, len(shown) + 1):
-                    await self._send_event(
-                        room_id,
-                        "m.reaction",
-                        {
-                            "m.relates_to": {
-                                "rel_type": "m.annotation",
-                                "event_id": event_id,
-                                "key": render.KEYCAPS[number - 1],
-                            }
-                        },
-                        patient,
-                    )
-        return event_id
-
-    async def _upload(self, room_id: str, reply: Reply) -> dict[str, Any]:
-        assert self.client is not None and reply.media is not None
-        media = reply.media
-        room = self.client.rooms.get(room_id)
-        encrypt = bool(room is not None and room.encrypted)
-        data = media.data
-        resp, keys = await self.client.upload(
-            lambda *_: data,
-            content_type=media.mime if not encrypt else "application/octet-stream",
-            filename=media.filename,
-            encrypt=encrypt,
-            filesize=len(data),
-        )
-        if not isinstance(resp, UploadResponse):
-            _raise_for(resp)
-        if encrypt:
-            assert keys is not None
-            encrypted_file = dict(keys)
-            encrypted_file["url"] = resp.content_uri
-            return render.media_content(reply, None, encrypted_file)
-        return render.media_content(reply, resp.content_uri, None)
-
-    async def _send_event(
-        self, room_id: str, event_type: str, content: dict[str, Any], patient: bool
-    ) -> str:
-        """Paced per room and overall; 429 honoured: direct answers wait (a few times at
-        most), the outbox is told to retry later."""
-        assert self.client is not None
-        for _attempt in range(MAX_429_RETRIES + 1):
-            wait = self.pacer.wait(room_id)
-            if wait > INLINE_WAIT and not patient:
-                raise RetryAfter(wait)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self.pacer.book(room_id)
-            try:
-                resp = await self.client.room_send(
-                    room_id, event_type, content, ignore_unverified_devices=True
-                )
-            except (TimeoutError, OSError) as error:
-                raise TransientError(f"sending to {room_id}: {error!r}") from error
-            if isinstance(resp, RoomSendResponse):
-                return str(resp.event_id)
-            if isinstance(resp, ErrorResponse) and resp.status_code == "M_LIMIT_EXCEEDED":
-                seconds = (resp.retry_after_ms or 1000) / 1000
-                if not patient:
-                    raise RetryAfter(seconds)
-                await asyncio.sleep(min(seconds, MAX_429_WAIT))
-                continue
-            _raise_for(resp)
-        raise RetryAfter(MAX_429_WAIT)
-
-
-class _TooBig(Exception):
-    """A resident sent a file over MAX_FILE."""
-
-    def __init__(self, thread: str) -> None:
-        super().__init__("file too big")
-        self.thread = thread
-
-
-def _raise_for(resp: Any) -> None:
-    code = getattr(resp, "status_code", "") or ""
-    message = f"{code}: {getattr(resp, 'message', resp)}"
-    if code == "M_LIMIT_EXCEEDED":
-        raise RetryAfter((getattr(resp, "retry_after_ms", 0) or 1000) / 1000)
-    if code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN"):
-        raise Unreachable(message)
-    if code in ("M_TOO_LARGE", "M_BAD_JSON", "M_NOT_JSON", "M_INVALID_PARAM"):
-        raise Rejected(message)
-    raise TransientError(message)
-
-
-def _nth_option(menu: Menu, number: int) -> int | None:
-    """Index in the menu's buttons of the `number`-th numbered option (links are not numbered)."""
-    shown = [i for i, row in enumerate(menu.buttons) if row.get("action") and not row.get("url")]
-    return shown[number - 1] if 1 <= number <= len(shown) else None
-
-
-def _pick(menu: Menu, text: str) -> str:
-    """The token for a number or label typed as the answer to one menu ("" if neither)."""
-    if text.isdigit():
-        index = _nth_option(menu, int(text))
-        return menus.pack(menu.id, index) if index is not None else ""
-    wanted = _label_key(text)
-    for index, row in enumerate(menu.buttons):
-        if row.get("action") and not row.get("url") and _label_key(row.get("label", "")) == wanted:
-            return menus.pack(menu.id, index)
-    return ""
-
-
-def _label_key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()
-
-
-SecurityCheck = Callable[[str], Awaitable[bool | None]]

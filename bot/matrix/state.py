@@ -117,7 +117,8 @@ class MatrixState:
             await uow.commit()
 
     async def mark_account(self, user_id: str, room_id: str, encrypted: bool) -> None:
-        """The resident's direct room and whether it is encrypted, on their channel account."""
+        """The resident's direct room and whether it is encrypted, on their channel account;
+        the room row belongs to the resident from now on."""
         async with self.db.uow() as uow:
             await uow.session.execute(
                 update(ChannelAccount)
@@ -128,6 +129,13 @@ class MatrixState:
                 )
                 .values(encrypted=encrypted)
             )
+            account = await identity.find_account(uow, CHANNEL, user_id)
+            if account is not None:
+                await uow.session.execute(
+                    update(MatrixRoomInfo)
+                    .where(MatrixRoomInfo.room_id == room_id, MatrixRoomInfo.owner == user_id)
+                    .values(citizen_id=account.citizen_id, encrypted=encrypted)
+                )
             await uow.commit()
 
     async def language_and_roles(

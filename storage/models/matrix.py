@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from storage.types import moment_field
+from storage.types import moment_field, personal
 
 DIRECT, STAFF = "direct", "staff"
 
@@ -28,14 +28,17 @@ class MatrixSession(SQLModel, table=True):
 
 
 class MatrixRoomInfo(SQLModel, table=True):
-    """A room the bot is in: a resident's direct room (one per resident) or a staff room."""
+    """A room the bot is in: a resident's direct room (one per resident) or a staff room.
+    A direct room belongs to its resident once they are known: exported with their data,
+    deleted with it."""
 
     __tablename__ = "matrix_room"
-    __table_args__ = {"info": {"erase": "keep"}}
+    __table_args__ = {"info": {"erase": "delete"}}
 
     room_id: str = Field(primary_key=True, max_length=255)
     kind: str = Field(max_length=10)  # "direct" or "staff"
-    owner: str = Field(default="", max_length=255, index=True)  # the resident of a direct room
+    owner: str = personal(default="", max_length=255, index=True)  # a direct room's resident
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id", index=True)
     department: str = Field(default="", max_length=50)
     encrypted: bool = False
     greeted: bool = False

@@ -200,7 +200,7 @@ class Resident:
 
     async def sync(self, timeout_ms: int = 500) -> None:
         c = self.client
-        resp = await c.sync(timeout=timeout_ms)
+        resp = await c.sync(timeout=timeout_ms, sync_filter={"room": {"timeline": {"limit": 200}}})
         assert not isinstance(resp, SyncError), resp
         if c.olm is not None:
             if c.should_upload_keys:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import uuid4
 
-from nio import MemoryDownloadResponse
+from nio import MemoryDownloadResponse, RoomSendResponse
+from nio.api import Api
 from nio.crypto.attachments import decrypt_attachment
 from sqlalchemy import select
 
@@ -55,9 +57,10 @@ async def test_invite_menu_and_three_ways_to_choose(bot: BotRunner, resident: Re
     count = len(resident.from_bot(room))
     await resident.send(room, "!language")
     answer = await resident.next_answer(room, count, contains="Which language")
-    await resident.react(room, answer[-1].event_id, "1️⃣")
-    answer = await resident.next_answer(room, len(resident.from_bot(room)) - 1, contains="Deutsch mit")
-    assert answer[-1].body.startswith("Ab jetzt spreche ich Deutsch mit Ihnen.")
+    count = len(resident.from_bot(room))
+    await resident.react(room, answer[-1].event_id, "2️⃣")
+    answer = await resident.next_answer(room, count, contains="speak English")
+    assert answer[-1].body.startswith("I will speak English with you from now on.")
 
 
 async def test_files_both_ways(bot: BotRunner, resident: Resident, tmp_path: Path) -> None:
@@ -87,6 +90,7 @@ async def test_files_both_ways(bot: BotRunner, resident: Resident, tmp_path: Pat
     assert isinstance(downloaded, MemoryDownloadResponse)
     exported = json.loads(downloaded.body)
     assert exported["city"] == "Ahaus"
+    assert [r["room_id"] for r in exported["data"]["matrix_room"]] == [room]
 
 
 async def test_encrypted_room(
@@ -129,6 +133,31 @@ async def test_encrypted_room(
         )
         assert plain == png(5, 5)
         assert not resident.undecryptable
+
+        # a keycap reaction sent encrypted (as Element does in encrypted rooms) picks too
+        count = len(resident.from_bot(room))
+        await resident.send(room, "!language")
+        menu = await resident.next_answer(room, count, contains="Which language")
+        message_type, content = resident.client.encrypt(
+            room,
+            "m.reaction",
+            {
+                "m.relates_to": {
+                    "rel_type": "m.annotation",
+                    "event_id": menu[-1].event_id,
+                    "key": "2️⃣",
+                }
+            },
+        )
+        assert message_type == "m.room.encrypted"
+        method, path, data = Api.room_send(
+            resident.client.access_token, room, message_type, content, uuid4()
+        )
+        sent_reaction = await resident.client._send(RoomSendResponse, method, path, data, (room,))
+        assert isinstance(sent_reaction, RoomSendResponse)
+        await resident.next_answer(
+            room, len(resident.from_bot(room)) - 1, contains="I will speak English"
+        )
 
         async with bot.db.uow() as uow:
             account = (
@@ -189,3 +218,49 @@ async def test_resident_leaves_and_bot_follows(bot: BotRunner, resident: Residen
             )
         ).scalar_one()
         assert account.unreachable_at is not None
+
+
+async def test_encryption_switched_on_later_is_announced(
+    bot: BotRunner, synapse: SynapseServer, tmp_path: Path, unique: str
+) -> None:
+    await bot.start()
+    resident = await Resident.create(synapse, tmp_path / "later", f"lars{unique}", encrypted=True)
+    try:
+        room = await resident.open_dm(bot.user_id)
+        greeting = await resident.next_answer(room, 0, contains="What would you like to do?")
+        assert "not end-to-end encrypted" in greeting[0].body
+        await resident.client.room_put_state(
+            room, "m.room.encryption", {"algorithm": "m.megolm.v1.aes-sha2"}
+        )
+        await resident.until(lambda: resident.client.rooms[room].encrypted, "encryption on")
+        count = len(resident.from_bot(room))
+        await resident.send(room, "!help")
+        answer = await resident.next_answer(room, count, contains="Commands:")
+        assert answer[0].encrypted and answer[0].event.decrypted
+        assert "is end-to-end encrypted" in answer[0].body
+        async with bot.db.uow() as uow:
+            account = (
+                await uow.session.execute(
+                    select(ChannelAccount).where(ChannelAccount.external_id == resident.user_id)
+                )
+            ).scalar_one()
+            assert account.encrypted
+    finally:
+        await resident.close()
+
+
+async def test_restart_after_more_than_one_sync_carries(bot: BotRunner, resident: Resident) -> None:
+    await bot.start()
+    room = await resident.open_dm(bot.user_id)
+    await resident.next_answer(room, 0, contains="What would you like to do?")
+    await bot.stop()
+    before = len(resident.from_bot(room))
+    for _ in range(7):
+        await resident.send(room, "!language")
+    channel = await bot.start(background=False)
+    channel.sync_filter = {"room": {"timeline": {"limit": 3}}}  # a sync carries 3 of the 7
+    await channel.sync_once(0)
+    await resident.until(lambda: len(resident.from_bot(room)) >= before + 7, "seven answers")
+    await resident.sync(1000)
+    answers = [s.body.splitlines()[0] for s in resident.from_bot(room)[before:]]
+    assert answers == ["Which language would you like?"] * 7

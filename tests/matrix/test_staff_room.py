@@ -29,6 +29,17 @@ async def reject(ctx: Ctx, arg: str) -> None:
     ctx.say(ctx.t("Case {ref} rejected.", ref=arg))
 
 
+@router.action("teststaff.ask", roles=["staff"])
+async def ask(ctx: Ctx, arg: str) -> None:
+    ctx.ask("teststaff.question", ctx.t("What should I ask about {ref}?", ref=arg), ref=arg)
+
+
+@router.step("teststaff.question")
+async def question(ctx: Ctx) -> None:
+    ctx.say(ctx.t("I asked about {ref}: {text}", ref=ctx.data["ref"], text=ctx.inbound.text))
+    ctx.done()
+
+
 def thread_of(seen: object) -> str:
     relates = getattr(seen, "content", {}).get("m.relates_to") or {}
     return str(relates.get("event_id", "")) if relates.get("rel_type") == "m.thread" else ""
@@ -81,13 +92,14 @@ async def test_staff_thread_reply_and_refusal(
                 buttons=[
                     notify.button("Take it (test)", "teststaff.take", "AH-1"),
                     notify.button("Reject it (test)", "teststaff.reject", "AH-1"),
+                    notify.button("Ask (test)", "teststaff.ask", "AH-1"),
                 ],
             )
             await uow.commit()
         await bot.drain()
         posted = await staff.next_answer(room, 0, contains="New application AH-1")
         note = posted[-1]
-        assert options_of(note) == ["Take it (test)", "Reject it (test)"]
+        assert options_of(note) == ["Take it (test)", "Reject it (test)", "Ask (test)"]
 
         # people talking to each other: the bot stays quiet
         await staff.send(room, "Guten Morgen zusammen")
@@ -110,6 +122,24 @@ async def test_staff_thread_reply_and_refusal(
         assert len(TAKEN) == 1
         bodies = [s.body for s in staff.from_bot(room)]
         assert not any("did not understand" in b for b in bodies), "answered the small talk"
+
+        # a keycap reaction on the notification acts too, answered in its thread
+        count = len(staff.from_bot(room))
+        await staff.react(room, note.event_id, "2️⃣")
+        rejected = await staff.next_answer(room, count, contains="rejected")
+        assert rejected[-1].body == "Case AH-1 rejected."
+        assert thread_of(rejected[-1]) == note.event_id
+
+        # free text in the thread answers the step the staff member is in
+        count = len(staff.from_bot(room))
+        in_thread = {"rel_type": "m.thread", "event_id": note.event_id}
+        await staff.send(room, "Ask (test)", relates_to=in_thread)
+        await staff.next_answer(room, count, contains="What should I ask")
+        count = len(staff.from_bot(room))
+        await staff.send(room, "Please send a copy of the ID card", relates_to=in_thread)
+        asked = await staff.next_answer(room, count, contains="I asked about")
+        assert asked[-1].body == "I asked about AH-1: Please send a copy of the ID card"
+        assert thread_of(asked[-1]) == note.event_id
 
         # personal data asked for in the shared room is not shown there
         count = len(staff.from_bot(room))
