@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 11:38:43.894283
+Create Date: 2026-11-25 11:44:45.173718
 """
 from __future__ import annotations
 
@@ -53,21 +53,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('job', 'period'),
     info={'erase': 'keep'}
     )
-    op.create_table('matrix_room',
-    sa.Column('room_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
-    sa.Column('encrypted', sa.Boolean(), nullable=False),
-    sa.Column('greeted', sa.Boolean(), nullable=False),
-    sa.Column('left_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('room_id'),
-    info={'erase': 'keep'}
-    )
-    with op.batch_alter_table('matrix_room', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_matrix_room_owner'), ['owner'], unique=False)
-
     op.create_table('matrix_sent_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -317,6 +302,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('link_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_link_code_citizen_id'), ['citizen_id'], unique=False)
+
+    op.create_table('matrix_room',
+    sa.Column('room_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('citizen_id', sa.Integer(), nullable=True),
+    sa.Column('department', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('encrypted', sa.Boolean(), nullable=False),
+    sa.Column('greeted', sa.Boolean(), nullable=False),
+    sa.Column('left_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ),
+    sa.PrimaryKeyConstraint('room_id'),
+    info={'erase': 'delete'}
+    )
+    with op.batch_alter_table('matrix_room', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_matrix_room_citizen_id'), ['citizen_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_matrix_room_owner'), ['owner'], unique=False)
 
     op.create_table('news_consent',
     sa.Column('citizen_id', sa.Integer(), nullable=False),
@@ -843,6 +846,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_news_consent_opted_in'))
 
     op.drop_table('news_consent')
+    with op.batch_alter_table('matrix_room', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_matrix_room_owner'))
+        batch_op.drop_index(batch_op.f('ix_matrix_room_citizen_id'))
+
+    op.drop_table('matrix_room')
     with op.batch_alter_table('link_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_link_code_citizen_id'))
 
@@ -901,10 +909,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_matrix_sent_event_created_at'))
 
     op.drop_table('matrix_sent_event')
-    with op.batch_alter_table('matrix_room', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_matrix_room_owner'))
-
-    op.drop_table('matrix_room')
     op.drop_table('job_run')
     op.drop_table('citizen')
     # ### end Alembic commands ###
