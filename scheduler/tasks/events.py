@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.jobs import CONTEXT, Job, daily, every, register
-from services import events
+from services import event_tickets, events
 from services.city import City
 from storage.uow import UnitOfWork
 
 
 async def remind(uow: UnitOfWork, now: datetime, city: City) -> object:
-    return f"{await events.remind_upcoming(uow, now, tz=city.tz)} reminders written"
+    return f"{await event_tickets.remind_upcoming(uow, now, tz=city.tz)} reminders written"
 
 
 async def release(uow: UnitOfWork, now: datetime, city: City) -> object:
@@ -23,7 +23,7 @@ async def refund_late(uow: UnitOfWork, now: datetime, city: City) -> object:
     provider = getattr(deps, "payments", None)
     if provider is None:
         return "no payment provider wired"
-    return f"{await events.refund_late_payments(uow, provider, now)} late payments refunded"
+    return f"{await event_tickets.refund_late_payments(uow, provider, now)} late payments refunded"
 
 
 register(Job("events.remind", daily(10, 0), remind, "events: remind ticket holders the day before"))

@@ -64,7 +64,9 @@ async def test_language_switch_both_ways(chat: Transcript) -> None:
 
 async def test_typing_a_number_or_a_label_picks_the_button(chat: Transcript) -> None:
     menu = await chat.send("anna", "/start")
-    number = next(line.split("]")[0].strip(" [") for line in menu.splitlines() if "Mein Profil" in line)
+    number = next(
+        line.split("]")[0].strip(" [") for line in menu.splitlines() if "Mein Profil" in line
+    )
     by_number = await chat.send("anna", number)
     assert "Ihr Profil" in by_number
     await chat.send("anna", "/start")

@@ -132,3 +132,24 @@ async def test_leading_process_schedules_until_stopped(db: Database, city: City)
     with pytest.raises(asyncio.CancelledError):
         await task
     assert service.scheduler is None and not service.leader.leading
+
+
+async def test_every_registered_job_runs_on_an_empty_database(db: Database) -> None:
+    """A job that calls a service by a wrong name, or with wrong arguments, fails here rather
+    than at night in production."""
+    from scheduler.jobs import load, run_job
+    from services.city import load_city
+
+    city = load_city()
+    now = datetime(2026, 11, 25, 10, tzinfo=BERLIN)
+    registry = load()
+    assert {
+        "auction.daily",
+        "payments.expire",
+        "vouchers.remind",
+        "events.remind",
+        "housekeeping",
+    } <= set(registry)
+    for job in registry.values():
+        outcome = await run_job(db, city, job, now)
+        assert outcome.ran, job.name
