@@ -17,6 +17,7 @@ from services.case_rules import OPEN_STATUSES, SUBMITTED
 from services.city import City
 from services.errors import NotAllowed
 from services.i18n import N_
+from storage.models.cases import Case
 from storage.models.identity import Citizen
 
 router = Router("staff")
@@ -31,6 +32,40 @@ def still_waiting(ctx: Ctx) -> bool:
     ctx.done()
     ctx.say(ctx.t("That prompt has expired, so nothing was sent. Please press the button again."))
     return False
+
+
+def typed_text(ctx: Ctx, hint: str) -> bool:
+    """The staff member answered a prompt in time and with text; otherwise say why not."""
+    if not still_waiting(ctx):
+        return False
+    if ctx.inbound.kind != "text":
+        ctx.say(hint)
+        return False
+    return True
+
+
+def prompt(ctx: Ctx, step: str, ref: str, text: str) -> None:
+    """Ask the staff member to type something about a case (expires after STEP_TIMEOUT)."""
+    ctx.ask(
+        step,
+        text,
+        [ctx.button("Cancel", "staff.details", ref)],
+        ref=ref,
+        asked_at=ctx.now.isoformat(),
+    )
+
+
+def already_closed(ctx: Ctx, case: Case) -> bool:
+    if case.status in OPEN_STATUSES:
+        return False
+    ctx.say(
+        ctx.t(
+            "{ref} is already {status}. Nothing was changed.",
+            ref=case.reference,
+            status=status_word(ctx, case),
+        )
+    )
+    return True
 
 
 def actor(ctx: Ctx) -> cases.Actor:
@@ -93,34 +128,23 @@ async def approve(ctx: Ctx, ref: str) -> None:
 @router.action("staff.reject", roles=["staff"])
 async def reject(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
-    if case.status not in OPEN_STATUSES:
-        ctx.say(
-            ctx.t(
-                "{ref} is already {status}. Nothing was changed.",
-                ref=case.reference,
-                status=status_word(ctx, case),
-            )
-        )
+    if already_closed(ctx, case):
         return
-    ctx.ask(
+    prompt(
+        ctx,
         "staff.reject_reason",
+        case.reference,
         ctx.t(
             "Why is {ref} rejected? Please write the reason for the resident; it is passed "
             "on with a friendly explanation.",
             ref=case.reference,
         ),
-        [ctx.button("Cancel", "staff.details", case.reference)],
-        ref=case.reference,
-        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.reject_reason")
 async def reject_reason(ctx: Ctx) -> None:
-    if not still_waiting(ctx):
-        return
-    if ctx.inbound.kind != "text":
-        ctx.say(ctx.t("Please type the reason as text."))
+    if not typed_text(ctx, ctx.t("Please type the reason as text.")):
         return
     case = await case_actions.reject(
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
@@ -138,30 +162,19 @@ async def reject_reason(ctx: Ctx) -> None:
 @router.action("staff.ask", roles=["staff"])
 async def ask(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
-    if case.status not in OPEN_STATUSES:
-        ctx.say(
-            ctx.t(
-                "{ref} is already {status}. Nothing was changed.",
-                ref=case.reference,
-                status=status_word(ctx, case),
-            )
-        )
+    if already_closed(ctx, case):
         return
-    ctx.ask(
+    prompt(
+        ctx,
         "staff.question",
+        case.reference,
         ctx.t("What would you like to ask the resident about {ref}?", ref=case.reference),
-        [ctx.button("Cancel", "staff.details", case.reference)],
-        ref=case.reference,
-        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.question")
 async def question_typed(ctx: Ctx) -> None:
-    if not still_waiting(ctx):
-        return
-    if ctx.inbound.kind != "text":
-        ctx.say(ctx.t("Please type the question as text."))
+    if not typed_text(ctx, ctx.t("Please type the question as text.")):
         return
     case = await case_actions.ask(
         ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
@@ -178,21 +191,17 @@ async def question_typed(ctx: Ctx) -> None:
 @router.action("staff.note", roles=["staff"])
 async def note(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
-    ctx.ask(
+    prompt(
+        ctx,
         "staff.note_text",
+        case.reference,
         ctx.t("Type the note for {ref} (only staff see it).", ref=case.reference),
-        [ctx.button("Cancel", "staff.details", case.reference)],
-        ref=case.reference,
-        asked_at=ctx.now.isoformat(),
     )
 
 
 @router.step("staff.note_text")
 async def note_typed(ctx: Ctx) -> None:
-    if not still_waiting(ctx):
-        return
-    if ctx.inbound.kind != "text":
-        ctx.say(ctx.t("Please type the note as text."))
+    if not typed_text(ctx, ctx.t("Please type the note as text.")):
         return
     case = await case_actions.note(
         ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
