@@ -42,12 +42,11 @@ ACTIVE_STATES = {"valid", "pending", "gift", "ready"}
 
 
 def deep_link(ctx: Ctx, payload: str) -> str:
-    """What a QR code carries: a Telegram deep link when the bot's name is known, else the
-    command to type in any channel."""
-    username = ctx.deps.extras.get("telegram_username")
-    if username:
-        return f"https://t.me/{username}?start={payload}"
-    return f"/start {payload}"
+    """What a QR code carries: a Telegram deep link (https://t.me/<bot>?start=...) when the
+    Telegram channel runs, else the command to type in any channel."""
+    make_link = ctx.deps.extras.get("telegram_deep_link")
+    link = make_link(payload) if callable(make_link) else ""
+    return str(link) if link else f"/start {payload}"
 
 
 def status_word(ctx: Ctx, status: str) -> str:

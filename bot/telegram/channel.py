@@ -157,7 +157,10 @@ class TelegramChannel:
         return self.bot.username if self.started else ""
 
     def deep_link(self, payload: str) -> str:
-        """https://t.me/<bot>?start=<payload>: opens the bot and runs /start <payload>."""
+        """https://t.me/<bot>?start=<payload>: opens the bot and runs /start <payload>; "" while
+        the bot's name is not known yet (before start)."""
+        if not self.username:
+            return ""
         base = f"https://t.me/{self.username}"
         return f"{base}?start={payload}" if payload else base
 
