@@ -297,8 +297,8 @@ async def _late_payment(
             city,
             "fundbuero",
             N_(
-                "Refund needed: payment {payment} ({amount}) for {title} arrived after the "
-                "reservation lapsed."
+                "Late payment {payment} ({amount}) for {title} arrived after the reservation "
+                "lapsed; it is refunded automatically."
             ),
             {"payment": payment.id, "amount": money(payment.amount_cents), "title": item.title},
             now=now,
@@ -307,6 +307,32 @@ async def _late_payment(
     audit.log_action(
         uow, now, "auction.late_payment", f"payment:{payment.id}", actor="system", item_id=item.id
     )
+
+
+async def refund_late_payments(
+    uow: UnitOfWork, provider: payments.PaymentProvider | None, now: datetime
+) -> int:
+    """Payments that arrived for a reservation that had lapsed (no item was given): pay them
+    back through the provider. For the scheduler; returns how many were refunded."""
+    if provider is None:
+        return 0
+    query = (
+        select(Payment.id, Payment.amount_cents - Payment.refunded_cents)
+        .join(AuctionReservation, col(AuctionReservation.payment_id) == Payment.id)
+        .where(
+            Payment.purpose == PURPOSE,
+            Payment.status == payments.PAID,
+            Payment.refunded_cents < Payment.amount_cents,
+            col(AuctionReservation.status).not_in([PAID, COLLECTED]),
+        )
+        .limit(200)
+    )
+    done = 0
+    for payment_id, due in (await uow.session.execute(query)).all():
+        await payments.refund(uow, provider, payment_id, int(due), now)
+        audit.log_action(uow, now, "auction.refund_late", f"payment:{payment_id}", actor="system")
+        done += 1
+    return done
 
 
 async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:

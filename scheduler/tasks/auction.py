@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from scheduler.jobs import Job, Trigger, daily, every, register
+from scheduler.jobs import CONTEXT, Job, Trigger, daily, every, register
 from services import auction_buy, auction_day
 from services.auction import rules
 from services.city import City
@@ -17,6 +17,13 @@ async def daily_step(uow: UnitOfWork, now: datetime, city: City) -> object:
 
 async def expire_reservations(uow: UnitOfWork, now: datetime, city: City) -> object:
     return f"{await auction_buy.expire_reservations(uow, city, now)} reservations lapsed"
+
+
+async def refund_late(uow: UnitOfWork, now: datetime, city: City) -> object:
+    provider = getattr(CONTEXT.get("deps"), "payments", None)
+    if provider is None:
+        return "no payment provider wired"
+    return f"{await auction_buy.refund_late_payments(uow, provider, now)} late payments refunded"
 
 
 def after_midnight(city: City) -> Trigger:
@@ -34,4 +41,12 @@ register(
 )
 register(
     Job("auction.reservations", every(1), expire_reservations, "auction: unpaid reservations lapse")
+)
+register(
+    Job(
+        "auction.late_refunds",
+        every(10),
+        refund_late,
+        "auction: refund payments that came after the reservation lapsed",
+    )
 )

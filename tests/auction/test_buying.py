@@ -82,10 +82,19 @@ async def test_payment_outcomes(db: Database, city: City, clock: FrozenClock) ->
         assert [k[:30] for k in keys] == [
             "Your reservation of {title} ha",
             "Your payment of {amount} for {",
-            "Refund needed: payment {paymen",
+            "Late payment {payment} ({amoun",
         ]
         with pytest.raises(Conflict):
             await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+    # the scheduler's job pays the late money back, once
+    async with db.uow() as uow:
+        assert await auction_buy.refund_late_payments(uow, provider, now) == 1
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await auction_buy.refund_late_payments(uow, provider, now) == 0
+        refunded = await uow.session.get(payments.Payment, payment.id)
+        assert refunded is not None and refunded.refunded_cents == 10_000
+    assert provider.refunds == [(payment.id, 10_000)]
 
 
 async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenClock) -> None:
