@@ -51,6 +51,8 @@ async def serve(app: App) -> None:
         ", ".join(app.channels) or "console",
     )
     if not settings.chat_channels:
+        if settings.log_level != "DEBUG":  # the terminal is the chat now: only problems go there
+            logging.getLogger().setLevel(logging.WARNING)
         await converse(app, "console-user")
         server.should_exit = True
         return
