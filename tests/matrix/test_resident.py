@@ -17,7 +17,8 @@ from flows.registry import Router
 from flows.types import Media
 from storage.models.identity import ChannelAccount
 from storage.models.matrix import MatrixSession
-from tests.matrix.support import BotRunner, Resident, options_of, png
+from tests.matrix.support import BotRunner, Resident, options_of
+from tests.support.images import png
 from tests.support.synapse import SynapseServer
 
 router = Router("test-matrix-media")

@@ -10,16 +10,16 @@ import asyncio
 import functools
 import importlib.util
 import itertools
-import struct
 import time
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .images import png as _png
 
 if importlib.util.find_spec("synapse") is None:
     pytest.skip(
@@ -203,26 +203,6 @@ def _http_status(url: str) -> int:
             return int(resp.status)
     except urllib.error.HTTPError as err:
         return err.code
-
-
-def _png(width: int = 4, height: int = 3) -> bytes:
-    """A valid RGB PNG, built by hand (no Pillow needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(
-        b"\x00" + b"".join(bytes((x * 60 % 256, y * 80 % 256, 200)) for x in range(width))
-        for y in range(height)
-    )
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 # -- tests -------------------------------------------------------------------------------
