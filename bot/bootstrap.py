@@ -13,6 +13,7 @@ import flows  # noqa: F401  (registers every flow)
 from bot import extensions
 from bot.channel import Channel
 from bot.clock import make_clock
+from bot.metrics import Metrics
 from bot.outbox import OutboxSender
 from bot.settings import Settings
 from flows.context import Deps
@@ -34,6 +35,9 @@ class App:
     dispatcher: Dispatcher
     channels: dict[str, Channel] = field(default_factory=dict)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    metrics: Metrics = field(default_factory=Metrics)
+    # singleton roles (telegram polling, matrix sync, outbox sender, scheduler) -> held here
+    roles: dict[str, bool] = field(default_factory=dict)
 
     @property
     def sender(self) -> OutboxSender:
@@ -73,6 +77,7 @@ def build_app(
     clock = clock or make_clock(settings.now)
     deps = Deps(public_url=settings.public_url)
     app = App(settings, city, db, clock, deps, Dispatcher(db, city, clock, deps))
+    db.observer = app.metrics
     for module in extensions.modules():
         setup = getattr(module, "setup", None)
         if setup is not None:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import extensions
+from bot import extensions, logs
 from bot.settings import SettingsError, load_settings
 from services.city import CityConfigError
 
@@ -95,13 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"stadtlotse: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("alembic", "apscheduler", "httpx", "httpcore", "telegram", "nio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    logs.configure(settings.log_level, settings.log_format)
     if args.command == "chat":
         logging.getLogger().setLevel(logging.WARNING)  # keep the transcript clean
     args.settings = settings

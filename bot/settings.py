@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8080, ge=0, le=65535)
     data_dir: Path = Path("var")
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line, for log collectors
 
     telegram_token: str | None = None
     telegram_api_url: str | None = None
@@ -73,6 +74,13 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("must be text or json")
+        return value.lower()
 
     @field_validator(
         "public_url",

@@ -1,25 +1,53 @@
-"""The web app: health, and the routes extensions add (webhooks, the demo checkout page)."""
+"""The web app: health, readiness, metrics, and the routes extensions add (webhooks, the demo
+checkout page). Every replica serves all of it."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy import text
 
 from bot import extensions
+from bot.metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 3.0  # seconds the database gets to answer a readiness check
 
 
 def create_web_app(app: App) -> FastAPI:
     web = FastAPI(title="Stadtlotse", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.app = app
 
-    @web.get("/healthz", response_class=PlainTextResponse)
+    @web.api_route("/healthz", methods=["GET", "HEAD"], response_class=PlainTextResponse)
     async def health() -> str:
+        """Liveness: the process runs and its event loop answers."""
         return "ok"
+
+    @web.get("/readyz")
+    async def ready() -> JSONResponse:
+        """Readiness: the database answers and every configured channel is connected."""
+        problems = await readiness_problems(app)
+        if problems:
+            return JSONResponse({"ready": False, "problems": problems}, status_code=503)
+        return JSONResponse({"ready": True, "problems": {}})
+
+    @web.get("/metrics")
+    async def metrics() -> Response:
+        try:
+            await app.metrics.refresh_outbox(app.db)
+        except Exception as error:  # the other metrics are still worth having
+            log.warning("metrics: could not count the outbox (%s)", type(error).__name__)
+        app.metrics.set_roles(app.roles)
+        return Response(app.metrics.render(), media_type=CONTENT_TYPE)
 
     for module in extensions.modules():
         routes = getattr(module, "web", None)
@@ -27,3 +55,26 @@ def create_web_app(app: App) -> FastAPI:
             for router in routes(app):
                 web.include_router(router)
     return web
+
+
+async def readiness_problems(app: App) -> dict[str, str]:
+    """What keeps this replica from serving: {"database" or a channel name: the reason}."""
+    problems: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(READY_TIMEOUT):
+            async with app.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except TimeoutError:
+        problems["database"] = f"no answer within {READY_TIMEOUT:.0f} s"
+    except Exception as error:
+        problems["database"] = f"unreachable ({type(error).__name__})"
+    for name, channel in app.channels.items():
+        check = getattr(channel, "not_ready", None)
+        if check is None:
+            continue
+        reason = check()
+        if inspect.isawaitable(reason):
+            reason = await reason
+        if reason:
+            problems[name] = str(reason)
+    return problems

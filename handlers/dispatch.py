@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
 from handlers import menus
 from handlers.locks import KeyedLocks
-from services import i18n, identity
+from services import i18n, identity, log_context
 from services.city import City
 from services.clock import Clock
 from services.errors import DomainError
@@ -59,6 +60,16 @@ class Dispatcher:
         self.locks = KeyedLocks()
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
+        started = time.perf_counter()
+        try:
+            with log_context.bind(channel=inbound.channel):
+                return await self._handle(inbound)
+        finally:
+            self.db.observer.timing(
+                "input", time.perf_counter() - started, channel=inbound.channel
+            )
+
+    async def _handle(self, inbound: Inbound) -> list[Reply]:
         async with self.locks.hold((inbound.channel, inbound.chat_id, inbound.user_id)):
             try:
                 for _attempt in range(MAX_ATTEMPTS):
@@ -66,11 +77,9 @@ class Dispatcher:
                         return await self._handle_once(inbound)
                     except _Retry:
                         continue
-                log.warning(
-                    "conversation kept changing, gave up: %s %s", inbound.channel, inbound.user_id
-                )
+                log.warning("conversation kept changing, gave up")  # ids: the log context
             except Exception:
-                log.exception("could not handle input from %s:%s", inbound.channel, inbound.user_id)
+                log.exception("could not handle an input")
             lang = i18n.normalise_language(inbound.language_hint or self.city.default_language)
             return [
                 Reply(
@@ -99,6 +108,7 @@ class Dispatcher:
                 private_chat=not inbound.is_group,
             )
             conversation = await self._conversation(uow, inbound, citizen.id or 0, now)
+            log_context.add(conversation=conversation.id)
             roles = await identity.roles_of(uow, citizen.id or 0)
             ctx = Ctx(
                 uow=uow,
@@ -127,13 +137,7 @@ class Dispatcher:
                 ctx.say(ctx.t(error.message, **error.params))
                 await self._repeat_current(ctx, conversation)
             except Exception:
-                log.exception(
-                    "flow failed: channel=%s user=%s step=%s kind=%s",
-                    inbound.channel,
-                    inbound.user_id,
-                    conversation.step,
-                    inbound.kind,
-                )
+                log.exception("flow failed: step=%s kind=%s", conversation.step, inbound.kind)
                 await savepoint.rollback()
                 await self._recover(ctx, conversation, citizen_refresh=True)
                 show_main_menu(
@@ -283,9 +287,7 @@ class Dispatcher:
             or menu.chat_id != ctx.inbound.chat_id
             or not 0 <= unpacked[1] < len(menu.buttons)
         ):
-            log.warning(
-                "refused button %r from %s:%s", token[:80], ctx.inbound.channel, ctx.inbound.user_id
-            )
+            log.warning("refused button %r", token[:80])
             ctx.say(ctx.t("This button is not valid here."))
             await self._repeat_current(ctx, conversation)
             return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import time as timer
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from services import log_context
 from services.city import City
 from storage.db import Database
 from storage.models.scheduler import JobRun
@@ -139,7 +141,20 @@ class Outcome:
 
 
 async def run_job(db: Database, city: City, job: Job, now: datetime) -> Outcome:
-    """Run `job` for the period `now` falls in, unless that period ran already."""
+    """Run `job` for the period `now` falls in, unless that period ran already. Reports the run
+    to the database's observer (stadtlotse_job_runs_total, stadtlotse_job_seconds)."""
+    started = timer.perf_counter()
+    outcome = "failed"
+    try:
+        with log_context.bind(job=job.name):
+            result = await _run_job(db, city, job, now)
+        outcome = "ok" if result.ran else "skipped"
+        return result
+    finally:
+        db.observer.timing("job", timer.perf_counter() - started, job=job.name, outcome=outcome)
+
+
+async def _run_job(db: Database, city: City, job: Job, now: datetime) -> Outcome:
     trigger = job.when(city)
     period = trigger.period(now, city.tz)
     async with db.uow() as uow:

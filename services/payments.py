@@ -106,6 +106,7 @@ async def start(
     await uow.session.flush()
     assert payment.id is not None
     await remember_object(uow, provider.name, checkout.provider_ref, "checkout", payment.id, now)
+    uow.count_after_commit("payment", provider=provider.name, outcome="started")
     return payment
 
 
@@ -128,6 +129,7 @@ async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) 
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         return False
     await uow.session.refresh(payment)
+    uow.count_after_commit("payment", provider=payment.provider, outcome=outcome)
     purpose = PURPOSES.get(payment.purpose)
     if purpose is None:
         raise Conflict("No handler for payments of this kind.")
@@ -189,6 +191,7 @@ async def refund(
     if refund_ref:
         await remember_object(uow, payment.provider, refund_ref, "refund", payment_id, now)
     await uow.session.flush()
+    uow.count_after_commit("payment", provider=payment.provider, outcome="refunded")
     return refund_ref
 
 

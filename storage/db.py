@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.observe import Observer, Unobserved
 from storage.uow import UnitOfWork
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/stadtlotse.db"
@@ -52,13 +53,14 @@ class Database:
         # faster than letting each connection poll the file lock (busy_timeout backs off up to
         # 100 ms per try). Other processes still meet the busy timeout.
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        self.observer: Observer = Unobserved()  # the running program plugs in its metrics
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.write_lock)
+        return UnitOfWork(self.sessions, self.write_lock, self.observer)
 
     async def create_all(self) -> None:
         """For tests and benchmarks; production uses the migrations."""

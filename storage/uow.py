@@ -9,12 +9,18 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.observe import Observer, Unobserved
+
 
 class UnitOfWork:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], write_lock: asyncio.Lock | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        write_lock: asyncio.Lock | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._sessions = sessions
+        self.observer: Observer = observer or Unobserved()
         self._write_lock = write_lock
         self._session: AsyncSession | None = None
         self._after_commit: list[Callable[[], None]] = []
@@ -77,3 +83,7 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the commit succeeded (e.g. wake the outbox sender)."""
         self._after_commit.append(callback)
+
+    def count_after_commit(self, event: str, /, **labels: str) -> None:
+        """Report `event` to the observer (metrics) once the commit succeeded."""
+        self.after_commit(lambda: self.observer.count(event, **labels))

@@ -33,7 +33,12 @@ async def serve(app: App) -> None:
     web = create_web_app(app)
     server = uvicorn.Server(
         uvicorn.Config(
-            web, host=settings.web_host, port=settings.web_port, log_level="warning", lifespan="off"
+            web,
+            host=settings.web_host,
+            port=settings.web_port,
+            log_level="warning",
+            log_config=None,  # uvicorn's lines go through our handler (text or JSON)
+            lifespan="off",
         )
     )
     app.spawn(server.serve(), "web")

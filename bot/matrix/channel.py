@@ -58,6 +58,7 @@ MAX_429_WAIT = 30.0
 SYNC_TIMEOUT_MS = 30_000
 SYNC_FILTER = {"room": {"timeline": {"limit": 50}}}
 MAX_GAP_EVENTS = 1000  # per room, fetched after a downtime
+FAILING_AFTER = 3  # syncs failed in a row before /readyz reports the channel down
 ROOM_WORKERS = 8  # rooms handled at once within one sync batch
 
 
@@ -110,6 +111,7 @@ class MatrixChannel:
         self.sender: Sender | None = None
         self.reader: Reader | None = None
         self._stopping = False
+        self.sync_failures = 0
 
     # ================================================================ start and stop
     async def start(self) -> None:
@@ -195,14 +197,24 @@ class MatrixChannel:
             try:
                 await self.sync_once(SYNC_TIMEOUT_MS)
                 pause = 1.0
+                self.sync_failures = 0
             except asyncio.CancelledError:
                 raise
             except RetryAfter as wait:
                 await asyncio.sleep(min(wait.seconds, 60))
             except Exception:
+                self.sync_failures += 1
                 log.exception("Matrix sync failed; trying again in %.0f s", pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 60)
+
+    def not_ready(self) -> str:
+        """Why this channel cannot serve now ("" when it can): for GET /readyz."""
+        if not self.started.is_set():
+            return "not logged in to the homeserver yet"
+        if self.sync_failures >= FAILING_AFTER:
+            return f"sync failed {self.sync_failures} times in a row"
+        return ""
 
     async def sync_once(self, timeout_ms: int = 0) -> int:
         """One sync: handle what it brought, then store the position. Returns events handled."""

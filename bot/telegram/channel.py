@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 25  # seconds a getUpdates call waits for news
+FAILING_AFTER = 3  # getUpdates failed in a row before /readyz reports the channel down
 DIRECT_RETRIES = 3  # a direct answer hit by 429 is tried again this often
 MAX_DIRECT_WAIT = 30.0
 PROBLEMS = {
@@ -113,6 +114,7 @@ class TelegramChannel:
         self.default_language = default_language
         self.sleep = sleep
         self.started = False
+        self.poll_failures = 0
         self._starting = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -140,6 +142,14 @@ class TelegramChannel:
         else:
             await self.bot.delete_webhook()
             log.info("Telegram long polling for @%s", self.bot.username)
+
+    def not_ready(self) -> str:
+        """Why this channel cannot serve now ("" when it can): for GET /readyz."""
+        if not self.started:
+            return "not connected to the Bot API yet"
+        if self.poll_failures >= FAILING_AFTER:
+            return f"getUpdates failed {self.poll_failures} times in a row"
+        return ""
 
     async def stop(self) -> None:
         if self.started:
@@ -185,12 +195,13 @@ class TelegramChannel:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
                 )
-                failures = 0
+                failures = self.poll_failures = 0
             except TelegramRetryAfter as error:
                 await self.sleep(retry_seconds(error))
                 continue
             except (NetworkError, TelegramError) as error:
                 failures += 1
+                self.poll_failures = failures
                 delay = min(30.0, 0.5 * 2**failures)
                 log.warning("getUpdates failed (%s); again in %.1f s", error, delay)
                 await self.sleep(delay)
