@@ -14,7 +14,7 @@ from bot import extensions
 from bot.channel import Channel
 from bot.clock import make_clock
 from bot.metrics import Metrics
-from bot.outbox import OutboxSender
+from bot.sender.outbox import OutboxSender
 from bot.settings import Settings
 from flows.context import Deps
 from handlers.dispatch import Dispatcher
