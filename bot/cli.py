@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     outbox.set_defaults(handler=_lazy("bot.commands.admin", "outbox"))
 
+    backup = commands.add_parser(
+        "backup", help="write one archive with the SQLite database and the data directory"
+    )
+    backup.add_argument("--out", required=True, help="the archive to write, e.g. backup.tar.gz")
+    backup.set_defaults(handler=_lazy("bot.commands.backup", "backup_command"))
+
+    restore = commands.add_parser(
+        "restore", help="restore an archive of `stadtlotse backup` into an empty data directory"
+    )
+    restore.add_argument("file", help="the archive written by `stadtlotse backup`")
+    restore.set_defaults(handler=_lazy("bot.commands.backup", "restore_command"))
+
     for module in extensions.modules():
         add = getattr(module, "cli", None)
         if add is not None:
