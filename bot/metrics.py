@@ -106,7 +106,7 @@ class Metrics:
         now = time.monotonic()
         if now - self._outbox_read_at < OUTBOX_CACHE_SECONDS:
             return
-        from bot.outbox import counts
+        from bot.sender.outbox import counts
 
         found = await counts(db)
         self.outbox.clear()

@@ -18,9 +18,10 @@ from bot.console import parse_line
 from bot.settings import Settings
 from bot.web import create_web_app
 from scheduler.jobs import load, run_job
-from services import log_context, vouchers
+from services import log_context
 from services.city import City
 from services.clock import FrozenClock
+from services.wallet import vouchers
 from storage.db import Database
 
 PUBLIC_URL = "http://127.0.0.1:8080"
@@ -125,7 +126,7 @@ async def test_metrics_count_inputs_payments_jobs_and_the_outbox(
     await say(app, "anna", "Gutschein", "m2")
     await say(app, "anna", "Gutschein", "m2")  # the same update again: handled once, counted
     async with db.uow() as uow:
-        from services import identity
+        from services.identity import accounts as identity
 
         anna, _account = await identity.contact(
             uow, channel="console", external_id="anna", chat_id="anna", now=clock.now()
@@ -155,7 +156,7 @@ async def test_metrics_count_inputs_payments_jobs_and_the_outbox(
     assert sample(text, "stadtlotse_job_runs_total", **runs, outcome="ok") == 2
     assert sample(text, "stadtlotse_job_runs_total", **runs, outcome="skipped") == 1
     assert sample(text, "stadtlotse_job_seconds_count", **runs, outcome="ok") == 2
-    from bot.outbox import counts
+    from bot.sender.outbox import counts
 
     for (channel, status), number in (await counts(db)).items():
         assert sample(text, "stadtlotse_outbox_messages", channel=channel, status=status) == number
