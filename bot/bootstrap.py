@@ -38,10 +38,23 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)
     # singleton roles (telegram polling, matrix sync, outbox sender, scheduler) -> held here
     roles: dict[str, bool] = field(default_factory=dict)
+    _failure: asyncio.Future[None] | None = field(default=None, repr=False)
 
     @property
     def sender(self) -> OutboxSender:
         return OutboxSender(self.db, self.city, self.channels, self.clock)
+
+    @property
+    def failed(self) -> asyncio.Future[None]:
+        """Done (with the error) when something the program cannot run without failed, such as
+        a wrong Matrix password found when a replica takes the Matrix role."""
+        if self._failure is None:
+            self._failure = asyncio.get_running_loop().create_future()
+        return self._failure
+
+    def fail(self, error: BaseException) -> None:
+        if not self.failed.done():
+            self.failed.set_exception(error)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """A background task we own: kept, logged when it fails, cancelled on shutdown."""

@@ -70,8 +70,9 @@ async def readiness_problems(app: App) -> dict[str, str]:
         problems["database"] = f"unreachable ({type(error).__name__})"
     for name, channel in app.channels.items():
         check = getattr(channel, "not_ready", None)
-        if check is None:
-            continue
+        role = getattr(channel, "role", None)
+        if check is None or (role is not None and not app.roles.get(role)):
+            continue  # a role another replica holds: not this replica's to connect
         reason = check()
         if inspect.isawaitable(reason):
             reason = await reason

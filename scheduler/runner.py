@@ -10,17 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from scheduler.jobs import Job, load, run_job
 from scheduler.leader import Leader
 from services.city import City
 from services.clock import Clock
 from storage.db import Database
+from storage.locks import hold_once, hold_role
 
 log = logging.getLogger(__name__)
 
-CHECK_SECONDS = 10.0  # how often the leader checks it still holds the lock
-RETRY_SECONDS = 15.0  # how often a follower asks for the lock
+CHECK_SECONDS = 5.0  # how often the leader checks it still holds the lock
+RETRY_SECONDS = 5.0  # how often a follower asks for the lock
 
 
 class SchedulerService:
@@ -76,22 +78,21 @@ class SchedulerService:
                 self.scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
             self.scheduler = None
 
-    async def lead_once(self) -> bool:
-        """Try to become leader; if so, catch up and schedule until the lock is lost."""
-        if not await self.leader.acquire():
-            return False
+    async def lead(self) -> None:
+        """The leader's work: catch up, then schedule until cancelled (the lock was lost)."""
         log.info("this process runs the scheduled jobs")
         try:
             await self.catch_up()
             self.start_scheduler()
-            while await self.leader.still_held():  # noqa: ASYNC110  (polls the database)
-                await asyncio.sleep(CHECK_SECONDS)
+            await asyncio.Event().wait()
         finally:
             self.stop_scheduler()
-            await self.leader.release()
-        return True
 
-    async def run_forever(self) -> None:
-        while True:
-            await self.lead_once()
-            await asyncio.sleep(RETRY_SECONDS)
+    async def lead_once(self) -> bool:
+        """Try to become leader; if so, lead until the lock is lost."""
+        return await hold_once(self.leader, self.lead, check=CHECK_SECONDS)
+
+    async def run_forever(self, on_change: Callable[[bool], None] | None = None) -> None:
+        await hold_role(
+            self.leader, self.lead, on_change=on_change, retry=RETRY_SECONDS, check=CHECK_SECONDS
+        )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 
 import uvicorn
 
-from bot import extensions
+from bot import extensions, roles
 from bot.bootstrap import App, build_app
 from bot.commands.chat import converse
 from bot.sender.delivery import Delivery
@@ -48,7 +49,8 @@ async def serve(app: App) -> None:
         if task is not None:
             app.spawn(task(app), f"extension:{module.__name__}")
     for channel in app.channels.values():
-        await channel.start()
+        if getattr(channel, "role", None) is None:  # a role's channel starts with its role
+            await channel.start()
     log.info(
         "Stadtlotse for %s: web app on http://%s:%s, channels: %s",
         app.city.name,
@@ -57,14 +59,32 @@ async def serve(app: App) -> None:
         ", ".join(app.channels) or "console",
     )
     if not settings.chat_channels:
-        if settings.log_level != "DEBUG":  # the terminal is the chat now: only problems go there
-            logging.getLogger().setLevel(logging.WARNING)
-        await converse(app, "console-user")
-        server.should_exit = True
-        return
-    if "outbox" not in {t.get_name() for t in app.tasks}:
-        app.spawn(send_loop(app), "outbox")
-    await asyncio.Event().wait()
+        if sys.stdin is not None and sys.stdin.isatty():
+            if settings.log_level != "DEBUG":  # the terminal is the chat: only problems go there
+                logging.getLogger().setLevel(logging.WARNING)
+            await converse(app, "console-user")
+            server.should_exit = True
+            return
+        log.warning(
+            "no chat channel is configured and there is no terminal for the console: serving "
+            "the web app and the jobs only (STADTLOTSE_TELEGRAM_TOKEN or "
+            "STADTLOTSE_MATRIX_HOMESERVER enable a chat channel)"
+        )
+    else:
+        app.spawn(roles.hold(app, roles.SENDER, lambda: sender_role(app)), "role:sender")
+    await app.failed
+
+
+async def sender_role(app: App) -> None:
+    """The holder of the sender role delivers notifications; channels whose connection is a role
+    of its own (Matrix: the bot's encryption keys live in one process) run here too, each under
+    its own lock, so that the replica that sends is the one that holds their keys."""
+    work = [send_loop(app)]
+    for channel in app.channels.values():
+        role = getattr(channel, "role", None)
+        if role is not None:
+            work.append(roles.hold(app, role, channel.serve))  # type: ignore[attr-defined]
+    await asyncio.gather(*work)
 
 
 async def send_loop(app: App) -> None:

@@ -1,5 +1,5 @@
 """The Matrix channel in the running program: set up when STADTLOTSE_MATRIX_HOMESERVER is set;
-`stadtlotse run` logs in (start) and keeps syncing (run)."""
+`stadtlotse run` logs in and keeps syncing on the replica that holds the Matrix role."""
 
 from __future__ import annotations
 
@@ -19,9 +19,5 @@ def setup(app: App) -> None:
     app.deps.extras.setdefault("chat_security", {})[channel.name] = channel.is_encrypted
 
 
-async def run(app: App) -> None:
-    channel = app.channels.get(MatrixChannel.name)
-    if not isinstance(channel, MatrixChannel):
-        return
-    await channel.started.wait()
-    await channel.run()
+# No `run` here: `stadtlotse run` starts the channel with its role, on the replica that sends
+# (bot/commands/run.py, bot/roles.py).

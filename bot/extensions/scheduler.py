@@ -16,9 +16,15 @@ def setup(app: App) -> None:
 
 
 async def run(app: App) -> None:
+    """Among replicas one runs the jobs: the holder of the `scheduler` role."""
+    from bot.roles import SCHEDULER
     from scheduler.runner import SchedulerService
 
-    await SchedulerService(app.db, app.city, app.clock).run_forever()
+    def changed(held: bool) -> None:
+        app.roles[SCHEDULER] = held
+
+    app.roles.setdefault(SCHEDULER, False)
+    await SchedulerService(app.db, app.city, app.clock).run_forever(on_change=changed)
 
 
 def cli(commands: Any) -> None:

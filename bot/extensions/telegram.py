@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
+from bot import roles
 from bot.sender.ratelimit import Limits
 from bot.telegram import TelegramChannel, webhook_path
 
@@ -81,5 +82,8 @@ async def run(app: App) -> None:
     if channel is None:
         return
     await channel.start()
-    if not channel.webhook_url:
-        await channel.poll()
+    if not channel.webhook_url:  # one poller per bot among replicas: a role with its own lock
+        bot_id = channel.token.split(":", 1)[0]
+        await roles.hold(
+            app, roles.TELEGRAM_POLLING, channel.poll, lock=f"{roles.TELEGRAM_POLLING}:{bot_id}"
+        )

@@ -73,6 +73,9 @@ class Incoming:
 
 class MatrixChannel:
     name = CHANNEL
+    # among replicas one holds the bot's Matrix login, sync and keys; `stadtlotse run` starts
+    # the channel with this role (bot/roles.py), not on every replica
+    role = "matrix"
 
     def __init__(
         self,
@@ -188,6 +191,16 @@ class MatrixChannel:
             self.client = None
         self.ready.clear()
         self.started.clear()
+
+    async def serve(self) -> None:
+        """The Matrix role of `stadtlotse run` (bot/roles.py): log in, sync until cancelled,
+        then let go of the client, so that another replica can take over."""
+        self._stopping = False
+        try:
+            await self.start()
+            await self.run()
+        finally:
+            await self.stop()
 
     # ================================================================ sync
     async def run(self) -> None:
