@@ -454,6 +454,10 @@ class FakeTelegram:
         self.webhook_last_error = ""
         self.allowed_updates: list[str] = []  # [] means Telegram's default set
         self.files: dict[str, StoredFile] = {}
+        # getUpdates calls that arrived while another client's call was still waiting (Telegram
+        # answers those with 409 Conflict: only one poller per bot)
+        self.overlapping_polls = 0
+        self._polls: dict[int, web.Request] = {}  # id -> a getUpdates call waiting
 
         self._pending: list[JSON] = []
         self._sent: list[SentMessage] = []
@@ -761,7 +765,10 @@ class FakeTelegram:
                 phrase = HTTPStatus(fault).phrase if fault in set(HTTPStatus) else "Error"
                 retry = {"retry_after": 1} if fault == 429 else None
                 raise _ApiError(fault, phrase, retry)
-            result = await self._methods[method](params, files)
+            if method == "getUpdates":
+                result = await self._poll(request, params, files)
+            else:
+                result = await self._methods[method](params, files)
         except _ApiError as error:
             record.status = error.status
             if error.status == 429:
@@ -1064,6 +1071,21 @@ class FakeTelegram:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
+
+    async def _poll(self, request: web.Request, params: JSON, files: dict[str, _Upload]) -> Any:
+        """getUpdates, counting calls that overlap a waiting call of another, live client."""
+        self._polls = {
+            key: other
+            for key, other in self._polls.items()
+            if other.transport is not None and not other.transport.is_closing()
+        }
+        if self._polls:
+            self.overlapping_polls += 1
+        self._polls[id(request)] = request
+        try:
+            return await self._get_updates(params, files)
+        finally:
+            self._polls.pop(id(request), None)
 
     async def _get_updates(self, params: JSON, files: dict[str, _Upload]) -> list[JSON]:
         if self.webhook_url:
