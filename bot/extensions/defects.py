@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.bootstrap import App
-from services import identity
-from services.cases import Actor
+from services.cases.records import Actor
 from services.city import CityConfigError
 from services.defects import actions, reports
 from services.defects.config import check_departments
 from services.defects.places import Place
+from services.identity import accounts as identity
 from storage.uow import UnitOfWork
 
 

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from services import i18n, notify
 from services.audit import log_action
-from services.cases import Actor as Staff
+from services.cases.records import Actor as Staff
 from services.city import City
 from services.defects import reports
 from services.defects.states import (
