@@ -262,12 +262,17 @@ class Delivery:
         return next_at
 
     # ------------------------------------------------------------------ one message
+    def _observe(self, channel: str, outcome: str) -> None:
+        """stadtlotse_sends_total{channel, outcome} (bot/metrics.py)."""
+        self.db.observer.count("send", channel=channel, outcome=outcome)
+
     async def _send(self, item: Item, chat: _Chat) -> None:
         try:
             channel = self.channels[item.channel]
             external_id = await channel.deliver(item.chat_id, item.reply, thread=item.thread)
         except RetryAfter as wait:
             self.stats.throttled += 1
+            self._observe(item.channel, "throttled")
             self.stats.waited += wait.seconds
             limiter = self._limiter(item.channel)
             if limiter is not None:
@@ -277,10 +282,12 @@ class Delivery:
             self._unreachable.add(item.key)
             self._blocked_chats.append(item.key)
             self.stats.unreachable += 1
+            self._observe(item.channel, "unreachable")
             self._finish(item, chat, FAILED, f"unreachable: {error}")
         except Rejected as error:
             item.attempts += 1
             self.stats.parked += 1
+            self._observe(item.channel, "parked")
             self._finish(item, chat, PARKED, f"rejected: {error}")
         except DeliveryError as error:
             self._network_failure(item, chat, str(error) or type(error).__name__)
@@ -290,6 +297,7 @@ class Delivery:
         else:
             self._failures_in_row[item.channel] = 0
             self.stats.count_sent(item.channel)
+            self._observe(item.channel, "sent")
             self._finish(item, chat, SENT, None, external_id or None)
         finally:
             self._wake.set()
@@ -301,9 +309,11 @@ class Delivery:
         )
         if item.attempts >= self.outbox.max_attempts:
             self.stats.parked += 1
+            self._observe(item.channel, "parked")
             self._finish(item, chat, PARKED, error)
             return
         self.stats.retried += 1
+        self._observe(item.channel, "retry")
         delay = backoff(item.attempts) * random.uniform(0.8, 1.2)
         limiter = self._limiter(item.channel)
         if failures >= TRIP_AFTER and limiter is not None:
@@ -399,6 +409,7 @@ class Delivery:
                     note.status = FAILED
                     note.last_error = "no reachable account"
                     self.stats.failed += 1
+                    self._observe(note.channel or "none", "failed")
                     continue
                 channel_name, chat_id, lang = target
                 note.channel, note.chat_id = channel_name, chat_id

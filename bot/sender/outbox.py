@@ -161,6 +161,7 @@ class OutboxSender:
                 note.status = FAILED
                 note.last_error = "no reachable account"
                 stats.failed += 1
+                uow.count_after_commit("send", channel=note.channel or "none", outcome="failed")
                 await uow.commit()
                 return
             channel_name, chat_id, lang = target
@@ -171,9 +172,11 @@ class OutboxSender:
                 return  # the channel is not running in this process: leave it pending
             reply = await render(uow, note, channel_name, chat_id, lang, now)
             note.channel, note.chat_id = channel_name, chat_id
+            outcome = "retry"
             try:
                 external_id = await channel.deliver(chat_id, reply, thread=note.thread or "")
             except RetryAfter as wait:
+                outcome = "throttled"
                 note.next_attempt_at = now + timedelta(seconds=wait.seconds)
                 stats.retried += 1
                 stats.waited += wait.seconds
@@ -182,7 +185,9 @@ class OutboxSender:
                 note.last_error = f"unreachable: {error}"[:500]
                 await mark_unreachable(uow, channel_name, chat_id, now)
                 stats.unreachable += 1
+                outcome = "unreachable"
             except Rejected as error:
+                outcome = "parked"
                 note.attempts += 1
                 note.status = PARKED
                 note.last_error = f"rejected: {error}"[:500]
@@ -191,6 +196,7 @@ class OutboxSender:
                 note.attempts += 1
                 note.last_error = str(error)[:500]
                 if note.attempts >= self.max_attempts:
+                    outcome = "parked"
                     note.status = PARKED
                     stats.parked += 1
                 else:
@@ -201,6 +207,8 @@ class OutboxSender:
                 note.sent_at = now
                 note.external_id = external_id or None
                 stats.count_sent(channel_name)
+                outcome = "sent"
+            uow.count_after_commit("send", channel=channel_name, outcome=outcome)
             await uow.commit()
 
     async def drain(

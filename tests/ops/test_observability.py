@@ -242,3 +242,50 @@ async def test_json_logs_never_carry_what_a_resident_wrote(
     written = json_log.getvalue()
     assert "Bello-4711" not in written and "Marktstraße" not in written
     assert user not in written
+
+
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+async def test_metrics_count_sends_by_outcome_429s_included(
+    db: Database, city: City, clock: FrozenClock
+) -> None:
+    from bot.metrics import Metrics
+    from bot.sender.delivery import Delivery
+    from bot.sender.outbox import OutboxSender
+    from bot.sender.ratelimit import Limits
+    from bot.telegram import TelegramChannel
+    from services import notify
+    from services.identity import accounts
+    from tests.support.fake_telegram import FakeTelegram, ManualClock
+    from tests.telegram.test_outbox import ManualTimer, no_conversation
+
+    metrics = Metrics()
+    db.observer = metrics
+    people = {}
+    async with db.uow() as uow:
+        for user in (4711, 4712):
+            citizen, _ = await accounts.contact(
+                uow, channel="telegram", external_id=str(user), chat_id=str(user), now=clock.now()
+            )
+            people[user] = citizen.id or 0
+        for n in range(2):
+            notify.notify_citizen(uow, people[4711], "Note {n}", {"n": n}, now=clock.now())
+        notify.notify_citizen(uow, people[4712], "Note {n}", {"n": 9}, now=clock.now())
+        await uow.commit()
+    mono = ManualClock()
+    async with FakeTelegram(clock=mono) as fake:
+        channel = TelegramChannel(
+            fake.token, no_conversation, api_url=fake.base_url, clock=mono, limits=Limits()
+        )
+        await channel.start()
+        try:
+            fake.block_chat(4712)
+            fake.fail_next(1, 429)
+            sender = OutboxSender(db, city, {"telegram": channel}, clock)
+            timer = ManualTimer(mono)
+            await Delivery(sender, until_idle=True, timer=timer, poll_interval=0.0).run()
+        finally:
+            await channel.stop()
+    text = metrics.render().decode()
+    assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="sent") == 2
+    assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="throttled") == 1
+    assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="unreachable") == 1
