@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -23,11 +24,31 @@ SEND_INTERVAL = 1.0
 async def run(args: argparse.Namespace) -> int:
     app = build_app(args.settings)
     await upgrade(app.db)
+    stopping = _stop_on_sigterm()
     try:
         await serve(app)
+    except asyncio.CancelledError:
+        if not stopping.is_set():
+            raise
     finally:
         await app.close()
+        log.info("stopped")
     return 0
+
+
+def _stop_on_sigterm() -> asyncio.Event:
+    """SIGTERM (docker stop, systemctl stop) shuts down in order, as Ctrl-C does: the sender
+    hands back what it claimed, the Matrix client closes, the role locks are released. (uvicorn
+    holds the signal while the web app runs and raises it again once the web app stopped.)"""
+    main, loop, stopping = asyncio.current_task(), asyncio.get_running_loop(), asyncio.Event()
+
+    def terminate(signum: int, frame: object) -> None:
+        stopping.set()
+        if main is not None:
+            loop.call_soon_threadsafe(main.cancel)
+
+    signal.signal(signal.SIGTERM, terminate)
+    return stopping
 
 
 async def serve(app: App) -> None:
