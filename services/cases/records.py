@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from services import i18n, notify
+from services import i18n, log_context, notify
 from services.audit import log_action
 from services.cases.rules import (
     APPROVED,
@@ -221,6 +221,7 @@ async def find_own(uow: UnitOfWork, citizen_id: int, ref_text: str) -> Case:
         ).scalar_one_or_none()
     if case is None or case.citizen_id != citizen_id:
         raise NotFound("No application of yours has the reference {ref}.", ref=ref_text[:40])
+    log_context.add(case=case.reference)  # the rest of this input's log lines name the case
     return case
 
 
@@ -238,6 +239,7 @@ async def find_for_staff(uow: UnitOfWork, actor: Actor, ref_text: str) -> Case:
             "Only staff of the department responsible can act on case {ref}. Nothing was changed.",
             ref=case.reference,
         )
+    log_context.add(case=case.reference)  # the rest of this input's log lines name the case
     return case
 
 

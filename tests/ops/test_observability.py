@@ -289,3 +289,4 @@ async def test_metrics_count_sends_by_outcome_429s_included(
     assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="sent") == 2
     assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="throttled") == 1
     assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="unreachable") == 1
+
