@@ -41,7 +41,8 @@ async def test_stadtlotse_run_serves_telegram(
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        await fake.wait_until(lambda: bool(fake.calls("getUpdates")), timeout=30)
+        # starting (imports, migrations) takes seconds, more on a busy machine
+        await fake.wait_until(lambda: bool(fake.calls("getUpdates")), timeout=90)
         await fake.send_text(ANNA, "/start")
         welcome, menu = await fake.wait_for_sent(2, timeout=15)
         assert "Anna" in welcome.text and menu.callback_data
@@ -62,7 +63,12 @@ async def test_stadtlotse_run_serves_telegram(
         assert fake.last_sent(ANNA).text == "Your case was approved."
     finally:
         process.send_signal(signal.SIGINT)
-        _, errors = await asyncio.wait_for(process.communicate(), 20)
+        try:
+            _, errors = await asyncio.wait_for(process.communicate(), 60)
+        except TimeoutError:
+            process.kill()
+            _, errors = await process.communicate()
+            raise AssertionError(f"no stop after SIGINT:\n{errors.decode()[-3000:]}") from None
     assert b"Traceback" not in errors, errors.decode()[-2000:]
 
 
