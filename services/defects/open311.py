@@ -22,12 +22,13 @@ from services.apikeys import keys
 from services.city import City
 from services.defects import places, reports
 from services.defects.config import Attribute, Category, rules
-from services.defects.states import open311_status, states_for
+from services.defects.states import PUBLIC_STATES, REFUSED, open311_status, states_for
 from storage.models.defects import DefectEvent, DefectReport
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
 PURPOSE = "open311"  # the API keys' purpose
+REVIEWED = "open311-review"  # keys whose reports staff check before they become public
 MAX_RANGE = timedelta(days=90)
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
@@ -37,6 +38,11 @@ PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d[\d /().-]{6,}\d(?![\w])")
 
 
 keys.register_purpose(keys.Purpose(PURPOSE, "Open311 GeoReport v2 clients", 30, timedelta(hours=1)))
+keys.register_purpose(
+    keys.Purpose(
+        REVIEWED, "Open311 clients whose reports staff check first", 30, timedelta(hours=1)
+    )
+)
 
 
 class Open311Error(Exception):
@@ -252,7 +258,7 @@ def parse_query(params: Mapping[str, str], city: City, now: datetime) -> Query:
 
 
 async def search(uow: UnitOfWork, query: Query) -> list[DefectReport]:
-    select_reports = select(DefectReport)
+    select_reports = select(DefectReport).where(col(DefectReport.status).in_(PUBLIC_STATES))
     if query.ids is not None:
         select_reports = select_reports.where(col(DefectReport.id).in_(query.ids))
     else:
@@ -274,7 +280,7 @@ async def search(uow: UnitOfWork, query: Query) -> list[DefectReport]:
 
 async def one(uow: UnitOfWork, number: str) -> DefectReport:
     report = await uow.session.get(DefectReport, int(number)) if number.isdigit() else None
-    if report is None:
+    if report is None or report.status not in PUBLIC_STATES:
         raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
     return report
 
@@ -283,7 +289,7 @@ async def by_token(uow: UnitOfWork, token: str) -> DefectReport:
     report = (
         await uow.session.execute(select(DefectReport).where(DefectReport.token == token[:20]))
     ).scalar_one_or_none()
-    if report is None:
+    if report is None or report.status == REFUSED:
         raise Open311Error(404, f"token {token[:20]!r} not found")
     return report
 
@@ -368,6 +374,8 @@ async def create(
     client: str,
     form: Mapping[str, Sequence[str]],
     now: datetime,
+    *,
+    review: bool = False,
 ) -> DefectReport:
     def first(name: str) -> str:
         return (form.get(name) or [""])[0].strip()
@@ -398,4 +406,5 @@ async def create(
         attributes=attribute_values(category, form),
         contact=contact,
         media_url=media or None,
+        review=review,
     )
