@@ -46,7 +46,7 @@ def router(app: App) -> APIRouter:
     async def records(
         uow: UnitOfWork, found: list[DefectReport], lang: str
     ) -> list[dict[str, Any]]:
-        shown = await open311.publish(uow, found)
+        shown = await open311.publish(uow, found, with_notes=False)  # status_notes suffice
         return [open311.record(item, app.city, app.settings.public_url, lang) for item in shown]
 
     @web.get("/open311/discovery.json")

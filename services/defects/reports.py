@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +50,13 @@ def department_word(city: City, key: str) -> dict[str, dict[str, str]]:
     return i18n.per_language(found.name_de, found.name_en) if found else i18n.per_language(key, key)
 
 
-def place_text(report: DefectReport) -> str:
+class Placed(Protocol):
+    address: str
+    lat: float
+    lon: float
+
+
+def place_text(report: Placed) -> str:
     return report.address or f"{report.lat:.5f}, {report.lon:.5f}"
 
 
