@@ -6,8 +6,8 @@ from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import Router
 from flows.staff import actor, still_waiting
-from services import helpdesk
-from services.case_rules import in_office_hours, next_opening, rules
+from services.cases import helpdesk
+from services.cases.rules import in_office_hours, next_opening, rules
 from services.i18n import N_
 
 router = Router("helper")

@@ -9,10 +9,11 @@ from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
-from services import codes, merchants, redemption, vouchers
+from services import codes
 from services.errors import DomainError
 from services.i18n import N_
 from services.money import parse_amount
+from services.wallet import merchants, redemption, vouchers
 from storage.models.vouchers import Voucher, VoucherEntry
 
 router = Router("merchant")

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from services import receipts
-from services.case_rules import (
+from services.cases import receipts
+from services.cases.rules import (
     dangerous_breed,
     in_office_hours,
     next_opening,

@@ -66,7 +66,7 @@ async def test_language_list_survives_a_notification(
 async def test_cases_list_survives_a_campaign_notification(
     chat: Transcript, people: dict[str, int]
 ) -> None:
-    from services import news
+    from services.campaigns import news
 
     mara = await make_person(chat, "mara", "Mara", "Koch", role="marketing", scope="")
     async with chat.db.uow() as uow:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services import events as svc
 from services.errors import InvalidInput
-from services.event_files import event_ics, ics_fold, qr_png
+from services.events import booking as svc
+from services.events.files import event_ics, ics_fold, qr_png
 from storage.models.events import CANCELLED, Event
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,8 +9,9 @@ from nio import RoomCreateResponse
 
 from flows.context import Ctx
 from flows.registry import Router
-from services import identity, notify
+from services import notify
 from services.clock import FrozenClock
+from services.identity import accounts as identity
 from tests.matrix.support import BotRunner, Resident, options_of
 from tests.support.synapse import SynapseServer
 
@@ -178,7 +179,7 @@ async def test_a_number_in_the_room_picks_the_queue_not_the_notification(
     options are chosen in its thread (or by reaction), with one confirmation."""
     from sqlalchemy import select
 
-    from services import cases
+    from services.cases import records as cases
     from storage.models.cases import Case
 
     staff = await Resident.create(synapse, tmp_path / "olga", f"olga{unique}", encrypted=False)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from services import cases, identity
+from services.cases import records as cases
+from services.identity import accounts as identity
 from storage.models.cases import Case
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 

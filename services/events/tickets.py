@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from services import events, notify, payments
+from services import notify
 from services.audit import log_action
 from services.errors import Conflict, NotAllowed, NotFound
+from services.events import booking as events
 from services.i18n import N_
+from services.payments import lifecycle as payments
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,
