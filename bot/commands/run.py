@@ -24,6 +24,7 @@ SEND_INTERVAL = 1.0
 async def run(args: argparse.Namespace) -> int:
     app = build_app(args.settings)
     await upgrade(app.db)
+    previous = signal.getsignal(signal.SIGTERM)
     stopping = _stop_on_sigterm()
     try:
         await serve(app)
@@ -31,6 +32,7 @@ async def run(args: argparse.Namespace) -> int:
         if not stopping.is_set():
             raise
     finally:
+        signal.signal(signal.SIGTERM, previous)
         await app.close()
         log.info("stopped")
     return 0

@@ -68,7 +68,10 @@ async def test_stadtlotse_run_serves_telegram(
         except TimeoutError:
             process.kill()
             _, errors = await process.communicate()
-            raise AssertionError(f"no stop after SIGINT:\n{errors.decode()[-3000:]}") from None
+            calls = [r.method for r in fake.requests]
+            raise AssertionError(
+                f"no stop after SIGINT; Bot API calls {calls}; log:\n{errors.decode()[-3000:]}"
+            ) from None
     assert b"Traceback" not in errors, errors.decode()[-2000:]
 
 
