@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from services import receipts
+from services import documents
 from services.case_rules import (
     dangerous_breed,
     in_office_hours,
@@ -19,6 +19,7 @@ from services.case_rules import (
 )
 from services.city import City
 from tests.conftest import BERLIN
+from tests.support.pdf import embedded_fonts, pdf_text, unembedded_fonts
 
 
 @pytest.mark.parametrize(
@@ -80,15 +81,27 @@ def test_pass_months() -> None:
     assert pass_period(today, date(2026, 11, 30), {"2026-11"}) is None
 
 
-def test_receipt_text_is_reduced_to_latin1() -> None:
-    assert receipts.latin1("Gebühr 25,00 € – 🐕 Größe") == "Gebühr 25,00 EUR - Größe"
-    pdf = receipts.receipt_pdf(
-        town="Stadt Ahaus",
-        heading="Eingangsbestätigung",
-        title="Hundesteuer-Anmeldung 🐕",
-        reference_line="Aktenzeichen: AH-2026-000001",
-        date_line="25.11.2026",
-        answers=[("Name", "Jürgen Öztürk"), ("Gebühr", "25,00 €")],
-        footer="…",
+def test_letters_keep_every_letter_and_the_euro_sign(city: City) -> None:
+    """DejaVu Sans is embedded: ı, ş, Ł, đ and € survive (Helvetica/WinAnsi dropped them)."""
+    letter = documents.Letter(
+        head=documents.letterhead(city, "steuern", "de"),
+        title="Eingangsbestätigung: Hundesteuer-Anmeldung",
+        facts=[("Aktenzeichen", "AH-2026-000001"), ("Datum", "25.11.2026")],
+        sections=[("Name", "Iğdır Şahin, Łukasz Đorđević"), ("Gebühr", "25,00 €")],
+        notes=["Geschätzte Gebühr: 25,00 €"],
+        footer="Bitte geben Sie das Aktenzeichen an.",
     )
-    assert pdf.startswith(b"%PDF")
+    data = documents.render(letter)
+    assert data.startswith(b"%PDF")
+    assert embedded_fonts(data) == {"DejaVuSansBook", "DejaVuSansBold"}  # subset, embedded
+    assert not unembedded_fonts(data)
+    text = pdf_text(data)
+    for expected in ("Iğdır Şahin", "Łukasz Đorđević", "25,00 €", "Stadt Ahaus", "Steueramt"):
+        assert expected in text, expected
+    assert "steueramt@ahaus.de" in text and "AH-2026-000001" in text
+
+
+def test_the_font_and_its_licence_ship_as_package_data() -> None:
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"):
+        assert (documents.FONT_DIR / name).is_file(), name
+    assert "Bitstream" in (documents.FONT_DIR / "LICENSE-DejaVu.txt").read_text()
