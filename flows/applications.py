@@ -132,7 +132,9 @@ def receipt(ctx: Ctx, case: Case) -> Media:
         notes.append(ctx.t("You can expect a decision by {date}.", date=ctx.date(case.expected_on)))
     letter = documents.Letter(
         head=documents.letterhead(ctx.city, case.department, ctx.lang),
-        title=ctx.t("Receipt for your application: {title}", title=ctx.t(form.title) if form else case.form),
+        title=ctx.t(
+            "Receipt for your application: {title}", title=ctx.t(form.title) if form else case.form
+        ),
         facts=[
             (ctx.t("Reference"), case.reference),
             (ctx.t("Received on"), ctx.datetime(case.created_at)),
