@@ -34,7 +34,7 @@ import flows  # noqa: E402, F401  (registers every flow)
 from flows.context import Deps  # noqa: E402
 from flows.types import Inbound  # noqa: E402
 from handlers.dispatch import Dispatcher  # noqa: E402
-from services import identity, redemption, vouchers, wallet  # noqa: E402
+from services import identity, redemption, settlement_files, vouchers, wallet  # noqa: E402
 from services.city import City, load_city  # noqa: E402
 from services.clock import FrozenClock  # noqa: E402
 from services.errors import Conflict  # noqa: E402
@@ -186,7 +186,7 @@ async def bench_settlement(db: Database, city: City, rows: int, folder: Path) ->
         statements = await redemption.settlement(uow, city, "2026-10")
     computed = time.perf_counter() - started
     for statement in statements:
-        redemption.write_csv(statement, folder, city)
+        settlement_files.write_csv(statement, folder, city)
     written = time.perf_counter() - started
     return {
         "redemptions": sum(len(s.rows) for s in statements),

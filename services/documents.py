@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 from pydantic import BaseModel, ConfigDict, Field
 
 from services import city
@@ -24,6 +25,8 @@ FONT = "DejaVuSans"
 
 class DepartmentContact(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    name_de: str = ""  # a sender that is no staff department (the voucher settlement)
+    name_en: str = ""
     phone: str = ""
     email: str = ""
     room: str = ""  # "Rathaus, Zimmer 112"
@@ -72,9 +75,14 @@ def letterhead(town: city.City, department_key: str, lang: str) -> Letterhead:
         )
         if line
     ]
+    if dept is not None:
+        department = dept.name(lang)
+    else:
+        named = contact_rules.name_en if lang == "en" else contact_rules.name_de
+        department = named or contact_rules.name_de or department_key
     return Letterhead(
         authority=rules.authority or town.name,
-        department=dept.name(lang) if dept else department_key,
+        department=department,
         address=rules.address,
         contact=contact,
         office_hours=contact_rules.office_hours or rules.office_hours,
@@ -142,7 +150,10 @@ def _head(pdf: FPDF, head: Letterhead, office_hours_label: str) -> None:
 def _table(pdf: FPDF, headers: list[str], rows: Sequence[Sequence[str]]) -> None:
     pdf.set_font(FONT, "", 8.5)
     with pdf.table(
-        headings_style=None, line_height=5, text_align="LEFT", first_row_as_headings=True
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        line_height=5,
+        text_align="LEFT",
+        first_row_as_headings=True,
     ) as table:
         for cells in [headers, *rows]:
             row = table.row()
