@@ -3,8 +3,6 @@ The organiser's side (publish, door check-in, cancel an event) is in flows/organ
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from babel.dates import format_date
 
 from flows.context import Ctx
@@ -14,8 +12,8 @@ from flows.types import Button, Media
 from services import codes, wallet
 from services import event_tickets as tickets_svc
 from services import events as svc
-from services.errors import InvalidInput
-from services.event_files import event_ics, qr_png
+from services.errors import InvalidInput, NotFound
+from services.event_files import qr_png
 from services.i18n import N_
 from services.money import babel_locale
 from storage.models.events import CANCELLED, CHECKED_IN, HELD, VALID, Booking, Event, Ticket
@@ -327,16 +325,11 @@ async def ticket_details(ctx: Ctx, ticket: Ticket, event: Event) -> None:
 @router.action("events.ics")
 async def calendar_file(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    host = urlsplit(ctx.deps.public_url).hostname or "stadtlotse"
-    data = event_ics(
-        uid=f"event-{event.id}@{host}",
-        title=event.title,
-        description=event.description,
-        place=event.place,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        now=ctx.now,
-        cancelled=event.status == CANCELLED,
+    first = await tickets_svc.calendar_tickets(ctx.uow, event.id or 0, ctx.citizen_id)
+    if ctx.citizen_id not in first:
+        raise NotFound("You have no ticket for this event.")
+    filename, data = tickets_svc.calendar_file(
+        event, first[ctx.citizen_id], ctx.now, ctx.city.tz, ctx.city.name
     )
     ctx.say(
         ctx.t(
@@ -344,7 +337,7 @@ async def calendar_file(ctx: Ctx, arg: str) -> None:
             event=event.title,
         ),
         [ctx.button("My tickets", "events.mine"), back_to_menu(ctx)],
-        media=Media("document", "event.ics", "text/calendar", data),
+        media=Media("document", filename, "text/calendar", data),
     )
 
 

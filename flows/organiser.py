@@ -297,7 +297,13 @@ async def confirm_call_off(ctx: Ctx, arg: str) -> None:
 @router.action("events.call_off_yes", roles=["organiser"])
 async def call_off(ctx: Ctx, arg: str) -> None:
     told = await tickets_svc.cancel_event(
-        ctx.uow, ctx.deps.payments, organiser_id=ctx.citizen_id, event_id=_id(arg), now=ctx.now
+        ctx.uow,
+        ctx.deps.payments,
+        organiser_id=ctx.citizen_id,
+        event_id=_id(arg),
+        now=ctx.now,
+        tz=ctx.city.tz,
+        town=ctx.city.name,
     )
     ctx.say(
         ctx.tn(
