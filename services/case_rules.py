@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,7 +107,25 @@ def dangerous_breed(breed: str, listed: list[str]) -> str | None:
 def valid_chip(text: str) -> str | None:
     """A transponder number: exactly 15 digits (ISO 11784/11785); spaces allowed when typed."""
     digits = "".join(text.split())
-    return digits if len(digits) == 15 and digits.isdigit() else None
+    return digits if len(digits) == 15 and digits.isascii() and digits.isdigit() else None
+
+
+def chip_problem(text: str) -> tuple[str, dict[str, object]]:
+    """Why a typed chip number is no chip number, precisely (msgid, params)."""
+    typed = "".join(text.split())
+    wrong = [ch for ch in typed if not (ch.isascii() and ch.isdigit()) and ch not in "-/."]
+    if wrong:
+        shown = ", ".join(dict.fromkeys(wrong))
+        return (
+            "A microchip number has digits only; {chars} is not a digit (the letter O is easily "
+            "mistaken for zero). Please check it.",
+            {"chars": shown},
+        )
+    digits = sum(ch.isdigit() for ch in typed)
+    return (
+        "A microchip number has exactly 15 digits; this one has {n}. Please check it.",
+        {"n": digits},
+    )
 
 
 # ---------------------------------------------------------------- special use
@@ -123,23 +142,40 @@ def short_lead(rules: FormRules, first: date, today: date) -> bool:
 
 
 # ---------------------------------------------------------------- office hours
-def in_office_hours(rules: FormRules, moment: datetime, tz: ZoneInfo) -> bool:
+OpenDay = Callable[[date], bool]  # False on public holidays (services.workdays)
+
+
+def _every_day(day: date) -> bool:
+    return True
+
+
+def in_office_hours(
+    rules: FormRules, moment: datetime, tz: ZoneInfo, open_day: OpenDay = _every_day
+) -> bool:
     if not rules.office_hours:
         return True
     local = moment.astimezone(tz)
+    if not open_day(local.date()):
+        return False
     return any(
         local.weekday() in hours.days and hours.start <= local.time() < hours.end
         for hours in rules.office_hours
     )
 
 
-def next_opening(rules: FormRules, moment: datetime, tz: ZoneInfo) -> datetime | None:
-    """When the helpdesk opens next (now, if it is open); None without office hours."""
+def next_opening(
+    rules: FormRules, moment: datetime, tz: ZoneInfo, open_day: OpenDay = _every_day
+) -> datetime | None:
+    """When the helpdesk opens next (now, if it is open); None without office hours. Days that
+    are not `open_day` (public holidays) are skipped: from Maundy Thursday evening over Easter
+    that is the Tuesday."""
     if not rules.office_hours:
         return None
     local = moment.astimezone(tz)
-    for offset in range(8):
+    for offset in range(22):
         day = local.date() + timedelta(days=offset)
+        if not open_day(day):
+            continue
         spans = sorted(
             (datetime.combine(day, h.start, tz), datetime.combine(day, h.end, tz))
             for h in rules.office_hours

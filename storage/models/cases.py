@@ -37,6 +37,17 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = moment_field(nullable=True)
 
 
+class CaseCounter(SQLModel, table=True):
+    """The last case number given per reference prefix and year: AH-2027-000001 follows
+    AH-2026-004711. Counted up in the database (insert or update), never in Python."""
+
+    __tablename__ = "case_counter"
+
+    prefix: str = Field(primary_key=True, max_length=5)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
 class CaseEvent(SQLModel, table=True):
     """The history of a case: every status change, question, answer, note and added file."""
 
