@@ -1,7 +1,7 @@
 """Benchmark: the daily auction step for 100,000 listed items, 50,000 wish prices and 100,000
 deal-alert subscriptions, on SQLite and PostgreSQL.
 
-Prints seconds for the set-based step (services.auction_day.daily_step) and for a naive
+Prints seconds for the set-based step (services.auction.daily.daily_step) and for a naive
 per-item loop measured in the same run on a sample of items (rolled back, then extrapolated to
 all items), and their ratio. Writes bench/results/auction_day.json.
 
@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select, text, update
 
 import storage.models  # noqa: F401
-from services import auction
-from services.auction_day import daily_step
-from services.auction_price import Rule, floor_day, price_on
+from services.auction import items as auction
+from services.auction.daily import daily_step
+from services.auction.price import Rule, floor_day, price_on
 from services.city import load_city
 from storage.db import Database
 from storage.models.auction import (

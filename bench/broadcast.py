@@ -39,8 +39,9 @@ PG_ADMIN = os.environ.get("STADTLOTSE_BENCH_POSTGRES", "postgresql://postgres@12
 async def sender_main(db_url: str, api_url: str, rate: float) -> None:
     import flows  # noqa: F401  (registers every flow: buttons and menus)
     from bot.clock import make_clock
-    from bot.outbox import OutboxSender
-    from bot.ratelimit import Limits
+    from bot.sender.delivery import Delivery
+    from bot.sender.outbox import OutboxSender
+    from bot.sender.ratelimit import Limits
     from bot.telegram import TelegramChannel
     from flows.types import Inbound, Reply
     from services.city import load_city
@@ -54,7 +55,7 @@ async def sender_main(db_url: str, api_url: str, rate: float) -> None:
     )
     await channel.start()
     sender = OutboxSender(db, load_city(), {"telegram": channel}, make_clock(None))
-    stats = await sender.run(until_idle=True, poll_interval=0.2)
+    stats = await Delivery(sender, until_idle=True, poll_interval=0.2).run()
     await channel.stop()
     await db.dispose()
     print(json.dumps(stats.__dict__))

@@ -1,7 +1,7 @@
 """Voucher campaigns at town scale, on SQLite and PostgreSQL.
 
 1. Sending: a campaign to 36,000 residents who opted in — seconds to write the outbox rows
-   (services.campaigns.send: INSERT ... SELECT, one statement per message language, then one
+   (services.campaigns.sending.send: INSERT ... SELECT, one statement per message language, then one
    UPDATE per minute of sending that paces the due times, plus the commit). For comparison,
    the same rows written one ORM object at a time (services.notify.notify_citizen + flush),
    which is what a naive loop would do.
@@ -28,7 +28,9 @@ from common import fresh_database, postgres_available, run, save, summary_ms
 from sqlalchemy import delete, func, insert, select
 
 import flows  # noqa: F401  (registers every flow and city section)
-from services import campaign_claims, campaigns, notify
+from services import notify
+from services.campaigns import claims as campaign_claims
+from services.campaigns import sending as campaigns
 from services.city import load_city
 from services.errors import Conflict, LimitReached
 from storage.db import Database

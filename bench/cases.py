@@ -25,10 +25,10 @@ from sqlalchemy import insert, text
 
 import flows  # noqa: F401  (registers forms and their titles)
 import storage.models  # noqa: F401
-from bot.outbox import OutboxSender
+from bot.sender.outbox import OutboxSender
 from flows.types import Reply
-from services import cases
-from services.case_rules import APPROVED, IN_PROGRESS, QUESTION, REJECTED, SUBMITTED
+from services.cases import records as cases
+from services.cases.rules import APPROVED, IN_PROGRESS, QUESTION, REJECTED, SUBMITTED
 from services.city import load_city
 from services.clock import FrozenClock
 from storage.db import Database

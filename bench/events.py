@@ -21,10 +21,10 @@ from common import fresh_database, postgres_available, run, save, summary_ms
 from sqlalchemy import func, select
 
 import flows  # noqa: F401
-from services import events as svc
-from services import identity
 from services.errors import Conflict
-from services.payments import Checkout
+from services.events import booking as svc
+from services.identity import accounts as identity
+from services.payments.lifecycle import Checkout
 from storage.db import Database
 from storage.models.events import Event, Ticket
 from storage.models.payments import Payment

@@ -34,10 +34,12 @@ import flows  # noqa: E402, F401  (registers every flow)
 from flows.context import Deps  # noqa: E402
 from flows.types import Inbound  # noqa: E402
 from handlers.dispatch import Dispatcher  # noqa: E402
-from services import identity, redemption, settlement_files, vouchers, wallet  # noqa: E402
 from services.city import City, load_city  # noqa: E402
 from services.clock import FrozenClock  # noqa: E402
 from services.errors import Conflict  # noqa: E402
+from services.identity import accounts as identity
+from services.wallet import redemption, settlement_files, vouchers
+from services.wallet import sources as wallet
 from storage.db import Database  # noqa: E402
 from storage.models.vouchers import REDEEM, VoucherEntry  # noqa: E402
 

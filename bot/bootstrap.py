@@ -13,7 +13,7 @@ import flows  # noqa: F401  (registers every flow)
 from bot import extensions
 from bot.channel import Channel
 from bot.clock import make_clock
-from bot.outbox import OutboxSender
+from bot.sender.outbox import OutboxSender
 from bot.settings import Settings
 from flows.context import Deps
 from handlers.dispatch import Dispatcher

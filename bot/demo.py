@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot import extensions
 from bot.bootstrap import App
-from services import identity
+from services.identity import accounts as identity
 from storage.models.identity import Citizen
 
 PEOPLE = [

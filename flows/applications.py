@@ -12,7 +12,8 @@ from flows.forms import FORMS, Answers, Field, Form, register_form, show_value
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Media
-from services import cases, documents
+from services import documents
+from services.cases import records as cases
 from services.i18n import N_
 from storage.models.cases import Case
 

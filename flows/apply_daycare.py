@@ -9,7 +9,7 @@ from flows import fields
 from flows.applications import register_application
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
-from services.case_rules import rules
+from services.cases.rules import rules
 from services.i18n import N_
 
 MAX_CHOICES = 10  # fields exist up to this many; the city configuration sets how many are asked

@@ -8,7 +8,7 @@ from flows import fields
 from flows.applications import register_application
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
-from services.case_rules import chip_problem, dangerous_breed, rules, valid_chip
+from services.cases.rules import chip_problem, dangerous_breed, rules, valid_chip
 from services.errors import InvalidInput
 from services.i18n import N_
 

@@ -8,7 +8,7 @@ from flows import fields
 from flows.applications import register_application
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
-from services.case_rules import rules, short_lead, space_fee
+from services.cases.rules import rules, short_lead, space_fee
 from services.i18n import N_
 
 PURPOSES = [

@@ -14,12 +14,15 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
-from services import auction, auction_buy, codes, payments
-from services.auction_curve import price_curve_png
-from services.auction_price import day_of
+from services import codes
+from services.auction import buying as auction_buy
+from services.auction import items as auction
+from services.auction.curve import price_curve_png
+from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
+from services.payments import lifecycle as payments
 from storage.models.auction import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
 from storage.models.payments import PAID as PAYMENT_PAID
 

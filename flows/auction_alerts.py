@@ -7,7 +7,9 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import auction, auction_alerts
+from services.auction import alerts as auction_alerts
+from services.auction import items as auction
+from services.auction import keywords
 from services.i18n import N_
 from services.money import parse_amount
 
@@ -83,7 +85,7 @@ async def alert_keyword(ctx: Ctx) -> None:
     if ctx.inbound.kind != "text":
         ctx.say(ctx.t("Please type the keyword as text, or choose No keyword."))
         return
-    keyword = auction_alerts.clean_keyword(ctx.inbound.text)
+    keyword = keywords.clean_keyword(ctx.inbound.text)
     _ask_max(ctx, str(ctx.data.get("category", "")), keyword)
 
 

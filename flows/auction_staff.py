@@ -11,7 +11,9 @@ from flows.context import Ctx
 from flows.forms import Choice, Field, FieldProblem, Form, open_form, register_form
 from flows.menu import back_to_menu
 from flows.registry import Router
-from services import auction, auction_buy, codes
+from services import codes
+from services.auction import buying as auction_buy
+from services.auction import items as auction
 from services.errors import InvalidInput, NotAllowed
 from services.i18n import N_
 
@@ -42,7 +44,7 @@ def _notes(ctx: Ctx, answers: dict[str, Any]) -> list[str]:
     if not (isinstance(start, int) and isinstance(floor, int)):
         return []
     rule = auction.rules(ctx.city).rule
-    from services.auction_price import floor_day
+    from services.auction.price import floor_day
 
     days = floor_day(start, floor, rule)
     return [

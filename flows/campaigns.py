@@ -12,11 +12,13 @@ from flows.forms import Choice, Field, FieldProblem, Form, register_form
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import campaign_claims, campaigns, codes
+from services import codes
+from services.campaigns import claims as campaign_claims
+from services.campaigns import sending as campaigns
 from services.errors import InvalidInput
 from services.i18n import N_
+from services.identity.profile import parse_date
 from services.money import parse_amount
-from services.profile import parse_date
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 
 router = Router("campaigns")

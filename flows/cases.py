@@ -4,17 +4,18 @@ information, the receipt, withdrawing."""
 from __future__ import annotations
 
 from flows.applications import receipt
+from flows.case_views import event_line, file_name, send_files, status_word
 from flows.context import Ctx
 from flows.forms import store_attachment
 from flows.menu import back_to_menu
 from flows.registry import Router
-from flows.types import Button, Media
-from services import case_actions, cases
-from services.case_rules import APPROVED, OPEN_STATUSES, QUESTION
+from flows.staff import show_details
+from flows.types import Button
+from services.cases import actions as case_actions
+from services.cases import records as cases
+from services.cases.rules import APPROVED, OPEN_STATUSES, QUESTION
 from services.errors import NotFound
 from services.i18n import N_
-from storage.models.cases import Case, CaseEvent
-from storage.models.outbox import StoredFile
 
 router = Router("cases")
 router.menu(
@@ -24,23 +25,6 @@ router.menu(
     keywords=["meine anträge", "my applications", "anträge", "vorgang", "vorgänge", "cases"],
 )
 
-EVENT_LINES = {
-    "submitted": N_("sent"),
-    "file": N_("file attached: {text}"),
-    "taken": N_("{name} is handling it"),
-    "question": N_("question from {name}: {text}"),
-    "answer": N_("your answer: {text}"),
-    "info": N_("you added: {text}"),
-    "approved": N_("approved by {name}"),
-    "rejected": N_("not approved: {text}"),
-    "withdrawn": N_("withdrawn by you"),
-    "note": N_("note by {name}: {text}"),
-    "pass": N_("monthly pass issued: {text}"),
-}
-
-
-def status_word(ctx: Ctx, case: Case) -> str:
-    return ctx.t(cases.STATUS_LABELS.get(case.status, case.status))
 
 
 @router.command("cases", "antraege", help=N_("your applications and where they stand"))
@@ -77,8 +61,6 @@ async def case_command(ctx: Ctx, args: str) -> None:
     if not args.strip():
         await list_cases(ctx, "")
         return
-    from flows.staff import show_details
-
     if ctx.inbound.is_group and ctx.has_role("staff"):
         await show_details(ctx, args.strip())
         return
@@ -88,21 +70,6 @@ async def case_command(ctx: Ctx, args: str) -> None:
         if not ctx.has_role("staff"):
             raise
         await show_details(ctx, args.strip())  # staff looking a case up in their own chat
-
-
-def event_line(ctx: Ctx, event: CaseEvent, text: str | None = None) -> str:
-    template = EVENT_LINES.get(event.kind)
-    shown = text if text is not None else event.text or ""
-    what = ctx.t(template, name=event.actor_name or "", text=shown) if template else ""
-    return f"{ctx.datetime(event.at)} – {what}"
-
-
-async def file_name(ctx: Ctx, event: CaseEvent) -> str | None:
-    if event.file_id is None:
-        return None
-    stored = await ctx.uow.session.get(StoredFile, event.file_id)
-    name = (stored.filename if stored else "") or ""
-    return f"{event.text} ({name})" if event.text else name
 
 
 @router.action("case.show")
@@ -209,23 +176,6 @@ async def send_receipt(ctx: Ctx, ref: str) -> None:
 async def own_files(ctx: Ctx, ref: str) -> None:
     case = await cases.find_own(ctx.uow, ctx.citizen_id, ref)
     await send_files(ctx, case)
-
-
-async def send_files(ctx: Ctx, case: Case) -> None:
-    """The case's files; callers have checked that this person may see them."""
-    file_ids = await cases.case_files(ctx.uow, case)
-    for file_id in file_ids:
-        stored = await ctx.uow.session.get(StoredFile, file_id)
-        if stored is None:
-            continue
-        kind = "image" if stored.mime.startswith("image/") else "document"
-        ctx.say(
-            f"{case.reference}: {stored.filename}",
-            media=Media(kind, stored.filename or "file", stored.mime, stored.data),
-            private=True,
-        )
-    if not file_ids:
-        ctx.say(ctx.t("There are no files in {ref}.", ref=case.reference))
 
 
 @router.action("case.withdraw")

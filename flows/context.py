@@ -22,7 +22,7 @@ class Deps:
     """Things flows need from the running program, wired once at start (bot/bootstrap.py)."""
 
     public_url: str = "http://127.0.0.1:8080"
-    payments: Any = None  # services.payments.PaymentProvider, set when the wallet has landed
+    payments: Any = None  # services.payments.lifecycle.PaymentProvider
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -3,20 +3,20 @@ The organiser's side (publish, door check-in, cancel an event) is in flows/organ
 
 from __future__ import annotations
 
-from babel.dates import format_date
-
 from flows.context import Ctx
+from flows.event_views import moment, places_line, price, rules, status_text, when
 from flows.menu import back_to_menu
+from flows.organiser import door_view
 from flows.registry import Router
 from flows.types import Button, Media
-from services import codes, wallet
-from services import event_tickets as tickets_svc
-from services import events as svc
+from services import codes
 from services.errors import InvalidInput, NotFound
-from services.event_files import qr_png
+from services.events import booking as svc
+from services.events import tickets as tickets_svc
+from services.events.files import qr_png
 from services.i18n import N_
-from services.money import babel_locale
-from storage.models.events import CANCELLED, CHECKED_IN, HELD, VALID, Booking, Event, Ticket
+from services.wallet import sources as wallet
+from storage.models.events import CANCELLED, HELD, VALID, Booking, Event, Ticket
 from storage.uow import UnitOfWork
 
 PAGE = 8
@@ -36,51 +36,6 @@ router.menu(
         "tickets",
     ],
 )
-
-
-def rules(ctx: Ctx) -> svc.EventRules:
-    return ctx.city.section("events", svc.EventRules)
-
-
-# ---------------------------------------------------------------- shown text
-def when(ctx: Ctx, event: Event) -> str:
-    """'Sat, 12 Dec 2026, 18:00–20:00' in the resident's language and the city's time."""
-    start = event.starts_at.astimezone(ctx.city.tz)
-    end = event.ends_at.astimezone(ctx.city.tz)
-    weekday = format_date(start.date(), "EEE", locale=babel_locale(ctx.lang))
-    text = f"{weekday} {ctx.date(start.date())}, {start:%H:%M}"
-    if end.date() == start.date():
-        return f"{text}–{end:%H:%M}"
-    return f"{text} – {ctx.date(end.date())}, {end:%H:%M}"
-
-
-def moment(ctx: Ctx, value: object) -> str:
-    from datetime import datetime
-
-    assert isinstance(value, datetime)
-    local = value.astimezone(ctx.city.tz)
-    return f"{ctx.date(local.date())}, {local:%H:%M}"
-
-
-def price(ctx: Ctx, cents: int) -> str:
-    return ctx.money(cents) if cents else ctx.t("free")
-
-
-def places_line(ctx: Ctx, event: Event) -> str:
-    left = svc.free_places(event)
-    if event.status == CANCELLED:
-        return ctx.t("cancelled")
-    if left == 0:
-        return ctx.t("sold out")
-    return ctx.tn("{n} place left", "{n} places left", left)
-
-
-def status_text(ctx: Ctx, ticket: Ticket) -> str:
-    if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
-        return ctx.t("checked in at {when}", when=moment(ctx, ticket.checked_in_at))
-    if ticket.status == CANCELLED:
-        return ctx.t("cancelled")
-    return ctx.t("valid")
 
 
 # ---------------------------------------------------------------- browsing
@@ -386,8 +341,6 @@ async def ticket_link(ctx: Ctx, rest: str) -> None:
     ticket = await svc.ticket_by_code(ctx.uow, rest)
     event = await svc.get_event(ctx.uow, ticket.event_id)
     if ctx.has_role("organiser") and event.organiser_id == ctx.citizen_id:
-        from flows.organiser import door_view
-
         await door_view(ctx, ticket, event.id or 0)
         return
     if ticket.citizen_id == ctx.citizen_id:

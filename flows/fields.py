@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import date
 
 from flows.context import Ctx
-from services import profile
 from services.errors import InvalidInput
 from services.i18n import N_
+from services.identity import profile
 from services.money import parse_amount
 
 Parser = Callable[[Ctx, str], object]

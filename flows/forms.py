@@ -349,7 +349,7 @@ async def _value(ctx: Ctx, form: Form, fld: Field, answers: Answers) -> Any:
 
 
 def _plain_text(text: str) -> str:
-    from services.profile import clean_text
+    from services.identity.profile import clean_text
 
     return clean_text(text, 1000)
 

@@ -8,8 +8,9 @@ from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import Router
 from flows.staff import actor, still_waiting
-from services import helpdesk, workdays
-from services.case_rules import in_office_hours, next_opening, rules
+from services import workdays
+from services.cases import helpdesk
+from services.cases.rules import in_office_hours, next_opening, rules
 from services.i18n import N_
 
 router = Router("helper")

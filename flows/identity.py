@@ -9,10 +9,12 @@ from flows.context import Ctx
 from flows.menu import back_to_menu, show_main_menu
 from flows.registry import Router
 from flows.types import Button, Media
-from services import codes, identity, privacy
+from services import codes
 from services.errors import InvalidInput
 from services.i18n import N_
-from services.profile import PROFILE_FIELDS
+from services.identity import accounts as identity
+from services.identity import privacy
+from services.identity.profile import PROFILE_FIELDS
 
 router = Router("identity")
 router.menu(

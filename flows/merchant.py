@@ -8,10 +8,11 @@ import secrets
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
-from services import codes, merchants, redemption, vouchers
+from services import codes
 from services.errors import DomainError
 from services.i18n import N_
 from services.money import parse_amount
+from services.wallet import merchants, redemption, vouchers
 from storage.models.vouchers import Voucher
 
 router = Router("merchant")

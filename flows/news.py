@@ -8,7 +8,7 @@ from flows.identity import profile_entry
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import news
+from services.campaigns import news
 from services.i18n import N_
 
 router = Router("news")

@@ -6,8 +6,8 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import identity
 from services.i18n import N_
+from services.identity import accounts as identity
 
 router = Router("notify_channel")
 router.add_keywords("notify.choose", ["benachrichtigungen", "notifications", "nachrichten"])

@@ -9,17 +9,17 @@ from typing import Any
 
 from flows import fields
 from flows.context import Ctx
-from flows.events import moment, price, rules, when
+from flows.event_views import moment, price, rules, when
 from flows.forms import Field, FieldProblem, Form, register_form
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
 from services import codes
-from services import event_tickets as tickets_svc
-from services import events as svc
 from services.errors import DomainError, InvalidInput
+from services.events import booking as svc
+from services.events import tickets as tickets_svc
 from services.i18n import N_
-from services.profile import parse_date
+from services.identity.profile import parse_date
 from storage.models.events import CANCELLED, CHECKED_IN, Event, Ticket
 
 router = Router("organiser")

@@ -7,8 +7,8 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import payments
 from services.i18n import N_
+from services.payments import lifecycle as payments
 from storage.models.payments import CANCELLED, CREATED, EXPIRED, PAID, Payment
 
 router = Router("payments")

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flows.applications import answer_lines
-from flows.cases import event_line, file_name, send_files, status_word
+from flows.case_views import event_line, file_name, send_files, status_word
 from flows.context import Ctx
 from flows.forms import FORMS
 from flows.registry import Router
 from flows.types import Button
-from services import case_actions, cases
-from services.case_rules import OPEN_STATUSES, SUBMITTED
+from services.cases import actions as case_actions
+from services.cases import records as cases
+from services.cases.rules import OPEN_STATUSES, SUBMITTED
 from services.city import City
 from services.errors import NotAllowed
 from services.i18n import N_

@@ -6,8 +6,8 @@ from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Router
 from flows.types import Button
-from services import identity
 from services.i18n import N_
+from services.identity import accounts as identity
 
 router = Router("start")
 router.add_keywords(

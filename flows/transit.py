@@ -5,9 +5,10 @@ from __future__ import annotations
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
-from services import payments, transit
-from services.case_rules import rules
+from services.cases import transit
+from services.cases.rules import rules
 from services.errors import NotFound
+from services.payments import lifecycle as payments
 from storage.models.payments import PAID, Payment
 
 router = Router("transit")

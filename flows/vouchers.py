@@ -8,9 +8,10 @@ from flows.payments import offer_checkout
 from flows.registry import Router
 from flows.types import Button
 from flows.wallet import deep_link, qr_media, status_word
-from services import codes, gifts, refunds, vouchers
+from services import codes
 from services.errors import DomainError
 from services.i18n import N_
+from services.wallet import gifts, refunds, vouchers
 from storage.models.payments import CREATED, Payment
 from storage.models.vouchers import Voucher, VoucherEntry
 
@@ -189,7 +190,7 @@ async def show_voucher(ctx: Ctx, voucher: Voucher, *, with_history: bool = False
         entries = await vouchers.history(ctx.uow, voucher.id)
         names = {m.key: m.name for m in ctx.city.merchants}
         if any(e.merchant_key and e.merchant_key not in names for e in entries):
-            from services import merchants
+            from services.wallet import merchants
 
             names = {m.key: m.name for m in await merchants.all_merchants(ctx.uow, ctx.city)}
         lines.append(ctx.t("History:"))

@@ -7,9 +7,11 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
-from services import codes, payments, qr, wallet
+from services import codes, qr
 from services.i18n import N_
-from services.wallet import WalletEntry
+from services.payments import lifecycle as payments
+from services.wallet import sources as wallet
+from services.wallet.sources import WalletEntry
 
 router = Router("wallet")
 router.menu(

@@ -17,10 +17,11 @@ from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
 from handlers import menus
 from handlers.locks import KeyedLocks
-from services import i18n, identity
+from services import i18n
 from services.city import City
 from services.clock import Clock
 from services.errors import DomainError
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.conversation import Conversation, Menu, ProcessedUpdate
 from storage.uow import UnitOfWork

@@ -13,10 +13,10 @@ from typing import TextIO
 from sqlalchemy import update
 
 from bot.bootstrap import App, build_app
-from bot.outbox import counts
-from services import identity
+from bot.sender.outbox import counts
 from services.errors import DomainError
 from services.i18n import translate
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.identity import Citizen
@@ -47,7 +47,7 @@ async def find_citizen(uow: UnitOfWork, user: str) -> int | None:
 
 async def _merchant_known(app: App, key: str) -> bool:
     """In the city configuration, or added with `stadtlotse merchant add`."""
-    from services import merchants
+    from services.wallet import merchants
 
     async with app.db.uow() as uow:
         return await merchants.find(uow, app.city, key) is not None

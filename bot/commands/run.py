@@ -11,6 +11,7 @@ import uvicorn
 from bot import extensions
 from bot.bootstrap import App, build_app
 from bot.commands.chat import converse
+from bot.sender.delivery import Delivery
 from bot.web import create_web_app
 from storage.migrate import upgrade
 
@@ -62,10 +63,10 @@ async def serve(app: App) -> None:
 
 
 async def send_loop(app: App) -> None:
-    """The rate-limited outbox sender (bot/delivery.py); restarted if it fails."""
+    """The rate-limited outbox sender (bot/sender/delivery.py); restarted if it fails."""
     while True:
         try:
-            await app.sender.run()
+            await Delivery(app.sender).run()
         except Exception:
             log.exception("outbox sender failed; starting it again")
         await asyncio.sleep(SEND_INTERVAL)

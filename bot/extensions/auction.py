@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
-from services import auction, auction_buy, identity  # noqa: F401  (auction_buy registers hooks)
-from services.auction_day import reprice
+from services.auction import buying as auction_buy  # noqa: F401  (registers the payment hooks)
+from services.auction import items as auction
+from services.auction.daily import reprice
+from services.identity import accounts as identity
 from storage.models.outbox import StoredFile
 from storage.uow import UnitOfWork
 

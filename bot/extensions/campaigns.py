@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.bootstrap import App
-from services import campaigns, identity, news
+from services.campaigns import news
+from services.campaigns import sending as campaigns
+from services.identity import accounts as identity
 from storage.uow import UnitOfWork
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from services import cases
+from services.cases import records as cases
 from storage.models.identity import ChannelAccount
 from storage.uow import UnitOfWork
 

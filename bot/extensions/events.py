@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import App
-from services import events
+from services.events import booking as events
 from storage.models.identity import ChannelAccount
 from storage.uow import UnitOfWork
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
-from bot.ratelimit import Limits
+from bot.sender.ratelimit import Limits
 from bot.telegram import TelegramChannel, webhook_path
 
 if TYPE_CHECKING:

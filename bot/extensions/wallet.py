@@ -15,9 +15,10 @@ from fastapi import APIRouter
 from bot.payments.demo import DemoProvider
 from bot.payments.stripe_provider import StripeProvider
 from bot.payments.web import router as payment_routes
-from services import identity, merchants, redemption, settlement_files, vouchers
 from services.errors import DomainError
 from services.i18n import translate
+from services.identity import accounts as identity
+from services.wallet import merchants, redemption, settlement_files, vouchers
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from services import identity
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.conversation import Conversation, Menu
 from storage.models.identity import ChannelAccount, Citizen

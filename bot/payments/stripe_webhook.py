@@ -11,8 +11,8 @@ from typing import Any
 import stripe
 
 from bot.payments.stripe_provider import NAME, StripeProvider
-from services import payments
 from services.clock import Clock
+from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.payments import EXPIRED, FAILED, PAID, Payment
 

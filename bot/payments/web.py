@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from bot.payments import demo, stripe_webhook
 from bot.payments.stripe_provider import StripeProvider
-from services import i18n, payments
+from services import i18n
 from services.i18n import N_
 from services.money import format_money
+from services.payments import lifecycle as payments
 from storage.models.identity import Citizen
 from storage.models.payments import CANCELLED, CREATED, EXPIRED, FAILED, PAID, REFUNDED, Payment
 

@@ -31,7 +31,7 @@ from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.request import HTTPXRequest
 
 from bot.channel import Rejected, RetryAfter, TransientError, Unreachable
-from bot.ratelimit import Limits, Monotonic, RateLimiter
+from bot.sender.ratelimit import Limits, Monotonic, RateLimiter
 from bot.telegram.inbound import NAME, Mapped, map_update
 from bot.telegram.render import Part, plan
 from flows.registry import REGISTRY

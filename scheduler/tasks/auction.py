@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.jobs import CONTEXT, Job, Trigger, daily, every, register
-from services import auction_buy, auction_day
-from services.auction import rules
+from services.auction import buying as auction_buy
+from services.auction import daily as auction_day
+from services.auction.items import rules
 from services.city import City
 from storage.uow import UnitOfWork
 

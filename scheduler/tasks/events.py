@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.jobs import CONTEXT, Job, daily, every, register
-from services import event_tickets, events
 from services.city import City
+from services.events import booking as events
+from services.events import tickets as event_tickets
 from storage.uow import UnitOfWork
 
 

@@ -1,4 +1,4 @@
-"""Checkouts nobody finished expire. Registered only once services.payments has expire_due
+"""Checkouts nobody finished expire. Registered only once services.payments.lifecycle has expire_due
 (added with the wallet capability)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.jobs import Job, every, register
-from services import payments
 from services.city import City
+from services.payments import lifecycle as payments
 from storage.uow import UnitOfWork
 
 

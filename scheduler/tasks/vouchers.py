@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.jobs import Job, daily, register
-from services import vouchers
 from services.city import City
+from services.wallet import vouchers
 from storage.uow import UnitOfWork
 
 

@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 from PIL import Image
 
-from services import auction, identity
+from services.auction import items as auction
 from services.city import City
-from services.payments import Checkout
+from services.identity import accounts as identity
+from services.payments.lifecycle import Checkout
 from storage.db import Database
 from storage.models.auction import AuctionItem
 from storage.models.outbox import StoredFile
@@ -98,7 +99,7 @@ async def item(db: Database, item_id: int) -> AuctionItem:
 
 @dataclass
 class FakeProvider:
-    """Implements services.payments.PaymentProvider without any network."""
+    """Implements services.payments.lifecycle.PaymentProvider without any network."""
 
     name: str = "fake"
     demo: bool = True

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services import auction_buy, payments
+from services.auction import buying as auction_buy
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict, DomainError, InvalidInput
+from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.auction import AuctionReservation
 from storage.models.outbox import Notification

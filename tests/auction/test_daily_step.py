@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services import auction_alerts, auction_buy
-from services.auction_day import daily_step
+from services.auction import alerts as auction_alerts
+from services.auction import buying as auction_buy
+from services.auction.daily import daily_step
 from services.city import City
 from storage.db import Database
 from storage.models.auction import AuctionReservation

@@ -10,9 +10,10 @@ import pytest
 
 from flows.context import Deps
 from scheduler.jobs import load, run_job
-from services import identity, wallet
 from services.city import City
 from services.clock import FrozenClock
+from services.identity import accounts as identity
+from services.wallet import sources as wallet
 from storage.db import Database
 from tests.auction.support import FakeProvider, list_item, person, png
 from tests.support.chat import Transcript

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.auction_price import Rule, day_number, divide, factor_ppb, floor_day, price_on
+from services.auction.price import Rule, day_number, divide, factor_ppb, floor_day, price_on
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LINEAR = Rule("linear", 100, "half_up")

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services import auction_alerts, auction_buy, payments, privacy
+from services.auction import alerts as auction_alerts
+from services.auction import buying as auction_buy
 from services.city import City
 from services.clock import FrozenClock
+from services.identity import privacy
+from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.auction import AuctionReservation, AuctionWish
 from tests.auction.support import FakeProvider, list_item, person
@@ -29,7 +32,7 @@ async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> N
         await uow.commit()
     async with db.uow() as uow:
         assert await auction_buy.award_wishes(uow, city, now + timedelta(days=1)) == 0
-        from services.auction_day import daily_step
+        from services.auction.daily import daily_step
 
         await daily_step(uow, city, now + timedelta(days=1))
         held = await auction_buy.holding_reservation(uow, bike)

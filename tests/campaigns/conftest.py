@@ -6,8 +6,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from services import campaigns, identity, news
+from services.campaigns import news
+from services.campaigns import sending as campaigns
 from services.city import City
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.identity import Citizen
 from storage.models.vouchers import Voucher

@@ -11,10 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from handlers import menus
-from services import campaign_claims, campaigns, identity, news, refunds, vouchers
+from services.campaigns import claims as campaign_claims
+from services.campaigns import news
+from services.campaigns import sending as campaigns
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict, DomainError, LimitReached, NotAllowed
+from services.identity import accounts as identity
+from services.wallet import refunds, vouchers
 from storage.db import Database
 from storage.models.campaigns import Campaign, CampaignClaim
 from storage.models.outbox import Notification

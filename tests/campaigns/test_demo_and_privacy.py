@@ -9,9 +9,10 @@ from sqlalchemy import select
 from bot.bootstrap import build_app
 from bot.demo import fill_demo_data
 from bot.settings import Settings
-from services import campaigns, identity
+from services.campaigns import sending as campaigns
 from services.city import City
 from services.clock import FrozenClock
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.campaigns import Campaign, CampaignClaim, NewsConsent
 from storage.models.outbox import Notification

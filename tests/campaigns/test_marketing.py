@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from handlers import menus
-from services import campaigns, identity, redemption
+from services.campaigns import sending as campaigns
 from services.city import City
 from services.errors import Conflict
+from services.identity import accounts as identity
+from services.wallet import redemption
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 from storage.models.outbox import AuditEntry, Notification
 from tests.campaigns.conftest import count, make_person, sent_campaign, vouchers_of

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services import news
+from services.campaigns import news
 from services.city import City
 from storage.models.campaigns import NewsConsent
 from storage.models.outbox import AuditEntry, Notification

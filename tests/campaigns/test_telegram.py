@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from services import campaign_claims, campaigns, identity
+from services.campaigns import claims as campaign_claims
+from services.campaigns import sending as campaigns
 from services.city import City
+from services.identity import accounts as identity
 from tests.campaigns.conftest import make_person, sent_campaign, vouchers_of
 from tests.support.chat import Transcript
 from tests.support.fake_telegram import FakeTelegram

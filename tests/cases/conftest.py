@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services import identity
+from services.identity import accounts as identity
 from storage.db import Database
 from tests.support.chat import Transcript
 
@@ -89,7 +89,7 @@ async def submit_case(
     chat: Transcript, citizen: int, form: str = "dogtax", department: str = "steuern", **answers
 ) -> str:
     """A case as if the form had been sent (for staff-side tests); returns its reference."""
-    from services import cases
+    from services.cases import records as cases
 
     values = {"dog_name": "Bello", "breed": "Labrador", "chip": "276100000000001"}
     values.update(answers)

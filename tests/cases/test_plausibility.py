@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services import cases, workdays
-from services.case_rules import in_office_hours, next_opening, rules
+from services import workdays
+from services.cases import records as cases
+from services.cases.rules import in_office_hours, next_opening, rules
 from services.city import City
 from services.errors import InvalidInput
-from services.profile import parse_date
+from services.identity.profile import parse_date
 from services.town_area import in_town
 from storage.models.cases import Case
 from tests.cases.conftest import PNG, Press, walk
@@ -89,9 +90,7 @@ async def test_expected_decision_skips_christmas(chat: Transcript, people: dict[
     assert case.expected_on == date(2026, 12, 28)
 
 
-async def test_case_numbers_start_again_each_year(
-    chat: Transcript, people: dict[str, int]
-) -> None:
+async def test_case_numbers_start_again_each_year(chat: Transcript, people: dict[str, int]) -> None:
     async def submit(at: datetime) -> str:
         chat.clock.set(at)
         async with chat.db.uow() as uow:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlmodel import SQLModel
 
-from services import identity, privacy
+from services.identity import accounts as identity
+from services.identity import privacy
 from storage.models.cases import Case, CaseEvent
 from tests.cases.conftest import PDF, walk
 from tests.cases.test_transit import FakeProvider, approved_transit

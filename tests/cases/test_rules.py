@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from services import documents
-from services.case_rules import (
+from services.cases.rules import (
     dangerous_breed,
     in_office_hours,
     next_opening,

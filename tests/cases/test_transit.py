@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services import payments, wallet
+from services.payments import lifecycle as payments
+from services.wallet import sources as wallet
 from storage.models.payments import PAID, Payment
 from tests.cases.conftest import submit_case
 from tests.support.chat import Transcript
@@ -18,7 +19,7 @@ class FakeProvider:
     demo: bool = True
 
     async def create_checkout(self, payment: Payment) -> object:
-        from services.payments import Checkout
+        from services.payments.lifecycle import Checkout
 
         return Checkout(f"http://pay.test/{payment.id}", f"fake-{payment.id}")
 
@@ -113,7 +114,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
     early = await chat.send("anna", f"/case {ref}")
     assert "Buy the monthly pass" not in early
     async with chat.db.uow() as uow:
-        from services import transit
+        from services.cases import transit
         from services.errors import Conflict
 
         try:

@@ -11,8 +11,9 @@ from sqlalchemy import String, Text, func, select
 from sqlmodel import SQLModel
 
 from flows.types import Inbound
-from services import identity, notify
+from services import notify
 from services.clock import FrozenClock
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.identity import ChannelAccount, Citizen, RoleGrant
 from tests.support.chat import Transcript

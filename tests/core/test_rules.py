@@ -10,8 +10,7 @@ from bot.settings import SettingsError, load_settings
 from services import codes
 from services.city import CityConfigError, load_city
 from services.errors import InvalidInput
-from services.money import format_cents_plain, format_money, parse_amount
-from services.profile import (
+from services.identity.profile import (
     parse_date,
     validate_email,
     validate_name,
@@ -19,6 +18,7 @@ from services.profile import (
     validate_postal_code,
     validate_street,
 )
+from services.money import format_cents_plain, format_money, parse_amount
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from flows.context import Deps
-from services import events as svc
-from services import identity
 from services.city import City
 from services.clock import FrozenClock
-from services.payments import Checkout
+from services.events import booking as svc
+from services.identity import accounts as identity
+from services.payments.lifecycle import Checkout
 from storage.db import Database
 from storage.models.events import Event
 from storage.models.identity import ChannelAccount

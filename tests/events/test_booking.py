@@ -9,11 +9,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from services import event_tickets as tickets
-from services import events as svc
-from services import identity, payments
 from services.clock import FrozenClock
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.events import booking as svc
+from services.events import tickets
+from services.identity import accounts as identity
+from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
 from storage.models.outbox import Notification, StoredFile

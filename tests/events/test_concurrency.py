@@ -6,11 +6,11 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from services import event_tickets as tickets
-from services import events as svc
-from services import identity
 from services.clock import FrozenClock
 from services.errors import Conflict
+from services.events import booking as svc
+from services.events import tickets
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.events import Ticket
 from storage.models.payments import Payment

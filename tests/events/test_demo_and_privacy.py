@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.bootstrap import build_app
 from bot.demo import fill_demo_data
 from bot.settings import Settings
-from services import events as svc
-from services import wallet
 from services.clock import FrozenClock
+from services.events import booking as svc
+from services.wallet import sources as wallet
 from storage.db import Database
 from storage.models.events import Booking, Event, Ticket
 from storage.models.payments import Payment

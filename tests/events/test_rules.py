@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from services import events as svc
 from services.errors import InvalidInput
-from services.event_files import calendar_uid, event_ics, ics_filename, qr_png
+from services.events import booking as svc
+from services.events.files import calendar_uid, event_ics, ics_filename, qr_png
 from storage.models.events import CANCELLED, Event
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,8 +9,9 @@ from nio import RoomCreateResponse
 
 from flows.context import Ctx
 from flows.registry import Router
-from services import identity, notify
+from services import notify
 from services.clock import FrozenClock
+from services.identity import accounts as identity
 from tests.matrix.support import BotRunner, Resident, options_of
 from tests.support.synapse import SynapseServer
 

@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 
 from bot.console import ConsoleChannel, parse_line
-from bot.outbox import OutboxSender
+from bot.sender.outbox import OutboxSender
 from flows.context import Deps
 from flows.types import Attachment, Inbound, Reply
 from handlers import menus

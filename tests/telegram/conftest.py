@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 
 from bot.bootstrap import App, build_app
+from bot.sender.delivery import Delivery
 from bot.settings import load_settings
 from bot.telegram import TelegramChannel
 from bot.web import create_web_app
@@ -106,7 +107,7 @@ class Bot:
         assert self.app is not None
         options.setdefault("until_idle", True)
         options.setdefault("poll_interval", 0.0)
-        return await self.app.sender.run(**options)
+        return await Delivery(self.app.sender, **options).run()
 
 
 @pytest.fixture

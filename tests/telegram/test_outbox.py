@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.delivery import SENDING
-from bot.outbox import OutboxSender, counts
-from bot.ratelimit import Limits
+from bot.sender.delivery import SENDING, Delivery
+from bot.sender.outbox import OutboxSender, counts
+from bot.sender.ratelimit import Limits
 from bot.telegram import TelegramChannel
 from flows.types import Reply
-from services import identity, notify
+from services import notify
 from services.city import City
 from services.clock import FrozenClock
+from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import FAILED, PARKED, PENDING, SENT, Notification, StoredFile
@@ -94,7 +95,7 @@ class Setup:
 
     async def run(self, max_attempts: int = 8, **options: Any) -> Any:
         options = {"until_idle": True, "timer": ManualTimer(self.mono), "poll_interval": 0.0}
-        return await self.sender(max_attempts).run(**options)
+        return await Delivery(self.sender(max_attempts), **options).run()
 
     async def statuses(self) -> dict[int, Notification]:
         async with self.db.uow() as uow:

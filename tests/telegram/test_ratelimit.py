@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import Limits, RateLimiter
+from bot.sender.ratelimit import Limits, RateLimiter
 from tests.support.fake_telegram import ManualClock
 
 

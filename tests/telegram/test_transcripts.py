@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from services import identity
+from services.identity import accounts as identity
 from storage.models.conversation import ProcessedUpdate
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from services import identity
+from services.identity import accounts as identity
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 
 from .conftest import ANNA, BERND, Bot

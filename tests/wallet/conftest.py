@@ -11,9 +11,9 @@ from bot.payments.demo import DemoProvider
 from flows.context import Deps
 from flows.types import Inbound
 from handlers import menus
-from services import identity
 from services.city import City
 from services.clock import FrozenClock
+from services.identity import accounts as identity
 from storage.db import Database
 from tests.support.chat import Transcript
 

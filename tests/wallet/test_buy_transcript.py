@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from services import vouchers
+from services.wallet import vouchers
 from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.vouchers import Voucher, VoucherEntry

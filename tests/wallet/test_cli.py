@@ -17,8 +17,9 @@ from alembic import command
 from sqlalchemy import select
 
 from bot.cli import main
-from services import identity, redemption, vouchers
 from services.city import load_city
+from services.identity import accounts as identity
+from services.wallet import redemption, vouchers
 from storage.db import Database
 from storage.migrate import alembic_config
 from storage.models.outbox import AuditEntry

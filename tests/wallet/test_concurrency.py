@@ -7,10 +7,10 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from services import redemption, vouchers
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict
+from services.wallet import redemption, vouchers
 from storage.db import Database
 from storage.models.vouchers import Voucher, VoucherEntry
 from tests.wallet.conftest import resident

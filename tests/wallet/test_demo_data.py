@@ -7,9 +7,9 @@ from sqlalchemy import select
 from bot.bootstrap import build_app
 from bot.demo import fill_demo_data
 from bot.settings import Settings
-from services import vouchers
 from services.city import City
 from services.clock import FrozenClock
+from services.wallet import vouchers
 from storage.db import Database
 from storage.models.vouchers import Voucher
 

@@ -15,9 +15,9 @@ from bot.bootstrap import App, build_app
 from bot.payments.demo import DemoProvider
 from bot.settings import Settings
 from bot.web import create_web_app
-from services import vouchers
 from services.city import City
 from services.clock import FrozenClock
+from services.wallet import vouchers
 from storage.db import Database
 from storage.models.vouchers import Voucher, VoucherEntry
 from tests.wallet.conftest import PUBLIC_URL, resident

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.payments.stripe_provider import StripeProvider
-from services import payments, refunds, vouchers
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict
-from services.payments import Checkout
+from services.payments import lifecycle as payments
+from services.payments.lifecycle import Checkout
+from services.wallet import refunds, vouchers
 from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.vouchers import Voucher

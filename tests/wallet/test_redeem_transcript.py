@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services import codes, gifts, refunds, vouchers
+from services import codes
 from services.clock import FrozenClock
 from services.errors import Conflict
+from services.wallet import gifts, refunds, vouchers
 from storage.db import Database
 from storage.models.outbox import AuditEntry
 from storage.models.vouchers import Voucher, VoucherEntry

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.payments.demo import DemoProvider
-from services import gifts, payments, redemption, refunds, vouchers
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict, InvalidInput, LimitReached, NotAllowed
+from services.payments import lifecycle as payments
+from services.wallet import gifts, redemption, refunds, vouchers
 from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.vouchers import Voucher

@@ -20,9 +20,9 @@ from bot.payments.stripe_provider import StripeProvider
 from bot.settings import Settings
 from bot.web import create_web_app
 from flows.context import Deps
-from services import vouchers
 from services.city import City
 from services.clock import FrozenClock
+from services.wallet import vouchers
 from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.provider_events import ProviderEvent

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from services import codes, privacy
+from services import codes
 from services.audit import log_action
 from services.errors import DomainError, InvalidInput, LimitReached, NotFound
 from services.i18n import LANGUAGES, normalise_language
-from services.profile import PROFILE_FIELDS
+from services.identity import privacy
+from services.identity.profile import PROFILE_FIELDS
 from storage.models.identity import ROLES, ChannelAccount, Citizen, LinkCode, RoleGrant
 from storage.uow import UnitOfWork
 

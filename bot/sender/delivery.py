@@ -1,7 +1,7 @@
 """The rate-limited outbox sender of `stadtlotse run`.
 
 Notifications are claimed in batches (status `sending`, rendered in the recipient's language),
-sent concurrently within each channel's limits (bot/ratelimit.py) — one message at a time per
+sent concurrently within each channel's limits (bot/sender/ratelimit.py) — one message at a time per
 chat, in order — and their results written back in small batches. What a dead sender left in
 `sending` is sent again when the next one starts: only those few can reach someone twice.
 
@@ -31,8 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from bot.channel import Channel, DeliveryError, Rejected, RetryAfter, Unreachable
-from bot.outbox import STAFF_LANGUAGE, OutboxSender, SendStats, backoff, mark_unreachable, render
-from bot.ratelimit import RateLimiter
+from bot.sender.outbox import (
+    STAFF_LANGUAGE,
+    OutboxSender,
+    SendStats,
+    backoff,
+    mark_unreachable,
+    render,
+)
+from bot.sender.ratelimit import RateLimiter
 from flows.types import Reply
 from storage.db import Database
 from storage.models.identity import ChannelAccount, Citizen

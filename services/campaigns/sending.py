@@ -1,8 +1,8 @@
 """Marketing voucher campaigns: rules, recipients, creating, sending and stopping.
 
-Sending writes one outbox row per resident who opted in (services/news.py), in one set-based
-statement per message language, paced so that other messages are not queued behind it.
-Claiming and the statistics are in services/campaign_claims.py.
+Sending writes one outbox row per resident who opted in (services/campaigns/news.py), in one
+set-based statement per message language, paced so that other messages are not queued behind it.
+Claiming and the statistics are in services/campaigns/claims.py.
 """
 
 from __future__ import annotations

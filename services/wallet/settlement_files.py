@@ -16,7 +16,7 @@ from services import documents, i18n
 from services.city import City
 from services.i18n import N_
 from services.money import format_money
-from services.redemption import Statement
+from services.wallet.redemption import Statement
 from storage.models.vouchers import REDEEM, UNDO
 
 CSV_ENCODING = "utf-8-sig"  # the BOM tells Excel it is UTF-8 (without it: cp1252 mojibake)

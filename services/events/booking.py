@@ -4,7 +4,7 @@ are checked in at the door, cancelled and refunded.
 Rules as plain functions first, then the use cases `(uow, ..., now)`. Places are counted on the
 event row (`taken`) and change only through conditional updates, so the quota cannot be oversold
 by any number of parallel bookings, on SQLite and PostgreSQL alike. What happens after booking
-(cancellation, refunds, check-in, reminders) is in services/event_tickets.py.
+(cancellation, refunds, check-in, reminders) is in services/events/tickets.py.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from services import city as city_config
-from services import codes, i18n, notify, payments
+from services import codes, i18n, notify
 from services.audit import log_action
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from services.money import parse_amount
+from services.payments import lifecycle as payments
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,

@@ -7,7 +7,7 @@ from datetime import date
 
 from PIL import Image, ImageDraw, ImageFont
 
-from services.auction_price import Rule, curve
+from services.auction.price import Rule, curve
 from services.money import format_money
 
 WIDTH, HEIGHT = 800, 450

@@ -1,7 +1,7 @@
 """The lost-and-found auction: configuration, listing items, browsing, today's price.
 
-Buying, wish prices and pickup codes are in services/auction_buy.py, deal alerts in
-services/auction_alerts.py, the daily step in services/auction_day.py."""
+Buying, wish prices and pickup codes are in services/auction/buying.py, deal alerts in
+services/auction/alerts.py, the daily step in services/auction/daily.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from services import audit
-from services.auction_price import Rule, day_number, floor_day, price_on
+from services.auction.keywords import index_item_keywords
+from services.auction.price import Rule, day_number, floor_day, price_on
 from services.city import City, register_section
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
@@ -268,8 +269,6 @@ async def list_item(
     )
     uow.session.add(item)
     await uow.session.flush()
-    from services.auction_alerts import index_item_keywords
-
     await index_item_keywords(uow, item)
     assert item.id is not None
     audit.log_action(

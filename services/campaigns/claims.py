@@ -10,10 +10,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from services import audit, i18n, vouchers
-from services.campaigns import last_claim_day
+from services import audit, i18n
+from services.campaigns.sending import last_claim_day
 from services.city import City
 from services.errors import Conflict, LimitReached, NotAllowed, NotFound
+from services.wallet import vouchers
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, CampaignClaim
 from storage.models.outbox import Notification
 from storage.models.vouchers import REDEEM, UNDO, Voucher, VoucherEntry

@@ -2,18 +2,18 @@
 item's price falls to or below it, one alert per item goes out through the outbox.
 
 Keyword matching is precomputed (auction_keyword_hit) when an item is listed or a new keyword
-is subscribed, so the daily step only joins. The step itself is in services/auction_day.py."""
+is subscribed, so the daily step only joins. The step itself is in services/auction/daily.py."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, literal, select, text, update
 from sqlmodel import col
 
-from services.auction import rules
+from services.auction.items import rules
+from services.auction.keywords import clean_keyword, index_keyword
 from services.city import City
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from storage.models.auction import (
@@ -28,42 +28,6 @@ from storage.uow import UnitOfWork
 
 MAX_SUBSCRIPTIONS = 20
 NEVER_ALERTED = 2**62  # alerted_price_cents of a new item: every limit is below it
-_KEYWORD = re.compile(r"[^\W_][\w\- ]{1,39}")
-
-
-def clean_keyword(text: str) -> str:
-    keyword = " ".join(text.split()).casefold()
-    if not _KEYWORD.fullmatch(keyword):
-        raise InvalidInput(
-            "A keyword has 2 to 40 letters or digits, for example fahrrad or iphone."
-        )
-    return keyword
-
-
-async def index_item_keywords(uow: UnitOfWork, item: AuctionItem) -> None:
-    """Record which subscribed keywords the new item's text contains."""
-    keywords = (
-        await uow.session.execute(
-            select(AuctionSubscription.keyword)
-            .where(AuctionSubscription.active == True, AuctionSubscription.keyword != "")  # noqa: E712
-            .distinct()
-        )
-    ).scalars()
-    hits = [{"keyword": k, "item_id": item.id} for k in keywords if k in item.search_text]
-    if hits:
-        await uow.session.execute(insert(AuctionKeywordHit), hits)
-
-
-async def index_keyword(uow: UnitOfWork, keyword: str) -> None:
-    """Record which items on offer contain a newly subscribed keyword (one scan)."""
-    hit = AuctionKeywordHit
-    known = exists().where(hit.keyword == keyword, hit.item_id == AuctionItem.id)
-    query = select(literal(keyword), AuctionItem.id).where(
-        col(AuctionItem.status).in_((LISTED, "reserved")),
-        col(AuctionItem.search_text).contains(keyword, autoescape=True),
-        ~known,
-    )
-    await uow.session.execute(insert(AuctionKeywordHit).from_select(["keyword", "item_id"], query))
 
 
 def matching_items(sub: AuctionSubscription):  # type: ignore[no-untyped-def]

@@ -14,16 +14,7 @@ from sqlmodel import col
 
 from services import i18n, notify
 from services.audit import log_action
-from services.case_rules import (
-    APPROVED,
-    CLOSED,
-    IN_PROGRESS,
-    OPEN_STATUSES,
-    QUESTION,
-    REJECTED,
-    SUBMITTED,
-)
-from services.cases import (
+from services.cases.records import (
     STATUS_LABELS,
     Actor,
     add_event,
@@ -35,6 +26,15 @@ from services.cases import (
     staff_buttons,
     title_of,
     to_room,
+)
+from services.cases.rules import (
+    APPROVED,
+    CLOSED,
+    IN_PROGRESS,
+    OPEN_STATUSES,
+    QUESTION,
+    REJECTED,
+    SUBMITTED,
 )
 from services.city import City
 from services.errors import Conflict, InvalidInput

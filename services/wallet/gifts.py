@@ -12,7 +12,7 @@ from services import audit, codes, i18n, notify
 from services.city import City
 from services.errors import Conflict, NotFound
 from services.i18n import N_
-from services.vouchers import CODE_LENGTH, STATE_WORDS, get_own, read_code, state
+from services.wallet.vouchers import CODE_LENGTH, STATE_WORDS, get_own, read_code, state
 from storage.models.vouchers import ACTIVE, Voucher
 from storage.uow import UnitOfWork
 

@@ -10,7 +10,7 @@ where factor(d) is, in parts per billion (ppb),
 - compound: (1 − rate)^d, rounded half up to nine decimal places (each day takes 1 % of the
             day before);
 and `round` is the city's named rounding rule for cents: "half_up" (kaufmännisch, the default),
-"down" or "up". The same integer formula runs in SQL in the daily step (services/auction_day.py).
+"down" or "up". The same integer formula runs in SQL in the daily step (services/auction/daily.py).
 """
 
 from __future__ import annotations

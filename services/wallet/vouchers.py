@@ -1,5 +1,5 @@
 """The digital city voucher: rules, buying (with subsidised offers), payment hooks, gifting,
-refunds, expiry and reminders. Redemption by merchants lives in services/redemption.py.
+refunds, expiry and reminders. Redemption by merchants lives in services/wallet/redemption.py.
 
 A voucher's balance is the sum of its ledger entries (VoucherEntry); `Voucher.balance_cents`
 caches it and only changes in a conditional update next to the entry it books.
@@ -17,12 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from services import audit, codes, i18n, notify, payments
+from services import audit, codes, i18n, notify
 from services.city import City, load_city, register_section
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from services.i18n import N_
 from services.money import format_money, parse_amount
-from services.wallet import WalletEntry, register_source
+from services.payments import lifecycle as payments
+from services.wallet.sources import WalletEntry, register_source
 from storage.models.payments import Payment
 from storage.models.vouchers import (
     ACTIVE,

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from services import audit, payments
+from services import audit
 from services.city import City
 from services.errors import Conflict, NotAllowed
-from services.vouchers import VoucherRules, get_own, release_offer, rules_of
+from services.payments import lifecycle as payments
+from services.wallet.vouchers import VoucherRules, get_own, release_offer, rules_of
 from storage.models.vouchers import ACTIVE, REFUND, REFUNDED, Voucher, VoucherEntry
 from storage.uow import UnitOfWork
 

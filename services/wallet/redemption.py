@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from services import audit, codes, i18n, merchants, notify, vouchers
+from services import audit, codes, i18n, notify
 from services.city import City
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
+from services.wallet import merchants, vouchers
 from storage.models.vouchers import ACTIVE, REDEEM, UNDO, Voucher, VoucherEntry
 from storage.uow import UnitOfWork
 

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import col
 
-from services import audit, codes, payments, wallet
-from services.auction import get_item, hook_city, price_for_day, rules, today
+from services import audit, codes
+from services.auction.items import get_item, hook_city, price_for_day, rules, today
 from services.city import City
 from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_, day, moment, money
 from services.notify import button, notify_citizen, notify_department
+from services.payments import lifecycle as payments
+from services.wallet import sources as wallet
 from storage.models.auction import (
     ACTIVE,
     CLOSED,

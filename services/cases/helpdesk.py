@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from services import notify
 from services.audit import log_action
-from services.cases import Actor
+from services.cases.records import Actor
 from services.city import City
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_

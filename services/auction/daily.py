@@ -3,7 +3,7 @@
 For local day D (city time zone) it
 1. sets every item's price to the rule's price for D (one UPDATE per price rule in use, with
    the day factors as a CASE over the start days),
-2. awards wish prices the new prices reached (services.auction_buy.award_wishes),
+2. awards wish prices the new prices reached (services.auction.buying.award_wishes),
 3. finds deal alerts whose limit the fall crossed and queues one notification each,
 4. ends items that sat at the floor unsold long enough.
 
@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import BigInteger, case, cast, select, update
 from sqlmodel import col
 
-from services.auction import today
-from services.auction_alerts import find_new_alerts
-from services.auction_buy import award_wishes, bulk_notify, chunks
-from services.auction_price import PPB, factor_ppb
+from services.auction.alerts import find_new_alerts
+from services.auction.buying import award_wishes, bulk_notify, chunks
+from services.auction.items import today
+from services.auction.price import PPB, factor_ppb
 from services.city import City
 from services.i18n import N_, money
 from services.notify import button

@@ -8,12 +8,15 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import col
 
-from services import cases, codes, i18n, notify, payments, wallet
+from services import codes, i18n, notify
 from services.audit import log_action
-from services.case_rules import APPROVED, month_end, pass_period, rules
+from services.cases import records as cases
+from services.cases.rules import APPROVED, month_end, pass_period, rules
 from services.city import City
 from services.errors import Conflict
 from services.i18n import N_
+from services.payments import lifecycle as payments
+from services.wallet import sources as wallet
 from storage.models.cases import Case, CaseEvent, TransitPass
 from storage.models.payments import CREATED, Payment
 from storage.uow import UnitOfWork

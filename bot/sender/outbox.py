@@ -3,7 +3,7 @@
 Each notification is rendered in the recipient's language when it is sent. Failures: 429 waits
 as long as asked; network errors retry with backoff; a blocked chat marks the account
 unreachable; after MAX_ATTEMPTS a message is parked for operators to look at. The long-running,
-rate-limited sender is bot/delivery.py; this module holds what both share, and the simple
+rate-limited sender is bot/sender/delivery.py; this module holds what both share, and the simple
 one-pass `drain` the console uses.
 """
 
@@ -13,7 +13,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -116,8 +115,8 @@ async def render(
 
 
 class OutboxSender:
-    """Delivers notification rows. `drain` is one simple pass (the console, tests); `run` is the
-    rate-limited sender of `stadtlotse run` (bot/delivery.py)."""
+    """Delivers notification rows. `drain` is one simple pass (the console, tests); the
+    rate-limited sender of `stadtlotse run` is bot/sender/delivery.py's `Delivery`, built on it."""
 
     def __init__(
         self,
@@ -136,13 +135,6 @@ class OutboxSender:
 
     def _now(self) -> datetime:
         return self.clock.now()  # type: ignore[attr-defined, no-any-return]
-
-    async def run(self, **options: Any) -> SendStats:
-        """The long-running sender (until cancelled, or until nothing is due with
-        `until_idle=True`). See bot/delivery.py."""
-        from bot.delivery import Delivery
-
-        return await Delivery(self, **options).run()
 
     async def due_ids(
         self, limit: int = 500, only_chats: set[tuple[str, str]] | None = None

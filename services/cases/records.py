@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from services import i18n, notify, workdays
 from services.audit import log_action
-from services.case_rules import (
+from services.cases.rules import (
     APPROVED,
     CLOSED,
     IN_PROGRESS,

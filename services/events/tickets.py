@@ -13,10 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from services import event_files, events, notify, payments
+from services import notify
 from services.audit import log_action
 from services.errors import Conflict, NotAllowed, NotFound
+from services.events import booking as events
+from services.events import files as event_files
 from services.i18n import N_
+from services.payments import lifecycle as payments
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,

@@ -1,0 +1,1 @@
+"""Voucher campaigns for residents who opted in: consent (news), sending, claiming."""

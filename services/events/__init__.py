@@ -1,0 +1,1 @@
+"""Events and tickets: publishing, booking with held places, tickets, calendar files."""

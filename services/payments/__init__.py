@@ -1,0 +1,1 @@
+"""Payments for every purpose: start, settle, expire and refund through a provider."""
