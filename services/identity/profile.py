@@ -72,9 +72,7 @@ def validate_town(text: str) -> str:
     return town
 
 
-def parse_date(
-    text: str, today: date | None = None, *, past: bool | None = None, example: str = ""
-) -> date:
+def parse_date(text: str, today: date, *, past: bool | None = None, example: str = "") -> date:
     """'24.12.2026', '24.12.26', '12.5.90', '2026-12-24'. Impossible dates (31.02.) are refused
     by name. A two-digit year takes its century from `today`: for a date in the past (a birth
     date) the latest year not after today ('12.5.90' is 1990), for a date ahead the next one,
@@ -84,7 +82,7 @@ def parse_date(
     if match:
         day, month, year = int(match[1]), int(match[2]), int(match[3])
         if len(match[3]) == 2:
-            year = _century(year, today or date.today(), past)
+            year = _century(year, today, past)
     else:
         iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw)
         if not iso:
