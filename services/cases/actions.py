@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from services import i18n, notify
 from services.audit import log_action
+from services.cases import transit
 from services.cases.records import (
     STATUS_LABELS,
     Actor,
@@ -133,13 +134,26 @@ async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: date
     )
     add_event(uow, case, "approved", now, actor_id=actor.citizen_id, actor_name=actor.first_name)
     _audit(uow, now, "case.approve", case, actor)
-    extra = [notify.button(N_("Buy the monthly pass"), "transit.buy", case.reference)]
+    if case.form == "transit":
+        months = await transit.offered_months(uow, city, case, case.citizen_id, now)
+        _tell_resident(
+            uow,
+            case,
+            N_(
+                "Good news: your application {ref} ({title}) was approved.\n"
+                "You can buy the pass for {months} now."
+            )
+            if months
+            else N_("Good news: your application {ref} ({title}) was approved."),
+            now,
+            buttons=[notify.button(N_("Buy the monthly pass"), "transit.buy", case.reference)]
+            if months
+            else (),
+            months=" / ".join(transit.month_label(m) for m in months),
+        )
+        return case
     _tell_resident(
-        uow,
-        case,
-        N_("Good news: your application {ref} ({title}) was approved."),
-        now,
-        buttons=extra if case.form == "transit" else (),
+        uow, case, N_("Good news: your application {ref} ({title}) was approved."), now
     )
     return case
 

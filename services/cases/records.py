@@ -33,7 +33,7 @@ from services.cases.rules import (
 from services.city import City
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
-from storage.models.cases import Case, CaseCounter, CaseEvent
+from storage.models.cases import Case, CaseEvent, NumberCounter
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
@@ -156,16 +156,16 @@ async def submit(
     return case
 
 
-async def next_number(uow: UnitOfWork, prefix: str, year: int) -> int:
-    """The next case number of the year: 1 for the first case of a new year. One statement
+async def next_number(uow: UnitOfWork, series: str, year: int) -> int:
+    """The next number of a series in a year: 1 for the first of a new year. One statement
     (insert, or add one on conflict) so parallel submissions never get the same number."""
     insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-    counter = CaseCounter.__table__  # type: ignore[attr-defined]
+    counter = NumberCounter.__table__  # type: ignore[attr-defined]
     statement = (
         insert(counter)
-        .values(prefix=prefix, year=year, last=1)
+        .values(series=series, year=year, last=1)
         .on_conflict_do_update(
-            index_elements=[counter.c.prefix, counter.c.year],
+            index_elements=[counter.c.series, counter.c.year],
             set_={"last": counter.c.last + 1},
         )
         .returning(counter.c.last)

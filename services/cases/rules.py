@@ -59,6 +59,10 @@ class FormRules(BaseModel):
     daycares: list[Daycare] = Field(default_factory=list)
     daycare_max_choices: int = Field(default=3, ge=1, le=10)
     transit_price_cents: int = Field(default=3900, gt=0)
+    # the current month is offered while at least this many days of it are left ...
+    transit_min_days_left: int = Field(default=10, ge=1, le=31)
+    # ... and from this day of the month the next month as well
+    transit_next_month_from_day: int = Field(default=20, ge=1, le=31)
     processing_days: dict[str, int] = Field(default_factory=dict)
     office_hours: list[OfficeHours] = Field(default_factory=list)
 
@@ -194,12 +198,32 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def pass_period(today: date, proof_until: date, taken_months: set[str]) -> tuple[date, date] | None:
-    """The next month a pass can be bought for: this month from today, else the next; never
-    beyond the proof's validity. None when no month is left."""
-    candidates = [today, month_end(today) + timedelta(days=1)]
-    for start in candidates:
-        if start.strftime("%Y-%m") in taken_months or start > proof_until:
-            continue
-        return start, min(month_end(start), proof_until)
-    return None
+def month_key(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def pass_months(
+    today: date,
+    proof_until: date,
+    taken_months: set[str],
+    *,
+    min_days_left: int,
+    next_month_from_day: int,
+) -> list[tuple[date, date]]:
+    """The months a pass can be bought for today, as (first useful day, last day): the current
+    month only while at least `min_days_left` days of it are left (today counted), otherwise
+    the next; from day `next_month_from_day` of a month the next month as well (so December
+    can be paid before it starts); never a month already paid, never beyond the proof."""
+    this_end = month_end(today)
+    next_first = this_end + timedelta(days=1)
+    days_left = (this_end - today).days + 1
+    useful_now = days_left >= min_days_left and today <= proof_until
+    offered = []
+    if useful_now and month_key(today) not in taken_months:
+        offered.append((today, min(this_end, proof_until)))
+    wants_next = (
+        not useful_now or month_key(today) in taken_months or today.day >= next_month_from_day
+    )
+    if wants_next and month_key(next_first) not in taken_months and next_first <= proof_until:
+        offered.append((next_first, min(month_end(next_first), proof_until)))
+    return offered

@@ -37,13 +37,13 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = moment_field(nullable=True)
 
 
-class CaseCounter(SQLModel, table=True):
-    """The last case number given per reference prefix and year: AH-2027-000001 follows
-    AH-2026-004711. Counted up in the database (insert or update), never in Python."""
+class NumberCounter(SQLModel, table=True):
+    """The last number given per series and year: case references (series "AH": AH-2027-000001
+    follows AH-2026-004711), dog tag numbers. Counted up in the database, never in Python."""
 
-    __tablename__ = "case_counter"
+    __tablename__ = "number_counter"
 
-    prefix: str = Field(primary_key=True, max_length=5)
+    series: str = Field(primary_key=True, max_length=20)
     year: int = Field(primary_key=True)
     last: int = 0
 

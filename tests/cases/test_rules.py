@@ -12,7 +12,6 @@ from services.cases.rules import (
     in_office_hours,
     next_opening,
     normalise_reference,
-    pass_period,
     rules,
     space_fee,
     valid_chip,
@@ -65,20 +64,6 @@ def test_office_hours(city: City) -> None:
     assert in_office_hours(town, thursday_evening, BERLIN)
     assert not in_office_hours(town, friday_evening, BERLIN)
     assert next_opening(town, friday_evening, BERLIN) == datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN)
-
-
-def test_pass_months() -> None:
-    today = date(2026, 11, 25)
-    assert pass_period(today, date(2027, 3, 1), set()) == (today, date(2026, 11, 30))
-    assert pass_period(today, date(2027, 3, 1), {"2026-11"}) == (
-        date(2026, 12, 1),
-        date(2026, 12, 31),
-    )
-    assert pass_period(today, date(2026, 12, 10), {"2026-11"}) == (
-        date(2026, 12, 1),
-        date(2026, 12, 10),
-    )
-    assert pass_period(today, date(2026, 11, 30), {"2026-11"}) is None
 
 
 def test_letters_keep_every_letter_and_the_euro_sign(city: City) -> None:
