@@ -152,9 +152,7 @@ async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: date
             months=" / ".join(transit.month_label(m) for m in months),
         )
         return case
-    _tell_resident(
-        uow, case, N_("Good news: your application {ref} ({title}) was approved."), now
-    )
+    _tell_resident(uow, case, N_("Good news: your application {ref} ({title}) was approved."), now)
     return case
 
 
