@@ -32,6 +32,8 @@ class Case(SQLModel, table=True):
     assignee_id: int | None = None
     assignee_name: str | None = Field(default=None, max_length=100)
     expected_on: date | None = None
+    # what the approval decided (dog tax and tag number, the daycare, the permit's terms)
+    decision: dict[str, Any] = json_field()
     created_at: datetime = moment_field()
     updated_at: datetime = moment_field()
     closed_at: datetime | None = moment_field(nullable=True)
