@@ -95,7 +95,8 @@ def translate(lang: str, message: str, params: Mapping[str, Any] | None = None) 
 
 def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
     """Typed parameters stored with notifications: {"$money": 1250}, {"$date": "2026-12-01"},
-    {"$datetime": "...", "tz": "Europe/Berlin"}, {"$t": "msgid"} (a translated word)."""
+    {"$datetime": "...", "tz": "Europe/Berlin"}, {"$t": "msgid"} (a translated word),
+    {"$l": {"de": "...", "en": "..."}} (configured text in each language)."""
     if isinstance(value, dict):
         if "$money" in value:
             return format_money(int(value["$money"]), lang)
@@ -108,6 +109,9 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return gettext(lang, value["$t"])
         if "$number" in value:
             return format_decimal(value["$number"], locale=babel_locale(lang))
+        if "$l" in value:  # text from the city configuration, one per language
+            texts = value["$l"]
+            return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
     return value
 
 
@@ -130,6 +134,11 @@ def moment(value: datetime, tz: str = "Europe/Berlin") -> dict[str, str]:
 
 def word(message: str) -> dict[str, str]:
     return {"$t": message}
+
+
+def per_language(de: str, en: str) -> dict[str, dict[str, str]]:
+    """A name from the city configuration, shown in the recipient's language."""
+    return {"$l": {"de": de, "en": en}}
 
 
 def format_date(lang: str, value: date) -> str:

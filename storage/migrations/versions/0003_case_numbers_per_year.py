@@ -3,8 +3,8 @@
 Existing references (numbered by row id until now) seed the counters, so the next case of a
 year never repeats a reference already given.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-30 11:36:16.917178
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 import storage.types
 
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

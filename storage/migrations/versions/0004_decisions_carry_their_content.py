@@ -1,7 +1,7 @@
 """decisions carry their content: what an approval decided (dog tax and tag, daycare, permit)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 11:59:11.043193
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 import storage.types
 
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
