@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from services import notify
+from services import i18n, notify
 from services.audit import log_action
 from services.errors import Conflict, NotAllowed, NotFound
 from services.events import booking as events
 from services.events import files as event_files
 from services.i18n import N_
+from services.identity import privacy
 from services.payments import lifecycle as payments
 from storage.models.events import (
     CANCELLED,
@@ -388,3 +389,42 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None
         sent += 1
     await uow.session.flush()
     return sent
+
+
+# ---------------------------------------------------------------- before a resident is deleted
+async def holdings(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[privacy.Holding]:
+    """Valid tickets for events still to come (what was paid for them, or 0 when free)."""
+    return [
+        privacy.Holding(
+            kind="ticket",
+            title=N_("Ticket for {event} on {day}: {amount}"),
+            params=(
+                ("event", event.title),
+                ("day", i18n.day(event.starts_at.astimezone(events.BERLIN).date())),
+                ("amount", i18n.money(ticket.price_cents - ticket.refunded_cents)),
+            ),
+            cents=ticket.price_cents - ticket.refunded_cents,
+            ref=str(ticket.id),
+        )
+        for ticket, event in await events.tickets_of(uow, citizen_id, now)
+        if ticket.status == VALID and event.status != CANCELLED and event.ends_at > now
+    ]
+
+
+async def close_for_deletion(uow: UnitOfWork, citizen_id: int, now: datetime) -> int:
+    """Cancel the valid tickets of events still to come (the places go back on sale), so no
+    ticket code stays valid once its holder is anonymous."""
+    closed = 0
+    for ticket, event in await events.tickets_of(uow, citizen_id, now):
+        if ticket.status != VALID or event.ends_at <= now:
+            continue
+        if await _cancel_ticket_row(uow, ticket.id or 0, now):
+            if event.status != CANCELLED:
+                await events.give_back(uow, event.id or 0, 1)
+            log_action(uow, now, "ticket.forfeit", f"ticket:{ticket.id}")
+            closed += 1
+    await uow.session.flush()
+    return closed
+
+
+privacy.register_holdings("tickets", holdings, close_for_deletion)

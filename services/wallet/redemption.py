@@ -28,6 +28,7 @@ def refuse_reason(voucher: Voucher, today: date) -> str | None:
         "pending": N_("This voucher has not been paid yet."),
         "cancelled": N_("This voucher was never paid and is not valid."),
         "refunded": N_("This voucher was refunded and is no longer valid."),
+        "closed": N_("This voucher was closed and is no longer valid."),
         "expired": N_("This voucher expired on {until}."),
         "used": N_("This voucher is used up: its balance is 0 €."),
         "gift": N_(
