@@ -213,3 +213,27 @@ async def test_daily_step_across_the_daylight_saving_switches(db: Database, city
     assert (await item(db, ring)).price_cents == 9_900
     await run_day(db, city, datetime(2027, 11, 1, 0, 5, tzinfo=BERLIN))
     assert (await item(db, ring)).price_cents == 9_800
+
+
+async def test_an_alert_never_names_an_item_above_the_limit(db: Database, city: City) -> None:
+    """Observed: 'Schon jetzt so günstig: … 163,80 €' for an alert up to 160 € — the stored
+    price was a later day's (demo data made today, the chat on an earlier date)."""
+    staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
+    ben = await person(db, "ben", MONDAY)
+    bike = await list_item(db, city, staff, MONDAY, start=18_000, floor=4_000)
+    await run_day(db, city, MONDAY + timedelta(days=12, hours=-9.9))  # stored: 158,40 €
+    assert (await item(db, bike)).price_cents == 15_840
+    earlier = MONDAY + timedelta(days=9)  # that day's price: 163,80 €
+    async with db.uow() as uow:
+        _sub, shown = await auction_alerts.subscribe(
+            uow, city, ben, category="fahrrad", keyword="", max_cents=16_000, now=earlier
+        )
+        await uow.commit()
+    assert shown == []  # 163,80 € is above 160 €: not named, and alerted later when it is
+    later = MONDAY + timedelta(days=12)
+    async with db.uow() as uow:
+        _sub, shown = await auction_alerts.subscribe(
+            uow, city, ben, category="fahrrad", keyword="", max_cents=15_900, now=later
+        )
+        await uow.commit()
+    assert [i.id for i in shown] == [bike]
