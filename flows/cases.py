@@ -3,6 +3,8 @@ information, the receipt, withdrawing."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from flows.applications import receipt
 from flows.case_views import decision_lines, event_line, file_name, send_files, status_word
 from flows.context import Ctx
@@ -16,6 +18,7 @@ from services.cases import records as cases
 from services.cases.rules import APPROVED, OPEN_STATUSES, QUESTION, REJECTED
 from services.errors import NotFound
 from services.i18n import N_
+from storage.models.cases import Case
 
 router = Router("cases")
 router.menu(
@@ -142,21 +145,23 @@ async def object_case(ctx: Ctx, ref: str) -> None:
     )
 
 
-@router.step("case.objection")
-async def objection_given(ctx: Ctx) -> None:
+async def _text_or_file(ctx: Ctx, record: Callable[..., Awaitable[Case]]) -> Case | None:
+    """Pass what the resident sent (text, or a photo or PDF) to `record`; None if neither."""
     ref = str(ctx.data.get("ref", ""))
     inbound = ctx.inbound
     if inbound.attachments:
         stored = await store_attachment(ctx, inbound.attachments[0], f"case:{ref}"[:50])
-        case = await case_actions.object_to(
-            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored
-        )
-    elif inbound.kind == "text":
-        case = await case_actions.object_to(
-            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, text=inbound.text
-        )
-    else:
-        ctx.say(ctx.t("Please type your answer as text, or send a photo or PDF."))
+        return await record(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored)
+    if inbound.kind == "text":
+        return await record(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, text=inbound.text)
+    ctx.say(ctx.t("Please type your answer as text, or send a photo or PDF."))
+    return None
+
+
+@router.step("case.objection")
+async def objection_given(ctx: Ctx) -> None:
+    case = await _text_or_file(ctx, case_actions.object_to)
+    if case is None:
         return
     ctx.done()
     ctx.say(
@@ -193,19 +198,8 @@ async def add_info(ctx: Ctx, ref: str) -> None:
 
 @router.step("case.reply")
 async def reply_given(ctx: Ctx) -> None:
-    ref = str(ctx.data.get("ref", ""))
-    inbound = ctx.inbound
-    if inbound.attachments:
-        stored = await store_attachment(ctx, inbound.attachments[0], f"case:{ref}"[:50])
-        case = await case_actions.answer(
-            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored
-        )
-    elif inbound.kind == "text":
-        case = await case_actions.answer(
-            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, text=inbound.text
-        )
-    else:
-        ctx.say(ctx.t("Please type your answer as text, or send a photo or PDF."))
+    case = await _text_or_file(ctx, case_actions.answer)
+    if case is None:
         return
     ctx.done()
     ctx.say(

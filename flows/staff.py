@@ -180,26 +180,9 @@ async def _approve(ctx: Ctx, ref: str, *, daycare: str | None = None, conditions
             name=actor(ctx).first_name,
         )
     ]
-    decided = case.decision or {}
-    if "tag" in decided:
-        lines.append(
-            ctx.t(
-                "Tag number {tag}; dog tax {yearly} a year, {this_year} for {year}.",
-                tag=decided["tag"],
-                yearly=ctx.money(int(decided["yearly_cents"])),
-                this_year=ctx.money(int(decided["this_year_cents"])),
-                year=decided["year"],
-            )
-        )
-    if "daycare_name" in decided:
-        lines.append(ctx.t("Place at: {daycare}", daycare=decided["daycare_name"]))
-    if "fee_cents" in decided:
-        lines.append(
-            ctx.t(
-                "The permit (PDF) was sent to the resident; fee {fee}.",
-                fee=ctx.money(int(decided["fee_cents"])),
-            )
-        )
+    lines += decision_lines(ctx, case)
+    if "fee_cents" in (case.decision or {}):
+        lines.append(ctx.t("The permit (PDF) was sent to the resident."))
     ctx.say("\n".join(lines))
 
 

@@ -47,7 +47,7 @@ async def test_approving_a_dog_tells_the_yearly_tax_and_the_tag_number(
     )
     await chat.notifications("room:steuern")
     approved = await chat.press("stefan", "Bewilligen", room="steuern")
-    assert "Steuermarke AH-00001" in approved and "72,00" in approved
+    assert "Hundesteuermarke Nr.: AH-00001" in approved and "72,00" in approved
     told = await chat.notifications("anna")
     assert "Tag number for Bello: AH-00001" in told
     assert "Dog tax: €72.00 a year (rate per dog for 2 dog(s) in the household)" in told
@@ -104,7 +104,8 @@ async def test_a_special_use_permit_comes_as_a_pdf_with_area_period_conditions_a
         "Gerüst nachts mit Warnleuchten sichern.\nKein Anbringen von Werbung.",
         room="ordnung",
     )
-    assert "Die Erlaubnis (PDF) wurde an die Person geschickt; Gebühr 60,00" in done
+    assert "Die Erlaubnis (PDF) wurde an die Person geschickt." in done
+    assert "Erlaubnis: 20 m², 01.12.2026 bis 30.12.2026, Gebühr 60,00" in done
     told = await chat.notifications("anna")
     assert "special-use permit" in told and "20 m² from 1 Dec 2026 to 30 Dec 2026" in told
     assert "Fee: €60.00" in told
@@ -157,7 +158,7 @@ async def test_a_daycare_approval_names_the_daycare_staff_chose(
     assert "1. Kath. Kita St. Marien" in choose and "3. Waldkindergarten" in choose
     assert (await case_of(chat, ref)).status == "submitted"  # nothing decided yet
     done = await chat.press("kira", "2. Städt. Kita Regenbogen, Wüllener Straße 60", room="kita")
-    assert "Platz in: Städt. Kita Regenbogen" in done
+    assert "Kita-Platz in: Städt. Kita Regenbogen" in done
     told = await chat.notifications("anna")
     assert "Mia has a daycare place at Städt. Kita Regenbogen, Wüllener Straße 60" in told
     assert "(your choice no. 2) from 1 Aug 2027" in told
