@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flows.applications import answer_lines
 from flows.case_views import decision_lines, event_line, file_name, send_files, status_word
+from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.forms import FORMS
 from flows.registry import Router
@@ -20,6 +21,7 @@ from services.cases.rules import OPEN_STATUSES, SUBMITTED, rules
 from services.city import City
 from services.errors import NotAllowed
 from services.i18n import N_
+from services.identity.profile import clean_text
 from storage.models.cases import Case
 from storage.models.identity import Citizen
 
@@ -120,7 +122,9 @@ async def take(ctx: Ctx, ref: str) -> None:
 @router.action("staff.approve", roles=["staff"])
 async def approve(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
-    if case.status in OPEN_STATUSES and case.form == "daycare":
+    if already_closed(ctx, case):
+        return
+    if case.form == "daycare":
         # the decision names the daycare: staff choose it from the resident's ranked list
         ranked = decisions.ranked_daycares(case)
         town = rules(ctx.city)
@@ -142,7 +146,12 @@ async def approve(ctx: Ctx, ref: str) -> None:
             ],
         )
         return
-    if case.status in OPEN_STATUSES and case.form == "space":
+    question = ctx.t(
+        "Approve {ref} ({title})? The resident is told at once; this cannot be undone.",
+        ref=case.reference,
+        title=ctx.t(cases.title_of(case.form)),
+    )
+    if case.form == "space":
         terms = decisions.space_terms(ctx.city, case.answers)
         ctx.say(
             ctx.t(
@@ -154,24 +163,49 @@ async def approve(ctx: Ctx, ref: str) -> None:
                 last=ctx.date(date.fromisoformat(terms["last_day"])),
                 fee=ctx.money(terms["fee_cents"]),
             ),
-            [
-                ctx.button("Grant with the standard conditions", "staff.approve_now", ref),
-                ctx.button("Add conditions", "staff.conditions", ref),
-                ctx.button("Cancel", "staff.details", case.reference),
-            ],
+            [ctx.button("Add conditions", "staff.conditions", ref)],
         )
+    ask_confirmation(
+        ctx,
+        question,
+        ctx.button(ctx.t("Yes, approve {ref}", ref=case.reference), "staff.approve_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+    )
+
+
+@router.action("staff.approve_daycare", roles=["staff"])
+async def approve_daycare(ctx: Ctx, arg: str) -> None:
+    ref, _sep, key = arg.partition("|")
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    if already_closed(ctx, case):
         return
-    await _approve(ctx, ref)
+    found = rules(ctx.city).daycare(key)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Approve {ref} with a place at {daycare}? The resident is told at once; this "
+            "cannot be undone.",
+            ref=case.reference,
+            daycare=found.name if found else key,
+        ),
+        ctx.button(ctx.t("Yes, approve {ref}", ref=case.reference), "staff.approve_yes", arg),
+        ctx.button("No, back to the case", "staff.details", ref),
+    )
 
 
-@router.action("staff.approve_now", roles=["staff"])
-async def approve_now(ctx: Ctx, ref: str) -> None:
-    await _approve(ctx, ref)
-
-
-async def _approve(ctx: Ctx, ref: str, *, daycare: str | None = None, conditions: str = "") -> None:
+@router.action("staff.approve_yes", roles=["staff"])
+async def approve_confirmed(ctx: Ctx, arg: str) -> None:
+    ref, _sep, daycare = arg.partition("|")
+    conditions = str(ctx.data.get("conditions") or "")
+    ctx.done()
     case = await case_actions.approve(
-        ctx.uow, ctx.city, actor(ctx), ref, ctx.now, daycare=daycare, conditions=conditions
+        ctx.uow,
+        ctx.city,
+        actor(ctx),
+        ref,
+        ctx.now,
+        daycare=daycare or None,
+        conditions=conditions,
     )
     lines = [
         ctx.t(
@@ -184,12 +218,6 @@ async def _approve(ctx: Ctx, ref: str, *, daycare: str | None = None, conditions
     if "fee_cents" in (case.decision or {}):
         lines.append(ctx.t("The permit (PDF) was sent to the resident."))
     ctx.say("\n".join(lines))
-
-
-@router.action("staff.approve_daycare", roles=["staff"])
-async def approve_daycare(ctx: Ctx, arg: str) -> None:
-    ref, _sep, key = arg.partition("|")
-    await _approve(ctx, ref, daycare=key)
 
 
 @router.action("staff.conditions", roles=["staff"])
@@ -214,8 +242,20 @@ async def conditions_typed(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the conditions as text.")):
         return
     ref = str(ctx.data.get("ref"))
+    extra = cases.clean_text(ctx.inbound.text)
     ctx.done()
-    await _approve(ctx, ref, conditions=cases.clean_text(ctx.inbound.text))
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Grant {ref} with these conditions as well?\n{conditions}\nThe resident is told at "
+            "once; this cannot be undone.",
+            ref=ref,
+            conditions=extra,
+        ),
+        ctx.button(ctx.t("Yes, approve {ref}", ref=ref), "staff.approve_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+        conditions=extra,
+    )
 
 
 @router.action("staff.reopen", roles=["staff"])
@@ -252,10 +292,30 @@ async def reject(ctx: Ctx, ref: str) -> None:
 async def reject_reason(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the reason as text.")):
         return
-    case = await case_actions.reject(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    ref = str(ctx.data.get("ref"))
+    reason = case_actions.clean_reason(ctx.inbound.text)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Reject {ref} with this reason?\n“{reason}”\nThe resident is told at once; this "
+            "cannot be undone.",
+            ref=ref,
+            reason=reason,
+        ),
+        ctx.button(ctx.t("Yes, reject {ref}", ref=ref), "staff.reject_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+        reason=reason,
     )
+
+
+@router.action("staff.reject_yes", roles=["staff"])
+async def reject_confirmed(ctx: Ctx, ref: str) -> None:
+    reason = str(ctx.data.get("reason") or "") if ctx.data.get("ref") == ref else ""
     ctx.done()
+    if not reason:
+        await reject(ctx, ref)
+        return
+    case = await case_actions.reject(ctx.uow, ctx.city, actor(ctx), ref, reason, ctx.now)
     ctx.say(
         ctx.t(
             "❌ {ref} rejected by {name}. The resident has been told the reason.",
@@ -282,10 +342,29 @@ async def ask(ctx: Ctx, ref: str) -> None:
 async def question_typed(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the question as text.")):
         return
-    case = await case_actions.ask(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    ref = str(ctx.data.get("ref"))
+    question = clean_text(ctx.inbound.text)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Send this question about {ref} to the resident?\n“{question}”",
+            ref=ref,
+            question=question,
+        ),
+        ctx.button("Yes, send the question", "staff.ask_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+        question=question,
     )
+
+
+@router.action("staff.ask_yes", roles=["staff"])
+async def question_confirmed(ctx: Ctx, ref: str) -> None:
+    question = str(ctx.data.get("question") or "") if ctx.data.get("ref") == ref else ""
     ctx.done()
+    if not question:
+        await ask(ctx, ref)
+        return
+    case = await case_actions.ask(ctx.uow, ctx.city, actor(ctx), ref, question, ctx.now)
     ctx.say(
         ctx.t(
             "❓ Question about {ref} sent to the resident. Their answer will appear here.",
