@@ -151,7 +151,7 @@ async def approve(ctx: Ctx, ref: str) -> None:
         ref=case.reference,
         title=ctx.t(cases.title_of(case.form)),
     )
-    if case.form == "space":
+    if case.form == "space" and decisions.has_permit_terms(case.answers):
         terms = decisions.space_terms(ctx.city, case.answers)
         ctx.say(
             ctx.t(

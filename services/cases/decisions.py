@@ -78,7 +78,7 @@ async def decide(
         return await _dog_tax(uow, town, case, now)
     if case.form == "daycare" and daycare is not None:
         return _daycare(town, case, daycare)
-    if case.form == "space" and case.answers.get("first_day") and case.answers.get("last_day"):
+    if case.form == "space" and has_permit_terms(case.answers):
         return await _permit(uow, town, case, now, conditions)
     return Decision()
 
@@ -162,6 +162,16 @@ def _daycare(town: city.City, case: Case, key: str) -> Decision:
 
 
 # ---------------------------------------------------------------- special use
+def has_permit_terms(answers: dict[str, Any]) -> bool:
+    """A special-use application with its period (older or partial ones may lack it)."""
+    try:
+        date.fromisoformat(str(answers.get("first_day")))
+        date.fromisoformat(str(answers.get("last_day")))
+    except ValueError:
+        return False
+    return True
+
+
 def space_terms(town: city.City, answers: dict[str, Any]) -> dict[str, Any]:
     first = date.fromisoformat(str(answers["first_day"]))
     last = date.fromisoformat(str(answers["last_day"]))

@@ -46,7 +46,8 @@ async def test_approving_a_dog_tells_the_yearly_tax_and_the_tag_number(
         chat, people["anna"], other_dogs=1, since="2026-09-14", exemption="no", breed="Labrador"
     )
     await chat.notifications("room:steuern")
-    approved = await chat.press("stefan", "Bewilligen", room="steuern")
+    await chat.press("stefan", "Bewilligen", room="steuern")
+    approved = await chat.press("stefan", "Ja, ", room="steuern")
     assert "Hundesteuermarke Nr.: AH-00001" in approved and "72,00" in approved
     told = await chat.notifications("anna")
     assert "Tag number for Bello: AH-00001" in told
@@ -62,6 +63,7 @@ async def test_approving_a_dog_tells_the_yearly_tax_and_the_tag_number(
     )
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Bewilligen", room="steuern")
+    await chat.press("stefan", "Ja, ", room="steuern")
     assert (await case_of(chat, ref2)).decision["tag"] == "AH-00002"
     told = await chat.notifications("ben")
     assert "AH-00002" in told and "600,00" in told and "Listenhunde" in told
@@ -74,6 +76,7 @@ async def test_an_exempt_assistance_dog_pays_nothing(
     ref = await submit_case(chat, people["anna"], exemption="assistance", since="2026-10-01")
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Bewilligen", room="steuern")
+    await chat.press("stefan", "Ja, ", room="steuern")
     assert "Bello is exempt from the dog tax. Tag number: AH-00001" in (
         await chat.notifications("anna")
     )
@@ -98,12 +101,11 @@ async def test_a_special_use_permit_comes_as_a_pdf_with_area_period_conditions_a
     await chat.notifications("room:ordnung")
     offer = await chat.press("olga", "Bewilligen", room="ordnung")
     assert "Erlaubnis für 20 m² vom 01.12.2026 bis 30.12.2026, Gebühr 60,00" in offer
-    await chat.press("olga", "Auflagen ergänzen", room="ordnung")
-    done = await chat.send(
-        "olga",
-        "Gerüst nachts mit Warnleuchten sichern.\nKein Anbringen von Werbung.",
-        room="ordnung",
-    )
+    await chat.press("olga", "Auflagen ergänzen", room="ordnung", reply=0)
+    extra = "Gerüst nachts mit Warnleuchten sichern.\nKein Anbringen von Werbung."
+    asked = await chat.send("olga", extra, room="ordnung")
+    assert "mit diesen zusätzlichen Auflagen erteilen?" in asked
+    done = await chat.press("olga", "Ja, ", room="ordnung")
     assert "Die Erlaubnis (PDF) wurde an die Person geschickt." in done
     assert "Erlaubnis: 20 m², 01.12.2026 bis 30.12.2026, Gebühr 60,00" in done
     told = await chat.notifications("anna")
@@ -157,7 +159,9 @@ async def test_a_daycare_approval_names_the_daycare_staff_chose(
     assert "Welche Kita bietet den Platz" in choose
     assert "1. Kath. Kita St. Marien" in choose and "3. Waldkindergarten" in choose
     assert (await case_of(chat, ref)).status == "submitted"  # nothing decided yet
-    done = await chat.press("kira", "2. Städt. Kita Regenbogen, Wüllener Straße 60", room="kita")
+    asked = await chat.press("kira", "2. Städt. Kita Regenbogen, Wüllener Straße 60", room="kita")
+    assert "mit einem Platz in Städt. Kita Regenbogen" in asked
+    done = await chat.press("kira", "Ja, ", room="kita")
     assert "Kita-Platz in: Städt. Kita Regenbogen" in done
     told = await chat.notifications("anna")
     assert "Mia has a daycare place at Städt. Kita Regenbogen, Wüllener Straße 60" in told
@@ -175,6 +179,7 @@ async def test_a_rejected_resident_can_answer_and_object_inside_the_case(
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Ablehnen", room="steuern")
     await chat.send("stefan", "Der Hund ist in Gescher gemeldet.", room="steuern")
+    await chat.press("stefan", "Ja, ", room="steuern")
     told = await chat.notifications("anna")
     # one month, and 28 Feb 2027 is a Sunday: until Monday 1 Mar 2027
     assert "You can answer or object here until 1 Mar 2027" in told
@@ -203,6 +208,7 @@ async def test_after_the_month_an_objection_is_refused_kindly(
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Ablehnen", room="steuern")
     await chat.send("stefan", "Der Hund ist in Gescher gemeldet.", room="steuern")
+    await chat.press("stefan", "Ja, ", room="steuern")
     await chat.notifications("anna")
     chat.clock.advance(timedelta(days=40))
     shown = await chat.send("anna", f"/case {ref}")
