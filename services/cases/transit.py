@@ -55,12 +55,17 @@ async def passes_of(uow: UnitOfWork, citizen_id: int) -> list[TransitPass]:
 async def offered_months(
     uow: UnitOfWork, city: City, case: Case, citizen_id: int, now: datetime
 ) -> list[str]:
-    """The months ("2026-12") the resident can buy a pass for now (see rules.pass_months)."""
+    """The months ("2026-12") the resident can buy a pass for now (see rules.pass_months);
+    none for a case without a readable proof date."""
+    try:
+        proof = proof_until(case)
+    except (KeyError, ValueError):
+        return []
     form_rules = rules(city)
     taken = {p.month for p in await passes_of(uow, citizen_id)}
     periods = pass_months(
         now.astimezone(city.tz).date(),
-        proof_until(case),
+        proof,
         taken,
         min_days_left=form_rules.transit_min_days_left,
         next_month_from_day=form_rules.transit_next_month_from_day,
@@ -75,10 +80,16 @@ async def months_to_buy(
     case = await _approved_case(uow, citizen_id, ref)
     months = await offered_months(uow, city, case, citizen_id, now)
     if not months:
+        try:
+            until = i18n.day(proof_until(case))
+        except (KeyError, ValueError):
+            raise Conflict(
+                "The pass can be bought once your Sozialticket application is approved."
+            ) from None
         raise Conflict(
             "Your proof of eligibility is valid until {date}, and every month until then that "
             "a pass is useful for is paid. Please apply again with your new benefit notice.",
-            date=i18n.day(proof_until(case)),
+            date=until,
         )
     return months
 
