@@ -3,8 +3,6 @@ The organiser's side (publish, door check-in, cancel an event) is in flows/organ
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flows.context import Ctx
 from flows.event_views import moment, places_line, price, rules, status_text, when
 from flows.menu import back_to_menu
@@ -12,10 +10,10 @@ from flows.organiser import door_view
 from flows.registry import Router
 from flows.types import Button, Media
 from services import codes
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
-from services.events.files import event_ics, qr_png
+from services.events.files import qr_png
 from services.i18n import N_
 from services.wallet import sources as wallet
 from storage.models.events import CANCELLED, HELD, VALID, Booking, Event, Ticket
@@ -282,16 +280,11 @@ async def ticket_details(ctx: Ctx, ticket: Ticket, event: Event) -> None:
 @router.action("events.ics")
 async def calendar_file(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    host = urlsplit(ctx.deps.public_url).hostname or "stadtlotse"
-    data = event_ics(
-        uid=f"event-{event.id}@{host}",
-        title=event.title,
-        description=event.description,
-        place=event.place,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        now=ctx.now,
-        cancelled=event.status == CANCELLED,
+    first = await tickets_svc.calendar_tickets(ctx.uow, event.id or 0, ctx.citizen_id)
+    if ctx.citizen_id not in first:
+        raise NotFound("You have no ticket for this event.")
+    filename, data = tickets_svc.calendar_file(
+        event, first[ctx.citizen_id], ctx.now, ctx.city.tz, ctx.city.name
     )
     ctx.say(
         ctx.t(
@@ -299,7 +292,7 @@ async def calendar_file(ctx: Ctx, arg: str) -> None:
             event=event.title,
         ),
         [ctx.button("My tickets", "events.mine"), back_to_menu(ctx)],
-        media=Media("document", "event.ics", "text/calendar", data),
+        media=Media("document", filename, "text/calendar", data),
     )
 
 

@@ -25,6 +25,7 @@ from flows.registry import Router
 from flows.types import Attachment, Button
 from services.errors import DomainError, InvalidInput
 from services.i18n import N_
+from services.town_area import in_town
 from storage.models.conversation import FormDraft
 from storage.models.outbox import StoredFile
 
@@ -335,7 +336,14 @@ async def _value(ctx: Ctx, form: Form, fld: Field, answers: Answers) -> Any:
         return await store_attachment(ctx, inbound.attachments[0], f"form:{form.key}", fld)
     if fld.kind == "location":
         if inbound.location is not None:
-            return {"lat": inbound.location[0], "lon": inbound.location[1]}
+            lat, lon = inbound.location
+            if not in_town(ctx.city, lat, lon):
+                raise InvalidInput(
+                    "This place is outside {town}. Please share a location in {town}, or skip "
+                    "this question.",
+                    town=ctx.city.name,
+                )
+            return {"lat": lat, "lon": lon}
         if inbound.kind == "text" and fld.parse is not None:
             return fld.parse(ctx, inbound.text)
         raise InvalidInput("Please share a location pin, or skip this question.")
@@ -359,27 +367,50 @@ def _plain_text(text: str) -> str:
     return clean_text(text, 1000)
 
 
+def sniff_mime(data: bytes) -> str | None:
+    """The type of a file by its first bytes (magic numbers): JPEG, PNG or PDF, else None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"%PDF"):
+        return "application/pdf"
+    return None
+
+
 async def store_attachment(
     ctx: Ctx, attachment: Attachment, purpose: str, fld: Field | None = None
 ) -> dict[str, Any]:
     """Keep a photo or PDF in the database, owned by the resident; return its answer value."""
     accept = fld.accept if fld else FILE_TYPES
     limit = fld.max_bytes if fld else MAX_FILE_BYTES
-    if attachment.mime not in accept:
-        if "application/pdf" not in accept:
-            raise InvalidInput("Please send a photo (JPEG or PNG).")
-        raise InvalidInput("Please send a photo (JPEG or PNG) or a PDF file.")
     if len(attachment.data) > limit:
         raise InvalidInput(
             "This file is too large: at most {mb} MB, please.", mb=limit // (1024 * 1024)
         )
-    if attachment.mime == "application/pdf" and not attachment.data.startswith(b"%PDF"):
-        raise InvalidInput("This file is not a readable PDF.")
+    mime = sniff_mime(attachment.data)  # what the bytes are, not what the name or channel says
+    photos_only = "application/pdf" not in accept
+    if mime is None:  # a text file named fake.png, say
+        if attachment.mime == "application/pdf" and not photos_only:
+            raise InvalidInput("This file is not a readable PDF.")
+        if photos_only:
+            raise InvalidInput(
+                "This file is not a photo (JPEG or PNG), whatever its name says. Please send "
+                "the photo itself."
+            )
+        raise InvalidInput(
+            "This file is not a photo (JPEG or PNG) or a PDF, whatever its name says. Please "
+            "send the photo or the PDF itself."
+        )
+    if mime not in accept:
+        if photos_only:
+            raise InvalidInput("Please send a photo (JPEG or PNG).")
+        raise InvalidInput("Please send a photo (JPEG or PNG) or a PDF file.")
     stored = StoredFile(
         citizen_id=ctx.citizen_id,
         purpose=purpose,
         filename=attachment.filename[:255] or "upload",
-        mime=attachment.mime,
+        mime=mime,
         size=len(attachment.data),
         sha256=hashlib.sha256(attachment.data).hexdigest(),
         data=attachment.data,

@@ -50,7 +50,7 @@ def parse_moment(ctx: Ctx, text: str) -> str:
     match = _MOMENT.fullmatch(" ".join(text.split()))
     if not match:
         raise InvalidInput("Please enter date and time, for example 24.12.2026 18:00.")
-    day = parse_date(match["date"].rstrip(","))
+    day = parse_date(match["date"].rstrip(","), ctx.today(), past=False)
     hour, minute = _clock(match["time"])
     return _local(ctx, day, hour, minute).isoformat()
 
@@ -297,7 +297,13 @@ async def confirm_call_off(ctx: Ctx, arg: str) -> None:
 @router.action("events.call_off_yes", roles=["organiser"])
 async def call_off(ctx: Ctx, arg: str) -> None:
     told = await tickets_svc.cancel_event(
-        ctx.uow, ctx.deps.payments, organiser_id=ctx.citizen_id, event_id=_id(arg), now=ctx.now
+        ctx.uow,
+        ctx.deps.payments,
+        organiser_id=ctx.citizen_id,
+        event_id=_id(arg),
+        now=ctx.now,
+        tz=ctx.city.tz,
+        town=ctx.city.name,
     )
     ctx.say(
         ctx.tn(

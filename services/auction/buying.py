@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlmodel import col
 
 from services import audit, codes
@@ -48,15 +48,22 @@ CHUNK = 5000
 
 
 def pay_deadline(city: City, now: datetime, *, wish: bool) -> datetime:
-    """30 minutes (configured) to pay; a wish price won at night may be paid from the morning."""
+    """Buying now: 30 minutes (configured) to pay. A won wish price (usually won at night by
+    the daily step): until `wish_pay_until` (20:00) of the `wish_pay_days`-th day after, in the
+    city's time, and never less than the buy-now window."""
     config = rules(city)
-    window = timedelta(minutes=config.reservation_minutes)
-    if wish and config.wish_pay_from:
-        local = now.astimezone(city.tz)
-        opens = datetime.combine(local.date(), time.fromisoformat(config.wish_pay_from), city.tz)
-        if local < opens:
-            return opens + window
-    return now + window
+    window = now + timedelta(minutes=config.reservation_minutes)
+    if not wish:
+        return window
+    local = now.astimezone(city.tz)
+    day = local.date() + timedelta(days=config.wish_pay_days)
+    until = datetime.combine(day, time.fromisoformat(config.wish_pay_until or "20:00"), city.tz)
+    return max(until, window)
+
+
+def wish_reminder_at(city: City, deadline: datetime) -> datetime | None:
+    hours = rules(city).wish_remind_hours
+    return deadline - timedelta(hours=hours) if hours else None
 
 
 async def bulk_notify(uow: UnitOfWork, rows: Sequence[dict[str, Any]], now: datetime) -> None:
@@ -344,7 +351,8 @@ async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> No
         uow, [r.id == int(payment.ref), r.status == PENDING, r.payment_id == payment.id], now
     )
     if lapsed:
-        await award_wishes(uow, hook_city(), now, item_ids=[row.item_id for row in lapsed])
+        items = [row.item_id for row in lapsed]
+        await award_wishes(uow, hook_city(), now, item_ids=items, passed_on=True)
 
 
 # ---------------------------------------------------------------- lapsing and wishes
@@ -414,15 +422,75 @@ async def expire_reservations(uow: UnitOfWork, city: City, now: datetime) -> int
     r = AuctionReservation
     lapsed = await _lapse(uow, [r.status == PENDING, r.expires_at <= now], now)
     if lapsed:
-        await award_wishes(uow, city, now, item_ids=[row.item_id for row in lapsed])
+        items = [row.item_id for row in lapsed]
+        await award_wishes(uow, city, now, item_ids=items, passed_on=True)
+    await remind_unpaid_wishes(uow, city, now)
     return len(lapsed)
 
 
+async def remind_unpaid_wishes(uow: UnitOfWork, city: City, now: datetime) -> int:
+    """Once, `wish_remind_hours` before a won wish price must be paid: a reminder with the pay
+    button (the dedupe key makes it once; a paid reservation is no longer pending)."""
+    hours = rules(city).wish_remind_hours
+    if not hours:
+        return 0
+    r, i, n = AuctionReservation, AuctionItem, Notification
+    already = select(n.id).where(
+        n.dedupe_key == literal("auction.remind:", String) + cast(r.id, String)
+    )
+    due = (
+        await uow.session.execute(
+            select(r.id, r.citizen_id, r.item_id, r.price_cents, r.expires_at, i.title)
+            .join(i, i.id == r.item_id)
+            .where(
+                r.status == PENDING,
+                col(r.wish_id).is_not(None),
+                r.expires_at > now,
+                r.expires_at <= now + timedelta(hours=hours),
+                ~already.exists(),
+            )
+            .limit(CHUNK)
+        )
+    ).all()
+    await bulk_notify(
+        uow,
+        [
+            {
+                "citizen_id": row.citizen_id,
+                "key": N_(
+                    "Reminder: {title} is reserved for you at your wish price {price} until "
+                    "{deadline}. After that it passes to the next wish."
+                ),
+                "params": {
+                    "title": row.title,
+                    "price": money(row.price_cents),
+                    "deadline": moment(row.expires_at, city.timezone),
+                },
+                "buttons": [
+                    button(N_("Pay now"), "auction.pay", str(row.id)),
+                    button(N_("Show item"), "auction.item", str(row.item_id)),
+                ],
+                "ref": f"auction_reservation:{row.id}",
+                "dedupe_key": f"auction.remind:{row.id}",
+            }
+            for row in due
+        ],
+        now,
+    )
+    return len(due)
+
+
 async def award_wishes(
-    uow: UnitOfWork, city: City, now: datetime, item_ids: list[int] | None = None
+    uow: UnitOfWork,
+    city: City,
+    now: datetime,
+    item_ids: list[int] | None = None,
+    *,
+    passed_on: bool = False,
 ) -> int:
     """For every item on offer whose current price has reached its highest wish, that wish
-    (the earliest among equal ones) wins: the item is reserved for them at their wish price."""
+    (the earliest among equal ones) wins: the item is reserved for them at their wish price.
+    `passed_on`: the items come from a winner who did not pay; the next wish is told so."""
     w, i = AuctionWish, AuctionItem
     rank = func.row_number().over(
         partition_by=w.item_id, order_by=(col(w.amount_cents).desc(), w.created_at, w.id)
@@ -499,6 +567,12 @@ async def award_wishes(
             {
                 "citizen_id": row.citizen_id,
                 "key": N_(
+                    "Good news: {title} has passed on to you, the next wish in line (the "
+                    "winner before you did not pay). It is reserved for you at your wish price "
+                    "{price}. Please pay by {deadline}, otherwise it passes on again."
+                )
+                if passed_on
+                else N_(
                     "Your wish price was reached: {title} is reserved for you at {price}. "
                     "Please pay by {deadline}, otherwise it passes to the next wish."
                 ),
