@@ -46,7 +46,8 @@ def register_application(
     """A form whose submission becomes a case of `department` (form_args as for `Form`)."""
     form = register_form(Form(submit=_submitter(form_args["key"]), **form_args))
     APPLICATIONS[form.key] = Application(form.key, department, summary)
-    cases.FORM_TITLES[form.key] = form.title
+    if cases.title_of(form.key) != form.title:
+        raise ValueError(f"form {form.key!r}: add its title to services.cases.records.FORM_TITLES")
     router.add_keywords("form.open", keywords, form.key)
     return form
 

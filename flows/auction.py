@@ -23,6 +23,7 @@ from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
 from services.payments import lifecycle as payments
+from services.payments.provider import PaymentProvider
 from storage.models.auction import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
 from storage.models.payments import PAID as PAYMENT_PAID
 
@@ -225,8 +226,8 @@ async def show_curve(ctx: Ctx, arg: str) -> None:
 
 
 # ---------------------------------------------------------------- buying and paying
-def _provider(ctx: Ctx) -> payments.PaymentProvider:
-    provider = ctx.deps.payments
+def _provider(ctx: Ctx) -> PaymentProvider:
+    provider = ctx.env.payments
     if provider is None:
         raise Conflict(
             "Payments are not available at the moment, so nothing was reserved. "
@@ -247,7 +248,7 @@ async def pay(ctx: Ctx, arg: str) -> None:
     await _checkout(ctx, _provider(ctx), _item_id(arg))
 
 
-async def _checkout(ctx: Ctx, provider: payments.PaymentProvider, reservation_id: int) -> None:
+async def _checkout(ctx: Ctx, provider: PaymentProvider, reservation_id: int) -> None:
     payment = await auction_buy.start_payment(
         ctx.uow, provider, ctx.citizen_id, reservation_id, ctx.now
     )
@@ -271,13 +272,13 @@ async def _checkout(ctx: Ctx, provider: payments.PaymentProvider, reservation_id
 
 @router.action("auction.demo_pay")
 async def demo_pay(ctx: Ctx, arg: str) -> None:
-    if ctx.deps.payments is None or not getattr(ctx.deps.payments, "demo", False):
+    if ctx.env.payments is None or not ctx.env.payments.demo:
         raise Conflict("Demo payments are switched off.")
     payment_id = _item_id(arg)
     reservation = await auction_buy.payable_reservation(
         ctx.uow, ctx.citizen_id, payment_id, ctx.now
     )
-    await payments.settle(ctx.uow, payment_id, PAYMENT_PAID, ctx.now)
+    await payments.settle(ctx.uow, ctx.env, payment_id, PAYMENT_PAID, ctx.now)
     await ctx.uow.session.refresh(reservation)
     await show_pickup(ctx, str(reservation.id))
 

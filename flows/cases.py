@@ -26,7 +26,6 @@ router.menu(
 )
 
 
-
 @router.command("cases", "antraege", help=N_("your applications and where they stand"))
 async def cases_command(ctx: Ctx, args: str) -> None:
     await list_cases(ctx, "")

@@ -3,8 +3,6 @@ The organiser's side (publish, door check-in, cancel an event) is in flows/organ
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flows.context import Ctx
 from flows.event_views import moment, places_line, price, rules, status_text, when
 from flows.menu import back_to_menu
@@ -72,7 +70,7 @@ async def show_list(ctx: Ctx, arg: str) -> None:
 @router.action("events.show")
 async def show_event(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    await svc.release_lapsed(ctx.uow, ctx.now, event_id=event.id)
+    await svc.release_lapsed(ctx.uow, ctx.env, ctx.now, event_id=event.id)
     await ctx.uow.session.refresh(event)
     lines = [f"{event.title}", when(ctx, event), ctx.t("Place: {place}", place=event.place)]
     if event.description:
@@ -123,7 +121,7 @@ async def quantity_typed(ctx: Ctx) -> None:
         return
     result = await svc.book(
         ctx.uow,
-        ctx.deps.payments,
+        ctx.env,
         citizen_id=ctx.citizen_id,
         event_id=event_id,
         quantity=int(text),
@@ -168,7 +166,7 @@ async def show_payment(ctx: Ctx, booking: Booking, event: Event) -> None:
     buttons: list[Button] = []
     if payment is not None and payment.checkout_url:
         buttons.append(Button(ctx.t("Pay now"), url=payment.checkout_url))
-    if ctx.deps.payments is not None and getattr(ctx.deps.payments, "demo", False):
+    if ctx.env.payments is not None and ctx.env.payments.demo:
         buttons.append(ctx.button("Pay (demo)", "events.demo_pay", str(booking.id)))
     buttons.append(ctx.button("Cancel reservation", "events.drop", str(booking.id)))
     ctx.say(text, buttons)
@@ -185,10 +183,10 @@ async def show_booking(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.demo_pay")
 async def demo_pay(ctx: Ctx, arg: str) -> None:
-    if ctx.deps.payments is None or not getattr(ctx.deps.payments, "demo", False):
+    if ctx.env.payments is None or not ctx.env.payments.demo:
         ctx.say(ctx.t("Payment is not available right now."), [back_to_menu(ctx)])
         return
-    booking = await svc.pay_demo(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
+    booking = await svc.pay_demo(ctx.uow, ctx.env, ctx.citizen_id, _id(arg), ctx.now)
     event = await svc.get_event(ctx.uow, booking.event_id)
     ctx.say(
         ctx.tn(
@@ -203,7 +201,7 @@ async def demo_pay(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.drop")
 async def drop_reservation(ctx: Ctx, arg: str) -> None:
-    await svc.drop_hold(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
+    await svc.drop_hold(ctx.uow, ctx.env, ctx.citizen_id, _id(arg), ctx.now)
     ctx.say(
         ctx.t("The reservation is cancelled and the places are free again. Nothing was charged."),
         [ctx.button("All events", "events.list"), back_to_menu(ctx)],
@@ -282,7 +280,7 @@ async def ticket_details(ctx: Ctx, ticket: Ticket, event: Event) -> None:
 @router.action("events.ics")
 async def calendar_file(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    host = urlsplit(ctx.deps.public_url).hostname or "stadtlotse"
+    host = ctx.env.links.host
     data = event_ics(
         uid=f"event-{event.id}@{host}",
         title=event.title,
@@ -325,7 +323,7 @@ async def confirm_cancel(ctx: Ctx, arg: str) -> None:
 async def cancel_ticket(ctx: Ctx, arg: str) -> None:
     cancelled, refunded = await tickets_svc.cancel_tickets(
         ctx.uow,
-        ctx.deps.payments,
+        ctx.env.payments,
         citizen_id=ctx.citizen_id,
         ticket_ids=[_id(arg)],
         rules=rules(ctx),

@@ -245,7 +245,7 @@ async def organised(ctx: Ctx, arg: str) -> None:
 @router.action("events.manage", roles=["organiser"])
 async def manage(ctx: Ctx, arg: str) -> None:
     event = await svc.organiser_event(ctx.uow, ctx.citizen_id, _id(arg))
-    await svc.release_lapsed(ctx.uow, ctx.now, event_id=event.id)
+    await svc.release_lapsed(ctx.uow, ctx.env, ctx.now, event_id=event.id)
     await ctx.uow.session.refresh(event)
     stats = await svc.event_stats(ctx.uow, event)
     lines = [
@@ -297,7 +297,7 @@ async def confirm_call_off(ctx: Ctx, arg: str) -> None:
 @router.action("events.call_off_yes", roles=["organiser"])
 async def call_off(ctx: Ctx, arg: str) -> None:
     told = await tickets_svc.cancel_event(
-        ctx.uow, ctx.deps.payments, organiser_id=ctx.citizen_id, event_id=_id(arg), now=ctx.now
+        ctx.uow, ctx.env, organiser_id=ctx.citizen_id, event_id=_id(arg), now=ctx.now
     )
     ctx.say(
         ctx.tn(

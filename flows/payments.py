@@ -21,7 +21,7 @@ STATUS_MESSAGES = {
 
 
 def is_demo(ctx: Ctx) -> bool:
-    return bool(getattr(ctx.deps.payments, "demo", False))
+    return ctx.env.payments is not None and ctx.env.payments.demo
 
 
 def offer_checkout(ctx: Ctx, payment: Payment, text: str) -> None:
@@ -55,7 +55,7 @@ async def _own_payment(ctx: Ctx, arg: str) -> Payment | None:
         ctx.say(ctx.t("This payment is unknown."), [back_to_menu(ctx)])
         return None
     if payment.status == CREATED and payment.expires_at <= ctx.now:
-        await payments.settle(ctx.uow, payment.id or 0, EXPIRED, ctx.now)
+        await payments.settle(ctx.uow, ctx.env, payment.id or 0, EXPIRED, ctx.now)
         await ctx.uow.session.refresh(payment)
     return payment
 
@@ -71,7 +71,7 @@ async def pay_demo(ctx: Ctx, arg: str) -> None:
     if (
         payment.provider != "demo"
         or payment.status != CREATED
-        or not await payments.settle(ctx.uow, payment.id or 0, PAID, ctx.now)
+        or not await payments.settle(ctx.uow, ctx.env, payment.id or 0, PAID, ctx.now)
     ):
         ctx.say(ctx.t(STATUS_MESSAGES.get(payment.status, N_("This payment cannot be paid here."))))
         return
@@ -92,7 +92,7 @@ async def pay_cancel(ctx: Ctx, arg: str) -> None:
             [ctx.button("Wallet", "wallet.show")],
         )
         return
-    if not await payments.settle(ctx.uow, payment.id or 0, CANCELLED, ctx.now):
+    if not await payments.settle(ctx.uow, ctx.env, payment.id or 0, CANCELLED, ctx.now):
         ctx.say(ctx.t(STATUS_MESSAGES.get(payment.status, N_("This payment cannot be cancelled."))))
         return
     ctx.say(ctx.t("Cancelled. Nothing was charged."), [back_to_menu(ctx)])

@@ -16,7 +16,7 @@ router = Router("transit")
 
 @router.action("transit.buy")
 async def buy(ctx: Ctx, ref: str) -> None:
-    provider = ctx.deps.payments
+    provider = ctx.env.payments
     if provider is None:
         ctx.say(
             ctx.t(
@@ -46,7 +46,7 @@ async def buy(ctx: Ctx, ref: str) -> None:
 
 @router.action("transit.demo_pay")
 async def demo_pay(ctx: Ctx, arg: str) -> None:
-    provider = ctx.deps.payments
+    provider = ctx.env.payments
     payment = await ctx.uow.session.get(Payment, int(arg)) if arg.isdigit() else None
     if (
         provider is None
@@ -56,7 +56,7 @@ async def demo_pay(ctx: Ctx, arg: str) -> None:
         or payment.purpose != "transit"
     ):
         raise NotFound("This payment is unknown.")
-    if not await payments.settle(ctx.uow, payment.id or 0, PAID, ctx.now):
+    if not await payments.settle(ctx.uow, ctx.env, payment.id or 0, PAID, ctx.now):
         ctx.say(ctx.t("This payment was already made."), [back_to_menu(ctx)])
         return
     ctx.say(ctx.t("Paid (demo). Your pass is in your wallet."), [back_to_menu(ctx)])

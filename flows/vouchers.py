@@ -119,13 +119,12 @@ async def offer_chosen(ctx: Ctx, arg: str) -> None:
 
 
 async def start_purchase(ctx: Ctx, *, value_cents: int | None = None, offer_key: str = "") -> None:
-    if ctx.deps.payments is None:
+    if ctx.env.payments is None:
         ctx.say(ctx.t("Payments are not available right now. Please try again later."))
         return
     purchase = await vouchers.buy(
         ctx.uow,
-        ctx.deps.payments,
-        ctx.city,
+        ctx.env,
         ctx.citizen_id,
         now=ctx.now,
         value_cents=value_cents,
@@ -253,7 +252,7 @@ async def refund_ask(ctx: Ctx, arg: str) -> None:
 async def refund_confirm(ctx: Ctx, arg: str) -> None:
     voucher = await refunds.refund(
         ctx.uow,
-        ctx.deps.payments,
+        ctx.env.payments,
         ctx.city,
         ctx.citizen_id,
         int(arg) if arg.isdigit() else 0,

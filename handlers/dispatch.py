@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from flows.context import Ctx, Deps
+from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
@@ -20,6 +20,7 @@ from handlers.locks import KeyedLocks
 from services import i18n
 from services.city import City
 from services.clock import Clock
+from services.env import Env
 from services.errors import DomainError
 from services.identity import accounts as identity
 from storage.db import Database
@@ -47,17 +48,21 @@ class Dispatcher:
     def __init__(
         self,
         db: Database,
-        city: City,
-        clock: Clock,
-        deps: Deps | None = None,
+        env: Env,
         registry: Registry = REGISTRY,
     ) -> None:
         self.db = db
-        self.city = city
-        self.clock = clock
-        self.deps = deps or Deps()
+        self.env = env
         self.registry = registry
         self.locks = KeyedLocks()
+
+    @property
+    def city(self) -> City:
+        return self.env.city
+
+    @property
+    def clock(self) -> Clock:
+        return self.env.clock
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         async with self.locks.hold((inbound.channel, inbound.chat_id, inbound.user_id)):
@@ -104,14 +109,13 @@ class Dispatcher:
             ctx = Ctx(
                 uow=uow,
                 now=now,
-                city=self.city,
+                env=self.env,
                 citizen=citizen,
                 account=account,
                 inbound=inbound,
                 roles=roles,
                 step=conversation.step,
                 data=copy.deepcopy(conversation.data),
-                deps=self.deps,
             )
             savepoint = await session.begin_nested()
             try:

@@ -96,3 +96,31 @@ def notify_department(
         uow.session.add(note)
         notes.append(note)
     return notes
+
+
+class Notifier:
+    """The outbox writer of the running town: the functions above with the city (its
+    departments' staff rooms) already bound. Reached as `env.notifier`."""
+
+    def __init__(self, city: City) -> None:
+        self.city = city
+
+    def citizen(
+        self,
+        uow: UnitOfWork,
+        citizen_id: int,
+        key: str,
+        params: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Notification:
+        return notify_citizen(uow, citizen_id, key, params, **options)
+
+    def department(
+        self,
+        uow: UnitOfWork,
+        department: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> list[Notification]:
+        return notify_department(uow, self.city, department, key, params, **options)

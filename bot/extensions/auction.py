@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from bot.bootstrap import App
 
 
-def setup(app: App) -> None:
-    auction.use_city(app.city)
-
-
 def _picture(kind: str, colour: str) -> bytes:
     image = Image.new("RGB", (480, 360), "#f4f1ea")
     draw = ImageDraw.Draw(image)

@@ -9,16 +9,10 @@ if TYPE_CHECKING:
     from bot.bootstrap import App
 
 
-def setup(app: App) -> None:
-    from scheduler.jobs import CONTEXT
-
-    CONTEXT["deps"] = app.deps  # read when a job runs: other extensions fill it after us
-
-
 async def run(app: App) -> None:
     from scheduler.runner import SchedulerService
 
-    await SchedulerService(app.db, app.city, app.clock).run_forever()
+    await SchedulerService(app.db, app.env).run_forever()
 
 
 def cli(commands: Any) -> None:
@@ -46,7 +40,7 @@ async def jobs_command(args: argparse.Namespace) -> int:
             if job is None:
                 print(f"stadtlotse: no job {args.name!r}; known: " + ", ".join(sorted(registry)))
                 return 2
-            outcome = await run_job(app.db, app.city, job, now)
+            outcome = await run_job(app.db, app.env, job, now)
             if outcome.ran:
                 print(f"{job.name} ran for {outcome.period}: {outcome.result}")
             else:

@@ -6,7 +6,7 @@ import hmac
 import itertools
 import secrets
 
-from services.payments.lifecycle import Checkout
+from services.payments.provider import Checkout
 from storage.models.payments import Payment
 
 NAME = "demo"

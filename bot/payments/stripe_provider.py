@@ -8,7 +8,7 @@ from typing import Any
 
 import stripe
 
-from services.payments.lifecycle import Checkout, ProviderUnavailable
+from services.payments.provider import Checkout, ProviderUnavailable
 from storage.models.payments import Payment
 
 log = logging.getLogger(__name__)

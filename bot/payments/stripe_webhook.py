@@ -11,7 +11,7 @@ from typing import Any
 import stripe
 
 from bot.payments.stripe_provider import NAME, StripeProvider
-from services.clock import Clock
+from services.env import Env
 from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.payments import EXPIRED, FAILED, PAID, Payment
@@ -47,7 +47,7 @@ def outcome_of(event_type: str, session: dict[str, Any]) -> str | None:
 
 
 async def handle(
-    db: Database, clock: Clock, provider: StripeProvider, payload: bytes, signature: str | None
+    db: Database, env: Env, provider: StripeProvider, payload: bytes, signature: str | None
 ) -> Answer:
     try:
         event = provider.verify(payload, signature)
@@ -66,7 +66,7 @@ async def handle(
         return Answer(503, "try again later")
     try:
         async with db.uow() as uow:
-            now = clock.now()
+            now = env.now()
             payment_id = await payments.find_object(uow, NAME, session["id"])
             if payment_id is None:
                 log.warning("Stripe session %s belongs to no payment of ours", session["id"])
@@ -87,7 +87,7 @@ async def handle(
                 await payments.remember_object(uow, NAME, intent, "payment_intent", payment_id, now)
             outcome = outcome_of(event.type, session)
             if outcome is not None:
-                await payments.settle(uow, payment_id, outcome, now)
+                await payments.settle(uow, env, payment_id, outcome, now)
             await uow.commit()
     except Exception:
         log.exception("Stripe event %s could not be processed; Stripe will retry", event.id)

@@ -66,7 +66,7 @@ def router(app: App) -> APIRouter:
             citizen = await uow.session.get(Citizen, payment.citizen_id)
             lang = citizen.language if citizen is not None else app.city.default_language
             if payment.status == CREATED and payment.expires_at <= app.clock.now():
-                await payments.settle(uow, parts[0], EXPIRED, app.clock.now())
+                await payments.settle(uow, app.env, parts[0], EXPIRED, app.clock.now())
                 await uow.session.refresh(payment)
             await uow.commit()  # also keeps the loaded payment readable after the session
             return payment, lang
@@ -126,7 +126,7 @@ def router(app: App) -> APIRouter:
             current = await uow.session.get(Payment, payment.id)
             assert current is not None and current.id is not None
             if current.status == CREATED:
-                changed = await payments.settle(uow, current.id, outcome, app.clock.now())
+                changed = await payments.settle(uow, app.env, current.id, outcome, app.clock.now())
                 if changed:
                     notice = (
                         i18n.translate(lang, "Paid. Thank you! You can go back to the chat now.")
@@ -186,12 +186,12 @@ def router(app: App) -> APIRouter:
 
     @routes.post("/webhooks/stripe")
     async def stripe_hook(request: Request) -> Response:
-        provider = app.deps.payments
+        provider = app.env.payments
         if not isinstance(provider, StripeProvider):
             return PlainTextResponse("stripe is not configured", status_code=404)
         answer = await stripe_webhook.handle(
             app.db,
-            app.clock,
+            app.env,
             provider,
             await request.body(),
             request.headers.get("stripe-signature"),

@@ -28,6 +28,8 @@ from storage.uow import UnitOfWork
 
 MAX_SUBSCRIPTIONS = 20
 NEVER_ALERTED = 2**62  # alerted_price_cents of a new item: every limit is below it
+
+
 def matching_items(sub: AuctionSubscription):  # type: ignore[no-untyped-def]
     """Items on offer that this subscription wants at their current price."""
     i = AuctionItem

@@ -15,12 +15,14 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import col
 
 from services import audit, codes
-from services.auction.items import get_item, hook_city, price_for_day, rules, today
+from services.auction.items import get_item, price_for_day, rules, today
 from services.city import City
+from services.env import Env
 from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_, day, moment, money
 from services.notify import button, notify_citizen, notify_department
 from services.payments import lifecycle as payments
+from services.payments.provider import PaymentProvider
 from services.wallet import sources as wallet
 from storage.models.auction import (
     ACTIVE,
@@ -163,7 +165,7 @@ async def my_reservation(
 
 async def start_payment(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider,
+    provider: PaymentProvider,
     citizen_id: int,
     reservation_id: int,
     now: datetime,
@@ -219,7 +221,7 @@ async def payable_reservation(
 
 
 # ---------------------------------------------------------------- payment outcome
-async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """on_paid: the reservation becomes a purchase with a pickup code (same transaction)."""
     r = AuctionReservation
     await uow.session.flush()
@@ -235,7 +237,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
     )
     item = await get_item(uow, reservation.item_id)
     if changed.rowcount != 1:  # type: ignore[attr-defined]
-        await _late_payment(uow, payment, item, now)
+        await _late_payment(uow, env.city, payment, item, now)
         return
     await uow.session.refresh(reservation)
     item.status, item.closed_at = SOLD, now
@@ -254,7 +256,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
         price_cents=reservation.price_cents,
         payment_id=payment.id,
     )
-    config = rules(hook_city())
+    config = rules(env.city)
     notify_citizen(
         uow,
         reservation.citizen_id,
@@ -276,7 +278,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
 
 
 async def _late_payment(
-    uow: UnitOfWork, payment: Payment, item: AuctionItem, now: datetime
+    uow: UnitOfWork, city: City, payment: Payment, item: AuctionItem, now: datetime
 ) -> None:
     """Money arrived for a reservation that lapsed: the item is not given; staff refund."""
     log.warning("late auction payment %s for reservation %s", payment.id, payment.ref)
@@ -292,7 +294,6 @@ async def _late_payment(
         ref=f"payment:{payment.id}",
         dedupe_key=f"auction.late:{payment.id}",
     )
-    city = hook_city()
     if city.department("fundbuero") is not None:
         notify_department(
             uow,
@@ -312,7 +313,7 @@ async def _late_payment(
 
 
 async def refund_late_payments(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, now: datetime
+    uow: UnitOfWork, provider: PaymentProvider | None, now: datetime
 ) -> int:
     """Payments that arrived for a reservation that had lapsed (no item was given): pay them
     back through the provider. For the scheduler; returns how many were refunded."""
@@ -337,14 +338,14 @@ async def refund_late_payments(
     return done
 
 
-async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_failed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """on_failed: the reservation lapses at once; the item goes back (or to the next wish)."""
     r = AuctionReservation
     lapsed = await _lapse(
         uow, [r.id == int(payment.ref), r.status == PENDING, r.payment_id == payment.id], now
     )
     if lapsed:
-        await award_wishes(uow, hook_city(), now, item_ids=[row.item_id for row in lapsed])
+        await award_wishes(uow, env.city, now, item_ids=[row.item_id for row in lapsed])
 
 
 # ---------------------------------------------------------------- lapsing and wishes

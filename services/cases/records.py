@@ -7,9 +7,10 @@ entry and a notification to the resident, in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import func, select
@@ -44,7 +45,17 @@ STATUS_LABELS = {
     REJECTED: N_("rejected"),
     CLOSED: N_("closed"),
 }
-FORM_TITLES: dict[str, str] = {}  # form key -> msgid, filled by the forms that submit cases
+# The kinds of application that become cases: form key -> title (msgid). The form of each
+# (flows/apply_*.py) carries the same title; flows/applications.py checks that at import.
+FORM_TITLES: Mapping[str, str] = MappingProxyType(
+    {
+        "dogtax": N_("Dog tax registration"),
+        "business": N_("Business registration"),
+        "space": N_("Special use of public space"),
+        "daycare": N_("Daycare registration"),
+        "transit": N_("Subsidised transit ticket"),
+    }
+)
 MAX_TEXT = 2000
 
 

@@ -13,9 +13,11 @@ from services.audit import log_action
 from services.cases import records as cases
 from services.cases.rules import APPROVED, month_end, pass_period, rules
 from services.city import City
+from services.env import Env
 from services.errors import Conflict
 from services.i18n import N_
 from services.payments import lifecycle as payments
+from services.payments.provider import PaymentProvider
 from services.wallet import sources as wallet
 from storage.models.cases import Case, CaseEvent, TransitPass
 from storage.models.payments import CREATED, Payment
@@ -53,7 +55,7 @@ async def passes_of(uow: UnitOfWork, citizen_id: int) -> list[TransitPass]:
 async def start_purchase(
     uow: UnitOfWork,
     city: City,
-    provider: payments.PaymentProvider,
+    provider: PaymentProvider,
     citizen_id: int,
     ref: str,
     now: datetime,
@@ -96,7 +98,7 @@ async def start_purchase(
     return payment, month
 
 
-async def pass_paid(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def pass_paid(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """Payment hook: issue the pass for the paid month, and remind before it ends."""
     reference, _sep, month = payment.ref.partition(":")
     case = (await uow.session.execute(select(Case).where(Case.reference == reference))).scalar_one()

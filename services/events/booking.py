@@ -22,6 +22,7 @@ from sqlmodel import col
 from services import city as city_config
 from services import codes, i18n, notify
 from services.audit import log_action
+from services.env import Env
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from services.money import parse_amount
@@ -361,7 +362,9 @@ async def end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking |
     return booking
 
 
-async def release_lapsed(uow: UnitOfWork, now: datetime, *, event_id: int | None = None) -> int:
+async def release_lapsed(
+    uow: UnitOfWork, env: Env, now: datetime, *, event_id: int | None = None
+) -> int:
     """Holds whose 30 minutes have passed give their places back (their payments expire).
     Called before each booking and by the scheduler. Returns how many holds lapsed."""
     query = select(Booking.id, Booking.payment_id).where(
@@ -371,7 +374,9 @@ async def release_lapsed(uow: UnitOfWork, now: datetime, *, event_id: int | None
         query = query.where(Booking.event_id == event_id)
     lapsed = 0
     for booking_id, payment_id in (await uow.session.execute(query.limit(500))).all():
-        expired = payment_id is not None and await payments.settle(uow, payment_id, EXPIRED, now)
+        expired = payment_id is not None and await payments.settle(
+            uow, env, payment_id, EXPIRED, now
+        )
         if await end_hold(uow, booking_id, now) is not None or expired:  # the hook ended it
             lapsed += 1
     return lapsed
@@ -394,7 +399,7 @@ def _new_tickets(booking: Booking, now: datetime) -> list[Ticket]:
 
 async def book(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
+    env: Env,
     *,
     citizen_id: int,
     event_id: int,
@@ -407,11 +412,12 @@ async def book(
     The places are taken last, with one conditional update just before the caller commits, so
     on PostgreSQL the event row is locked only for that moment and never while the payment
     provider is being called."""
+    provider = env.payments
     check_quantity(quantity, rules)
     event = await uow.session.get(Event, event_id, populate_existing=True)
     if event is None:
         raise NotFound("This event does not exist (any more).")
-    if places_short(event, quantity) and await release_lapsed(uow, now, event_id=event_id):
+    if places_short(event, quantity) and await release_lapsed(uow, env, now, event_id=event_id):
         await uow.session.refresh(event)
     reason = why_not_bookable(event, quantity, now)
     if reason is not None:
@@ -481,7 +487,7 @@ async def book(
     return BookingResult(booking, event, tickets, payment)
 
 
-async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """Payment hook: confirm the booking and issue its tickets, exactly once. A payment that
     arrives after the hold lapsed still gets tickets while places are free; otherwise the
     booking stays lapsed and `refund_late_payments` pays the money back."""
@@ -523,14 +529,14 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
             "Payment received: your {n} ticket(s) for {event} on {day} at {time} are in your "
             "wallet."
         ),
-        {"n": booking.quantity, "event": event.title, **when_params(event)},
+        {"n": booking.quantity, "event": event.title, **when_params(event, env.city.tz)},
         now=now,
         buttons=[notify.button("My tickets", "events.mine")],
         dedupe_key=f"event-paid:{booking.id}",
     )
 
 
-async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_failed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     booking = await uow.session.get(Booking, int(payment.ref))
     if booking is not None:
         await end_hold(uow, booking.id or 0, now)
@@ -547,30 +553,34 @@ async def held_booking(uow: UnitOfWork, citizen_id: int, booking_id: int) -> Boo
     return booking
 
 
-async def pay_demo(uow: UnitOfWork, citizen_id: int, booking_id: int, now: datetime) -> Booking:
+async def pay_demo(
+    uow: UnitOfWork, env: Env, citizen_id: int, booking_id: int, now: datetime
+) -> Booking:
     """The demo provider's "Pay" button, pressed in the chat."""
     booking = await held_booking(uow, citizen_id, booking_id)
     if booking.status == CONFIRMED:
         raise Conflict("This booking is already paid.")
     if booking.status != HELD or booking.held_until is None or booking.held_until <= now:
-        await release_lapsed(uow, now, event_id=booking.event_id)
+        await release_lapsed(uow, env, now, event_id=booking.event_id)
         raise Conflict(
             "Your reservation has lapsed, so the places went back on sale. Nothing was charged. "
             "Please book again."
         ).keeping_changes()
     assert booking.payment_id is not None
-    await payments.settle(uow, booking.payment_id, PAID, now)
+    await payments.settle(uow, env, booking.payment_id, PAID, now)
     await uow.session.refresh(booking)
     return booking
 
 
-async def drop_hold(uow: UnitOfWork, citizen_id: int, booking_id: int, now: datetime) -> Booking:
+async def drop_hold(
+    uow: UnitOfWork, env: Env, citizen_id: int, booking_id: int, now: datetime
+) -> Booking:
     """The resident does not want the held places after all."""
     booking = await held_booking(uow, citizen_id, booking_id)
     if booking.status != HELD:
         raise Conflict("This reservation is no longer open.")
     if booking.payment_id is not None:
-        await payments.settle(uow, booking.payment_id, "cancelled", now)
+        await payments.settle(uow, env, booking.payment_id, "cancelled", now)
     await end_hold(uow, booking_id, now)
     await uow.session.refresh(booking)
     return booking

@@ -14,10 +14,12 @@ from sqlmodel import col
 
 from services import notify
 from services.audit import log_action
+from services.env import Env
 from services.errors import Conflict, NotAllowed, NotFound
 from services.events import booking as events
 from services.i18n import N_
 from services.payments import lifecycle as payments
+from services.payments.provider import PaymentProvider
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- refunds and cancellation
 async def _refund(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, payment_id: int, cents: int
+    uow: UnitOfWork, provider: PaymentProvider | None, payment_id: int, cents: int
 ) -> None:
     """Record the refund (never more than was paid), then ask the provider to pay it out. If the
     provider fails, the caller's transaction rolls back and nothing is recorded."""
@@ -83,7 +85,7 @@ async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> 
 
 async def cancel_tickets(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
+    provider: PaymentProvider | None,
     *,
     citizen_id: int,
     ticket_ids: list[int],
@@ -126,7 +128,7 @@ async def cancel_tickets(
 
 async def cancel_event(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
+    env: Env,
     *,
     organiser_id: int,
     event_id: int,
@@ -154,7 +156,7 @@ async def cancel_event(
     )
     for booking_id, payment_id in holds.all():
         if payment_id is not None:
-            await payments.settle(uow, payment_id, "cancelled", now)
+            await payments.settle(uow, env, payment_id, "cancelled", now)
         await events.end_hold(uow, booking_id, now)
     bookings = await uow.session.execute(
         select(Booking).where(Booking.event_id == event_id, Booking.status == CONFIRMED)
@@ -172,7 +174,7 @@ async def cancel_event(
             refund += ticket.price_cents - ticket.refunded_cents
             ticket.refunded_cents = ticket.price_cents
         if booking.payment_id is not None and refund:
-            await _refund(uow, provider, booking.payment_id, refund)
+            await _refund(uow, env.payments, booking.payment_id, refund)
         if booking.citizen_id not in holders:
             holders.add(booking.citizen_id)
             notify.notify_citizen(
@@ -198,7 +200,7 @@ async def cancel_event(
 
 
 async def refund_late_payments(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, now: datetime
+    uow: UnitOfWork, provider: PaymentProvider | None, now: datetime
 ) -> int:
     """Payments that arrived after their hold lapsed and found no free places: pay them back.
     For the scheduler; returns how many were refunded."""

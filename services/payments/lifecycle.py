@@ -1,9 +1,12 @@
 """Payments behind one provider interface, and what happens when a payment succeeds.
 
-A capability that sells something registers its purpose once:
+A capability that sells something registers its purpose once, at import:
 
     payments.register_purpose("auction", on_paid=auction.payment_received,
                               on_failed=auction.payment_lapsed)
+
+A hook is `async def on_paid(uow, env, payment, now)`: the running program's Env (city,
+payment provider, notifier ...) comes as a parameter.
 
 then starts a payment in its use case with `await payments.start(uow, provider, ...)` and sends
 the resident `payment.checkout_url`. The provider (Stripe, or the demo provider when no keys are
@@ -16,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from services.env import Env
 from services.errors import Conflict, NotFound
+from services.payments.provider import PaymentProvider
 from storage.models.payments import (
     CANCELLED,
     CREATED,
@@ -37,26 +41,7 @@ from storage.uow import UnitOfWork
 
 CHECKOUT_TTL = timedelta(minutes=30)
 
-PaymentHook = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
-
-
-class ProviderUnavailable(Conflict):
-    """The payment provider could not be reached or refused the request; nothing was booked."""
-
-
-@dataclass(frozen=True)
-class Checkout:
-    url: str
-    provider_ref: str
-
-
-class PaymentProvider(Protocol):
-    name: str
-    demo: bool
-
-    async def create_checkout(self, payment: Payment) -> Checkout: ...
-
-    async def refund(self, payment: Payment, amount_cents: int) -> str: ...
+PaymentHook = Callable[[UnitOfWork, Env, Payment, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -109,7 +94,7 @@ async def start(
     return payment
 
 
-async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) -> bool:
+async def settle(uow: UnitOfWork, env: Env, payment_id: int, outcome: str, now: datetime) -> bool:
     """Record the provider's verdict once. Returns False when it was recorded before (a replayed
     webhook, a second click): nothing happens twice. A payment reported paid after it expired is
     still recorded as paid; the purpose decides (e.g. refund when the item is gone)."""
@@ -132,15 +117,15 @@ async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) 
     if purpose is None:
         raise Conflict("No handler for payments of this kind.")
     if outcome == PAID:
-        await purpose.on_paid(uow, payment, now)
+        await purpose.on_paid(uow, env, payment, now)
     elif purpose.on_failed is not None:
-        await purpose.on_failed(uow, payment, now)
+        await purpose.on_failed(uow, env, payment, now)
     return True
 
 
 # ---------------------------------------------------------------- expiry, refunds, provider ids
 async def expire_due(
-    uow: UnitOfWork, now: datetime, limit: int = 500, *, citizen_id: int | None = None
+    uow: UnitOfWork, env: Env, now: datetime, limit: int = 500, *, citizen_id: int | None = None
 ) -> int:
     """Mark checkouts not paid within their time as expired (the purpose releases what it held).
     Called by the scheduler for all, and lazily for one resident before they buy or look."""
@@ -150,7 +135,7 @@ async def expire_due(
     due = (await uow.session.execute(query.order_by(Payment.id).limit(limit))).scalars()
     count = 0
     for payment_id in list(due):
-        if payment_id is not None and await settle(uow, payment_id, EXPIRED, now):
+        if payment_id is not None and await settle(uow, env, payment_id, EXPIRED, now):
             count += 1
     return count
 

@@ -11,6 +11,7 @@ from services import audit
 from services.city import City
 from services.errors import Conflict, NotAllowed
 from services.payments import lifecycle as payments
+from services.payments.provider import PaymentProvider
 from services.wallet.vouchers import VoucherRules, get_own, release_offer, rules_of
 from storage.models.vouchers import ACTIVE, REFUND, REFUNDED, Voucher, VoucherEntry
 from storage.uow import UnitOfWork
@@ -37,7 +38,7 @@ def can_refund(voucher: Voucher, citizen_id: int, rules: VoucherRules, now: date
 
 async def refund(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider,
+    provider: PaymentProvider,
     city: City,
     citizen_id: int,
     voucher_id: int,

@@ -7,7 +7,6 @@ caches it and only changes in a conditional update next to the entry it books.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from services import audit, codes, i18n, notify
-from services.city import City, load_city, register_section
+from services.city import City, register_section
+from services.env import Env
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from services.i18n import N_
 from services.money import format_money, parse_amount
 from services.payments import lifecycle as payments
+from services.payments.provider import ProviderUnavailable
 from services.wallet.sources import WalletEntry, register_source
 from storage.models.payments import Payment
 from storage.models.vouchers import (
@@ -101,11 +102,6 @@ class VoucherRules(BaseModel):
 
 
 register_section("vouchers", VoucherRules)
-
-
-@functools.cache
-def default_city() -> City:
-    return load_city()
 
 
 def rules_of(city: City) -> VoucherRules:
@@ -219,8 +215,7 @@ class Purchase:
 
 async def buy(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider,
-    city: City,
+    env: Env,
     citizen_id: int,
     *,
     now: datetime,
@@ -229,9 +224,12 @@ async def buy(
 ) -> Purchase:
     """Create a pending voucher and its checkout. With an offer, its budget is reserved now and
     released when the payment fails or expires."""
+    city, provider = env.city, env.payments
+    if provider is None:
+        raise ProviderUnavailable("Payments are not available right now. Please try again later.")
     rules = rules_of(city)
     today = now.astimezone(city.tz).date()
-    await payments.expire_due(uow, now, citizen_id=citizen_id)
+    await payments.expire_due(uow, env, now, citizen_id=citizen_id)
     if offer_key:
         offer = rules.offer(offer_key)
         if offer is None or not offer.running(today):
@@ -340,7 +338,7 @@ async def offer_usage(uow: UnitOfWork, offer_key: str) -> VoucherOfferUsage | No
 
 
 # ---------------------------------------------------------------- payment hooks
-async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     voucher = await uow.session.get(Voucher, int(payment.ref))
     if voucher is None:  # cannot happen: vouchers are never deleted
         raise NotFound("This voucher is unknown.")
@@ -404,7 +402,7 @@ async def activate(
     return True
 
 
-async def payment_lapsed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_lapsed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     changed = await uow.session.execute(
         update(Voucher)
         .where(Voucher.id == int(payment.ref), Voucher.status == PENDING)
@@ -454,17 +452,9 @@ async def issue(
 
 
 # ---------------------------------------------------------------- expiry and reminders
-def _city(city: City | None) -> City:
-    """Jobs pass the running program's city; without one, the default city configuration."""
-    return city if city is not None else default_city()
-
-
-async def expire_vouchers(
-    uow: UnitOfWork, now: datetime, city: City | None = None, limit: int = 1000
-) -> int:
+async def expire_vouchers(uow: UnitOfWork, now: datetime, city: City, limit: int = 1000) -> int:
     """Book the remaining balance of vouchers past their validity as an `expire` entry.
     A daily job (scheduler)."""
-    city = _city(city)
     today = now.astimezone(city.tz).date()
     due = (
         await uow.session.execute(
@@ -497,12 +487,9 @@ async def expire_vouchers(
     return count
 
 
-async def remind_expiring(
-    uow: UnitOfWork, now: datetime, city: City | None = None, limit: int = 5000
-) -> int:
+async def remind_expiring(uow: UnitOfWork, now: datetime, city: City, limit: int = 5000) -> int:
     """One reminder per voucher (dedupe key) when a voucher with balance nears its end.
     A daily job (scheduler)."""
-    city = _city(city)
     rules = rules_of(city)
     today = now.astimezone(city.tz).date()
     horizon = today + timedelta(days=rules.remind_days_before)

@@ -17,6 +17,7 @@ from storage.db import Database
 from storage.models.auction import AuctionReservation
 from storage.models.outbox import Notification
 from tests.auction.support import FakeProvider, item, list_item, person
+from tests.support.env import env_with
 
 
 async def test_fifty_buyers_at_the_same_moment_one_wins(
@@ -67,11 +68,13 @@ async def test_payment_outcomes(db: Database, city: City, clock: FrozenClock) ->
         assert payment.expires_at == reservation.expires_at
         await uow.commit()
     async with db.uow() as uow:  # the provider says: failed -> lapses now; ben's 80 € waits
-        assert await payments.settle(uow, payment.id or 0, "failed", now)
+        assert await payments.settle(uow, env_with(), payment.id or 0, "failed", now)
         await uow.commit()
     assert (await item(db, bike)).status == "listed"
     async with db.uow() as uow:  # a late "paid" for the lapsed reservation changes nothing
-        assert await payments.settle(uow, payment.id or 0, "paid", now + timedelta(minutes=5))
+        assert await payments.settle(
+            uow, env_with(), payment.id or 0, "paid", now + timedelta(minutes=5)
+        )
         await uow.commit()
     assert (await item(db, bike)).status == "listed"
     async with db.uow() as uow:
@@ -107,7 +110,7 @@ async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenCl
     async with db.uow() as uow:
         reservation = await auction_buy.buy(uow, city, anna, bike, now)
         payment = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
-        await payments.settle(uow, payment.id or 0, "paid", now + timedelta(minutes=3))
+        await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(minutes=3))
         await uow.commit()
     async with db.uow() as uow:
         (entry,) = await auction_buy.pickup_entries(uow, anna, now)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from flows.context import Deps
 from scheduler.jobs import load, run_job
 from services.city import City
 from services.clock import FrozenClock
@@ -21,9 +20,7 @@ from tests.support.chat import Transcript
 
 @pytest.fixture
 def shop(db: Database, city: City, clock: FrozenClock, tmp_path: Path) -> Transcript:
-    return Transcript(
-        db, city, clock, media_dir=tmp_path / "media", deps=Deps(payments=FakeProvider())
-    )
+    return Transcript(db, city, clock, media_dir=tmp_path / "media", payments=FakeProvider())
 
 
 async def test_staff_lists_an_item_with_a_photo(shop: Transcript) -> None:
@@ -95,13 +92,13 @@ async def test_cheaper_by_the_day_alert_buy_pickup(shop: Transcript) -> None:
     daily = load()["auction.daily"]
     for night in (1, 2):
         shop.clock.set(now.replace(hour=0, minute=5) + timedelta(days=night))
-        assert (await run_job(shop.db, shop.city, daily, shop.clock.now())).ran
+        assert (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
         assert await shop.notifications("anna") == ""
     shop.clock.set(now.replace(hour=0, minute=5) + timedelta(days=3))
-    await run_job(shop.db, shop.city, daily, shop.clock.now())
+    await run_job(shop.db, shop.env, daily, shop.clock.now())
     shown = await shop.notifications("anna")
     assert "Deal alert: Damenfahrrad Gazelle, blau now costs €97.00 (your limit: €97.50)." in shown
-    assert not (await run_job(shop.db, shop.city, daily, shop.clock.now())).ran
+    assert not (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
     answer = await shop.send("anna", "1")  # typed: the alert's first option (the console way)
     assert "is reserved for you at €97.00 until" in answer
     assert "https://pay.example/1" in answer

@@ -15,6 +15,7 @@ from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.auction import AuctionReservation, AuctionWish
 from tests.auction.support import FakeProvider, list_item, person
+from tests.support.env import env_with
 
 
 async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> None:
@@ -38,7 +39,7 @@ async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> N
         held = await auction_buy.holding_reservation(uow, bike)
         assert held is not None and held.wish_id is not None
         payment = await auction_buy.start_payment(uow, FakeProvider(), anna, held.id or 0, now)
-        await payments.settle(uow, payment.id or 0, "paid", now + timedelta(days=1))
+        await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(days=1))
         await uow.commit()
     async with db.uow() as uow:
         exported = await privacy.export_citizen(uow, anna)

@@ -11,6 +11,7 @@ from services.wallet import sources as wallet
 from storage.models.payments import PAID, Payment
 from tests.cases.conftest import submit_case
 from tests.support.chat import Transcript
+from tests.support.env import env_with
 
 
 @dataclass
@@ -19,7 +20,7 @@ class FakeProvider:
     demo: bool = True
 
     async def create_checkout(self, payment: Payment) -> object:
-        from services.payments.lifecycle import Checkout
+        from services.payments.provider import Checkout
 
         return Checkout(f"http://pay.test/{payment.id}", f"fake-{payment.id}")
 
@@ -44,7 +45,7 @@ async def approved_transit(chat: Transcript, citizen: int, proof_until: str) -> 
 async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     chat: Transcript, people: dict[str, int]
 ) -> None:
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-01-15")
     told = await chat.notifications("anna")
@@ -88,7 +89,7 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
 
 
 async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int]) -> None:
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-06-30")
     await chat.notifications("anna")
@@ -99,7 +100,7 @@ async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int
     twice = await chat.press("anna", "Pay (demo)")
     assert "outdated" in twice
     async with chat.db.uow() as uow:  # a replayed provider webhook
-        assert not await payments.settle(uow, 1, PAID, chat.clock.now())
+        assert not await payments.settle(uow, env_with(), 1, PAID, chat.clock.now())
         await uow.commit()
     async with chat.db.uow() as uow:
         assert len(await wallet.entries(uow, people["anna"], chat.clock.now())) == 1
@@ -110,7 +111,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
     ref = await submit_case(
         chat, people["anna"], form="transit", department="buergerbuero", proof_until="2027-06-30"
     )
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     early = await chat.send("anna", f"/case {ref}")
     assert "Buy the monthly pass" not in early
     async with chat.db.uow() as uow:
@@ -125,7 +126,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
             assert "once your Sozialticket application is approved" in refused.message
         else:
             raise AssertionError("bought before approval")
-    chat.deps.payments = None
+    chat.env.payments = None
     await chat.notifications("room:buergerbuero")
     await chat.press("petra", "Bewilligen", room="buergerbuero")
     await chat.notifications("anna")

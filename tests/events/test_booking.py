@@ -19,6 +19,7 @@ from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED
 from storage.models.outbox import Notification
 from storage.models.payments import EXPIRED, PAID, REFUNDED, Payment
 from tests.events.conftest import FakeProvider, load_event, make_event
+from tests.support.env import env_with
 
 RULES = svc.EventRules()
 
@@ -41,7 +42,13 @@ async def _book(
 ) -> svc.BookingResult:
     async with db.uow() as uow:
         result = await svc.book(
-            uow, provider, citizen_id=who, event_id=event, quantity=n, rules=RULES, now=clock.now()
+            uow,
+            env_with(provider),
+            citizen_id=who,
+            event_id=event,
+            quantity=n,
+            rules=RULES,
+            now=clock.now(),
         )
         await uow.commit()
         return result
@@ -72,7 +79,7 @@ async def test_paid_booking_holds_places_then_confirms_once(
     assert (await load_event(db, event_id)).taken == 2
     for _ in range(2):  # a replayed webhook changes nothing
         async with db.uow() as uow:
-            await payments.settle(uow, result.payment.id or 0, PAID, clock.now())
+            await payments.settle(uow, env_with(), result.payment.id or 0, PAID, clock.now())
             await uow.commit()
     async with db.uow() as uow:
         booking = await uow.session.get(Booking, result.booking.id)
@@ -125,7 +132,7 @@ async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
     # paying in the chat after the hold lapsed: a clear answer, nothing charged
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="lapsed"):
-            await svc.pay_demo(uow, anna, held.booking.id or 0, clock.now())
+            await svc.pay_demo(uow, env_with(), anna, held.booking.id or 0, clock.now())
     assert (await load_event(db, event_id)).taken == 1
 
 
@@ -138,15 +145,15 @@ async def test_late_payment_gets_tickets_if_places_are_free_else_refund(
     second = await _book(db, provider, ben, event_id, 1, clock)
     clock.advance(timedelta(minutes=31))
     async with db.uow() as uow:
-        assert await svc.release_lapsed(uow, clock.now()) == 2
+        assert await svc.release_lapsed(uow, env_with(), clock.now()) == 2
         await uow.commit()
     await _book(db, provider, cem, event_id, 1, clock)
     async with db.uow() as uow:  # the provider reports anna paid after all: a place is free
-        await payments.settle(uow, first.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
+        await payments.settle(uow, env_with(), first.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
         await uow.commit()
     assert (await load_event(db, event_id)).taken == 2
     async with db.uow() as uow:  # ben pays late too, but nothing is free any more
-        await payments.settle(uow, second.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
+        await payments.settle(uow, env_with(), second.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
         await uow.commit()
     event = await load_event(db, event_id)
     assert event.taken == 2 and event.taken <= event.capacity
@@ -175,7 +182,9 @@ async def test_deadline_cancelled_and_bad_quantities_change_nothing(
         await _book(db, None, anna, event_id, 1, clock)
     other = await make_event(db, olaf, clock.now(), capacity=5)
     async with db.uow() as uow:
-        await tickets.cancel_event(uow, None, organiser_id=olaf, event_id=other, now=clock.now())
+        await tickets.cancel_event(
+            uow, env_with(None), organiser_id=olaf, event_id=other, now=clock.now()
+        )
         await uow.commit()
     with pytest.raises(Conflict, match="cancelled"):
         await _book(db, None, anna, other, 1, clock)
@@ -228,7 +237,7 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     event_id = await make_event(db, olaf, clock.now(), price=1500, capacity=3, days=3)
     result = await _book(db, provider, anna, event_id, 2, clock)
     async with db.uow() as uow:
-        await svc.pay_demo(uow, anna, result.booking.id or 0, clock.now())
+        await svc.pay_demo(uow, env_with(), anna, result.booking.id or 0, clock.now())
         await uow.commit()
     async with db.uow() as uow:
         ids = (await uow.session.execute(select(Ticket.id).order_by(Ticket.id))).scalars().all()
@@ -262,7 +271,7 @@ async def test_failed_refund_rolls_the_cancellation_back(
     event_id = await make_event(db, olaf, clock.now(), price=900, capacity=3)
     result = await _book(db, provider, anna, event_id, 1, clock)
     async with db.uow() as uow:
-        await svc.pay_demo(uow, anna, result.booking.id or 0, clock.now())
+        await svc.pay_demo(uow, env_with(), anna, result.booking.id or 0, clock.now())
         await uow.commit()
     provider.fail_refunds = True
     async with db.uow() as uow:
@@ -293,16 +302,16 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
     held_cem = await _book(db, provider, cem, event_id, 3, clock)
     for result in (paid_anna, paid_ben):
         async with db.uow() as uow:
-            await payments.settle(uow, result.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
+            await payments.settle(uow, env_with(), result.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
             await uow.commit()
     async with db.uow() as uow:
         with pytest.raises(NotAllowed):
             await tickets.cancel_event(
-                uow, provider, organiser_id=otto, event_id=event_id, now=clock.now()
+                uow, env_with(provider), organiser_id=otto, event_id=event_id, now=clock.now()
             )
     async with db.uow() as uow:
         told = await tickets.cancel_event(
-            uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
+            uow, env_with(provider), organiser_id=olaf, event_id=event_id, now=clock.now()
         )
         await uow.commit()
     assert told == 2
@@ -328,7 +337,7 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
     async with db.uow() as uow:
         with pytest.raises(Conflict):
             await tickets.cancel_event(
-                uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
+                uow, env_with(provider), organiser_id=olaf, event_id=event_id, now=clock.now()
             )
 
 
@@ -395,7 +404,7 @@ async def test_reminder_day_follows_the_local_calendar_over_the_summer_time_swit
             )
             await svc.book(
                 uow,
-                None,
+                env_with(None),
                 citizen_id=anna,
                 event_id=event.id or 0,
                 quantity=1,

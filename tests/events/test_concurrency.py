@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.models.events import Ticket
 from storage.models.payments import Payment
 from tests.events.conftest import FakeProvider, load_event, make_event
+from tests.support.env import env_with
 
 
 async def _residents(db: Database, clock: FrozenClock, count: int) -> list[int]:
@@ -46,7 +47,7 @@ async def _try_book(
         async with db.uow() as uow:
             result = await svc.book(
                 uow,
-                provider,
+                env_with(provider),
                 citizen_id=who,
                 event_id=event_id,
                 quantity=quantity,

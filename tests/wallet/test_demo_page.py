@@ -20,6 +20,7 @@ from services.clock import FrozenClock
 from services.wallet import vouchers
 from storage.db import Database
 from storage.models.vouchers import Voucher, VoucherEntry
+from tests.support.env import env_with
 from tests.wallet.conftest import PUBLIC_URL, resident
 
 
@@ -27,7 +28,7 @@ from tests.wallet.conftest import PUBLIC_URL, resident
 def app(db: Database, city: City, clock: FrozenClock) -> App:
     settings = Settings(public_url=PUBLIC_URL, stripe_secret_key=None, _env_file=None)  # type: ignore[call-arg]
     built = build_app(settings, clock=clock, db=db, city=city)
-    assert isinstance(built.deps.payments, DemoProvider)
+    assert isinstance(built.env.payments, DemoProvider)
     return built
 
 
@@ -42,7 +43,7 @@ async def checkout_path(app: App, db: Database, clock: FrozenClock) -> str:
     anna = await resident(db, clock, "anna")
     async with db.uow() as uow:
         purchase = await vouchers.buy(
-            uow, app.deps.payments, app.city, anna, now=clock.now(), value_cents=2500
+            uow, env_with(app.env, city=anna), now=clock.now(), value_cents=2500
         )
         await uow.commit()
     url = purchase.payment.checkout_url or ""

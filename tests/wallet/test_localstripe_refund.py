@@ -18,11 +18,12 @@ from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict
 from services.payments import lifecycle as payments
-from services.payments.lifecycle import Checkout
+from services.payments.provider import Checkout
 from services.wallet import refunds, vouchers
 from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.vouchers import Voucher
+from tests.support.env import env_with
 from tests.wallet.conftest import PUBLIC_URL, resident
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,9 +90,11 @@ async def test_refund_of_an_unused_voucher_reaches_stripe_once(
 ) -> None:
     anna = await resident(db, clock, "anna")
     async with db.uow() as uow:
-        purchase = await vouchers.buy(uow, provider, city, anna, now=clock.now(), value_cents=2500)
+        purchase = await vouchers.buy(
+            uow, env_with(provider, city=city), anna, now=clock.now(), value_cents=2500
+        )
         assert purchase.payment.id is not None
-        assert await payments.settle(uow, purchase.payment.id, "paid", clock.now())
+        assert await payments.settle(uow, env_with(), purchase.payment.id, "paid", clock.now())
         await uow.commit()
     voucher_id = purchase.voucher.id or 0
     intent_id = purchase.payment.provider_ref or ""

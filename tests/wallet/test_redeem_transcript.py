@@ -203,7 +203,7 @@ async def test_refund_within_14_days_only_unused(
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
             await refunds.refund(
-                uow, chat.deps.payments, chat.city, anna, second.id or 0, clock.now()
+                uow, chat.env.payments, chat.city, anna, second.id or 0, clock.now()
             )
         assert "Only an unused voucher" in refused.value.message
 
@@ -213,7 +213,7 @@ async def test_refund_within_14_days_only_unused(
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
             await refunds.refund(
-                uow, chat.deps.payments, chat.city, anna, third.id or 0, clock.now()
+                uow, chat.env.payments, chat.city, anna, third.id or 0, clock.now()
             )
         assert "within {days} days" in refused.value.message
     statuses = [v.status for v in await vouchers_of(db, anna)]

@@ -19,7 +19,6 @@ from bot.bootstrap import App, build_app
 from bot.payments.stripe_provider import StripeProvider
 from bot.settings import Settings
 from bot.web import create_web_app
-from flows.context import Deps
 from services.city import City
 from services.clock import FrozenClock
 from services.wallet import vouchers
@@ -27,6 +26,7 @@ from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.provider_events import ProviderEvent
 from storage.models.vouchers import Voucher, VoucherEntry
+from tests.support.env import env_with
 from tests.support.fake_stripe import FakeStripe, running_fake_stripe
 from tests.wallet.conftest import PUBLIC_URL, PlainTranscript, resident
 
@@ -50,7 +50,7 @@ def app(db: Database, city: City, clock: FrozenClock, fake_stripe: FakeStripe) -
         _env_file=None,  # type: ignore[call-arg]
     )
     built = build_app(settings, clock=clock, db=db, city=city)
-    assert isinstance(built.deps.payments, StripeProvider)
+    assert isinstance(built.env.payments, StripeProvider)
     return built
 
 
@@ -94,7 +94,7 @@ async def post_event(
 async def start_purchase(app: App, citizen_id: int, cents: int = 2500) -> tuple[int, str]:
     async with app.db.uow() as uow:
         purchase = await vouchers.buy(
-            uow, app.deps.payments, app.city, citizen_id, now=app.clock.now(), value_cents=cents
+            uow, env_with(app.env, city=citizen_id), now=app.clock.now(), value_cents=cents
         )
         await uow.commit()
         assert purchase.payment.id is not None and purchase.payment.provider_ref
@@ -235,7 +235,8 @@ async def test_webhook_arrives_while_the_resident_is_still_chatting(
         city.model_copy(update={"default_language": "en"}),
         clock,
         media_dir=tmp_path,
-        deps=Deps(public_url=PUBLIC_URL, payments=app.deps.payments),
+        public_url=PUBLIC_URL,
+        payments=app.env.payments,
     )
     await chat.send("anna", "/voucher")
     out = await chat.press("anna", "€10.00")
@@ -279,7 +280,8 @@ async def test_stripe_down_when_buying_gives_a_clear_answer_and_books_nothing(
         city.model_copy(update={"default_language": "en"}),
         clock,
         media_dir=tmp_path,
-        deps=Deps(public_url=PUBLIC_URL, payments=app.deps.payments),
+        public_url=PUBLIC_URL,
+        payments=app.env.payments,
     )
     fake_stripe.fail_creates = True
     await chat.send("anna", "/voucher")
