@@ -10,6 +10,7 @@ from decimal import Decimal
 import qrcode
 from babel.numbers import format_decimal
 
+from flows.checkout import offer_checkout
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
@@ -22,10 +23,8 @@ from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
-from services.payments import lifecycle as payments
 from services.payments.provider import PaymentProvider
 from storage.models.auction import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
-from storage.models.payments import PAID as PAYMENT_PAID
 
 router = Router("auction")
 router.menu(
@@ -254,33 +253,13 @@ async def _checkout(ctx: Ctx, provider: PaymentProvider, reservation_id: int) ->
     )
     reservation = await auction_buy.my_reservation(ctx.uow, ctx.citizen_id, reservation_id)
     item = await auction.get_item(ctx.uow, reservation.item_id)
-    buttons = [ctx.button("Pay now", url=payment.checkout_url or "")]
-    if getattr(provider, "demo", False):
-        buttons.append(ctx.button("Pay (demo)", "auction.demo_pay", str(payment.id)))
-    buttons.append(ctx.button("Back", "auction.item", str(item.id)))
-    ctx.say(
-        ctx.t(
-            "{title} is reserved for you at {price} until {deadline}. Please pay by then; "
-            "otherwise the reservation lapses and nothing is charged.",
-            title=item.title,
-            price=ctx.money(reservation.price_cents),
-            deadline=ctx.datetime(reservation.expires_at),
-        ),
-        buttons,
+    text = ctx.t(
+        "{title} is reserved for you at {price}. If it is not paid in time, the reservation "
+        "lapses and nothing is charged.",
+        title=item.title,
+        price=ctx.money(reservation.price_cents),
     )
-
-
-@router.action("auction.demo_pay")
-async def demo_pay(ctx: Ctx, arg: str) -> None:
-    if ctx.env.payments is None or not ctx.env.payments.demo:
-        raise Conflict("Demo payments are switched off.")
-    payment_id = _item_id(arg)
-    reservation = await auction_buy.payable_reservation(
-        ctx.uow, ctx.citizen_id, payment_id, ctx.now
-    )
-    await payments.settle(ctx.uow, ctx.env, payment_id, PAYMENT_PAID, ctx.now)
-    await ctx.uow.session.refresh(reservation)
-    await show_pickup(ctx, str(reservation.id))
+    offer_checkout(ctx, payment, text, [ctx.button("Back", "auction.item", str(item.id))])
 
 
 @router.action("auction.pickup")

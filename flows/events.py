@@ -3,6 +3,7 @@ The organiser's side (publish, door check-in, cancel an event) is in flows/organ
 
 from __future__ import annotations
 
+from flows.checkout import offer_checkout
 from flows.context import Ctx
 from flows.event_views import moment, places_line, price, rules, status_text, when
 from flows.menu import back_to_menu
@@ -15,6 +16,7 @@ from services.events import booking as svc
 from services.events import tickets as tickets_svc
 from services.events.files import event_ics, qr_png
 from services.i18n import N_
+from services.payments import checkout
 from services.wallet import sources as wallet
 from storage.models.events import CANCELLED, HELD, VALID, Booking, Event, Ticket
 from storage.uow import UnitOfWork
@@ -149,27 +151,19 @@ async def quantity_typed(ctx: Ctx) -> None:
 
 
 async def show_payment(ctx: Ctx, booking: Booking, event: Event) -> None:
-    from storage.models.payments import Payment
-
-    payment = await ctx.uow.session.get(Payment, booking.payment_id) if booking.payment_id else None
-    assert booking.held_until is not None
+    payment = await checkout.open_payment(ctx.uow, booking.payment_id, ctx.now)
+    if payment is None:
+        await my_tickets(ctx, "")
+        return
     text = ctx.tn(
-        "I am holding {n} place for {event} for you until {until}. Total: {total}. "
-        "Please pay by then, or the place goes back on sale.",
-        "I am holding {n} places for {event} for you until {until}. Total: {total}. "
-        "Please pay by then, or the places go back on sale.",
+        "I am holding {n} place for {event} for you. If it is not paid in time, it goes back "
+        "on sale.",
+        "I am holding {n} places for {event} for you. If they are not paid in time, they go "
+        "back on sale.",
         booking.quantity,
         event=event.title,
-        until=f"{booking.held_until.astimezone(ctx.city.tz):%H:%M}",
-        total=ctx.money(booking.quantity * booking.unit_price_cents),
     )
-    buttons: list[Button] = []
-    if payment is not None and payment.checkout_url:
-        buttons.append(Button(ctx.t("Pay now"), url=payment.checkout_url))
-    if ctx.env.payments is not None and ctx.env.payments.demo:
-        buttons.append(ctx.button("Pay (demo)", "events.demo_pay", str(booking.id)))
-    buttons.append(ctx.button("Cancel reservation", "events.drop", str(booking.id)))
-    ctx.say(text, buttons)
+    offer_checkout(ctx, payment, text, [ctx.button("My tickets", "events.mine")])
 
 
 @router.action("events.booking")
@@ -179,33 +173,6 @@ async def show_booking(ctx: Ctx, arg: str) -> None:
         await my_tickets(ctx, "")
         return
     await show_payment(ctx, booking, await svc.get_event(ctx.uow, booking.event_id))
-
-
-@router.action("events.demo_pay")
-async def demo_pay(ctx: Ctx, arg: str) -> None:
-    if ctx.env.payments is None or not ctx.env.payments.demo:
-        ctx.say(ctx.t("Payment is not available right now."), [back_to_menu(ctx)])
-        return
-    booking = await svc.pay_demo(ctx.uow, ctx.env, ctx.citizen_id, _id(arg), ctx.now)
-    event = await svc.get_event(ctx.uow, booking.event_id)
-    ctx.say(
-        ctx.tn(
-            "Paid (demo). Your {n} ticket for {event} is in your wallet.",
-            "Paid (demo). Your {n} tickets for {event} are in your wallet.",
-            booking.quantity,
-            event=event.title,
-        ),
-        [ctx.button("My tickets", "events.mine"), back_to_menu(ctx)],
-    )
-
-
-@router.action("events.drop")
-async def drop_reservation(ctx: Ctx, arg: str) -> None:
-    await svc.drop_hold(ctx.uow, ctx.env, ctx.citizen_id, _id(arg), ctx.now)
-    ctx.say(
-        ctx.t("The reservation is cancelled and the places are free again. Nothing was charged."),
-        [ctx.button("All events", "events.list"), back_to_menu(ctx)],
-    )
 
 
 # ---------------------------------------------------------------- tickets

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from flows.checkout import offer_checkout
 from flows.context import Ctx
 from flows.menu import back_to_menu
-from flows.payments import offer_checkout
 from flows.registry import Router
 from flows.types import Button
 from flows.wallet import deep_link, qr_media, status_word
 from services import codes
 from services.errors import DomainError
 from services.i18n import N_
+from services.payments import checkout
 from services.wallet import gifts, refunds, vouchers
-from storage.models.payments import CREATED, Payment
 from storage.models.vouchers import Voucher, VoucherEntry
 
 router = Router("vouchers")
@@ -178,8 +178,8 @@ async def show_voucher(ctx: Ctx, voucher: Voucher, *, with_history: bool = False
         lines.append(gift_text(ctx, voucher.gift_code))
         buttons.append(ctx.button("Take the gift back", "gift.cancel", str(voucher.id)))
     if current == "pending":
-        payment = await ctx.uow.session.get(Payment, voucher.payment_id or 0)
-        if payment is not None and payment.status == CREATED and payment.expires_at > ctx.now:
+        payment = await checkout.open_payment(ctx.uow, voucher.payment_id, ctx.now)
+        if payment is not None:
             offer_checkout(ctx, payment, "\n".join(lines))
             return
         lines.append(ctx.t("We are waiting for the payment."))

@@ -200,26 +200,6 @@ async def start_payment(
     return payment
 
 
-async def payable_reservation(
-    uow: UnitOfWork, citizen_id: int, payment_id: int, now: datetime
-) -> AuctionReservation:
-    """The reservation a demo payment would settle; refuses a lapsed one (nothing changes)."""
-    payment = await uow.session.get(Payment, payment_id)
-    if payment is None or payment.citizen_id != citizen_id or payment.purpose != PURPOSE:
-        raise NotFound("This payment is unknown.")
-    reservation = await my_reservation(uow, citizen_id, int(payment.ref))
-    if reservation.status in (PAID, COLLECTED):
-        raise Conflict("You have already paid for this item.")
-    if reservation.status != PENDING or reservation.expires_at <= now:
-        raise Conflict(
-            "Your reservation has lapsed, so nothing can be paid for it any more. "
-            "Nothing was charged."
-        )
-    if reservation.payment_id != payment_id or payment.status != CREATED:
-        raise Conflict("This payment is no longer open.")
-    return reservation
-
-
 # ---------------------------------------------------------------- payment outcome
 async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """on_paid: the reservation becomes a purchase with a pickup code (same transaction)."""

@@ -39,7 +39,7 @@ from storage.models.events import (
     Event,
     Ticket,
 )
-from storage.models.payments import EXPIRED, PAID, Payment
+from storage.models.payments import EXPIRED, Payment
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -549,38 +549,5 @@ async def held_booking(uow: UnitOfWork, citizen_id: int, booking_id: int) -> Boo
     booking = await uow.session.get(Booking, booking_id)
     if booking is None or booking.citizen_id != citizen_id:
         raise NotFound("This booking is not yours or does not exist.")
-    await uow.session.refresh(booking)
-    return booking
-
-
-async def pay_demo(
-    uow: UnitOfWork, env: Env, citizen_id: int, booking_id: int, now: datetime
-) -> Booking:
-    """The demo provider's "Pay" button, pressed in the chat."""
-    booking = await held_booking(uow, citizen_id, booking_id)
-    if booking.status == CONFIRMED:
-        raise Conflict("This booking is already paid.")
-    if booking.status != HELD or booking.held_until is None or booking.held_until <= now:
-        await release_lapsed(uow, env, now, event_id=booking.event_id)
-        raise Conflict(
-            "Your reservation has lapsed, so the places went back on sale. Nothing was charged. "
-            "Please book again."
-        ).keeping_changes()
-    assert booking.payment_id is not None
-    await payments.settle(uow, env, booking.payment_id, PAID, now)
-    await uow.session.refresh(booking)
-    return booking
-
-
-async def drop_hold(
-    uow: UnitOfWork, env: Env, citizen_id: int, booking_id: int, now: datetime
-) -> Booking:
-    """The resident does not want the held places after all."""
-    booking = await held_booking(uow, citizen_id, booking_id)
-    if booking.status != HELD:
-        raise Conflict("This reservation is no longer open.")
-    if booking.payment_id is not None:
-        await payments.settle(uow, env, booking.payment_id, "cancelled", now)
-    await end_hold(uow, booking_id, now)
     await uow.session.refresh(booking)
     return booking

@@ -100,17 +100,19 @@ async def test_cheaper_by_the_day_alert_buy_pickup(shop: Transcript) -> None:
     assert "Deal alert: Damenfahrrad Gazelle, blau now costs €97.00 (your limit: €97.50)." in shown
     assert not (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
     answer = await shop.send("anna", "1")  # typed: the alert's first option (the console way)
-    assert "is reserved for you at €97.00 until" in answer
+    assert "is reserved for you at €97.00." in answer
     assert "https://pay.example/1" in answer
     await person(shop.db, "ben", now)
     answer = await shop.send("ben", f"/start fund-{bike}")
     assert "Someone is paying for it right now" in answer
     assert "Buy at today's price" not in answer
     answer = await shop.press("anna", "Pay (demo)")
-    assert "is paid (€97.00). Show this pickup code at Bürgerbüro, Rathausplatz 1" in answer
-    assert "[image:" in answer
+    assert "Paid (demo – no money moved). Thank you!" in answer
     shown = await shop.notifications("anna")
     assert "Thank you, paid: Damenfahrrad Gazelle, blau is yours." in shown
+    answer = await shop.press("anna", "Show pickup code")
+    assert "is paid (€97.00). Show this pickup code at Bürgerbüro, Rathausplatz 1" in answer
+    assert "[image:" in answer
     async with shop.db.uow() as uow:
         account = await identity.find_account(uow, "console", "anna")
         assert account is not None
@@ -144,12 +146,12 @@ async def test_bad_wish_prices_and_lapsed_payment(shop: Transcript) -> None:
     assert "is reserved for you" in answer
     shop.clock.advance(timedelta(minutes=31))
     answer = await shop.press("anna", "Pay (demo)")
-    assert "Your reservation has lapsed, so nothing can be paid for it any more." in answer
+    assert "This payment link has expired. Nothing was charged." in answer
     async with shop.db.uow() as uow:
         from storage.models.payments import Payment
 
         payment = await uow.session.get(Payment, 1)
-        assert payment is not None and payment.status == "created"
+        assert payment is not None and payment.status == "expired"
 
 
 async def test_payments_not_wired_reserves_nothing(

@@ -54,7 +54,7 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     assert "for 11/2026 costs €39.00" in offer
     assert "http://pay.test/1" in offer
     paid = await chat.press("anna", "Pay (demo)")
-    assert "Paid (demo)" in paid
+    assert "Paid (demo – no money moved)" in paid
     assert "Deutschlandticket Sozial for 11/2026 is in your wallet" in await chat.notifications(
         "anna"
     )

@@ -13,6 +13,7 @@ from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.events import booking as svc
 from services.events import tickets
 from services.identity import accounts as identity
+from services.payments import checkout
 from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
@@ -131,8 +132,10 @@ async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
         assert payment is not None and payment.status == EXPIRED
     # paying in the chat after the hold lapsed: a clear answer, nothing charged
     async with db.uow() as uow:
-        with pytest.raises(Conflict, match="lapsed"):
-            await svc.pay_demo(uow, env_with(), anna, held.booking.id or 0, clock.now())
+        with pytest.raises(Conflict, match="expired"):
+            await checkout.pay_here(
+                uow, env_with(provider), anna, held.booking.payment_id or 0, clock.now()
+            )
     assert (await load_event(db, event_id)).taken == 1
 
 
@@ -237,7 +240,9 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     event_id = await make_event(db, olaf, clock.now(), price=1500, capacity=3, days=3)
     result = await _book(db, provider, anna, event_id, 2, clock)
     async with db.uow() as uow:
-        await svc.pay_demo(uow, env_with(), anna, result.booking.id or 0, clock.now())
+        await checkout.pay_here(
+            uow, env_with(provider), anna, result.booking.payment_id or 0, clock.now()
+        )
         await uow.commit()
     async with db.uow() as uow:
         ids = (await uow.session.execute(select(Ticket.id).order_by(Ticket.id))).scalars().all()
@@ -271,7 +276,9 @@ async def test_failed_refund_rolls_the_cancellation_back(
     event_id = await make_event(db, olaf, clock.now(), price=900, capacity=3)
     result = await _book(db, provider, anna, event_id, 1, clock)
     async with db.uow() as uow:
-        await svc.pay_demo(uow, env_with(), anna, result.booking.id or 0, clock.now())
+        await checkout.pay_here(
+            uow, env_with(provider), anna, result.booking.payment_id or 0, clock.now()
+        )
         await uow.commit()
     provider.fail_refunds = True
     async with db.uow() as uow:
