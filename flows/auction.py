@@ -4,10 +4,8 @@ pickup codes. Deal alerts: flows/auction_alerts.py; staff listing: flows/auction
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
-import qrcode
 from babel.numbers import format_decimal
 
 from flows.checkout import offer_checkout
@@ -15,6 +13,7 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
+from flows.wallet import qr_media
 from services import codes
 from services.auction import buying as auction_buy
 from services.auction import items as auction
@@ -288,13 +287,10 @@ async def show_pickup(ctx: Ctx, arg: str) -> None:
             hours=config.pickup_hours(ctx.lang),
             days=config.pickup_days,
         )
-    image = qrcode.make(reservation.pickup_code, box_size=8, border=2)
-    out = io.BytesIO()
-    image.save(out)
     ctx.say(
         text,
         [ctx.button("My purchases", "auction.purchases"), back_to_menu(ctx)],
-        media=Media("image", f"pickup-{reservation.id}.png", "image/png", out.getvalue()),
+        media=qr_media(f"pickup-{reservation.id}", reservation.pickup_code),
         private=True,
     )
 

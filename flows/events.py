@@ -10,11 +10,12 @@ from flows.menu import back_to_menu
 from flows.organiser import door_view
 from flows.registry import Router
 from flows.types import Button, Media
+from flows.wallet import qr_media
 from services import codes
 from services.errors import InvalidInput
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
-from services.events.files import event_ics, qr_png
+from services.events.files import event_ics
 from services.i18n import N_
 from services.payments import checkout
 from services.wallet import sources as wallet
@@ -231,9 +232,7 @@ async def ticket_details(ctx: Ctx, ticket: Ticket, event: Event) -> None:
     media = None
     if ticket.status == VALID and event.status != CANCELLED:
         lines.append(ctx.t("Show the QR code or the code at the entrance."))
-        media = Media(
-            "image", f"ticket-{ticket.code}.png", "image/png", qr_png(svc.ticket_link(ticket.code))
-        )
+        media = qr_media(f"ticket-{ticket.code}", svc.ticket_link(ticket.code))
     buttons = [ctx.button("Add to calendar", "events.ics", str(event.id))]
     if ticket.status == VALID and event.status != CANCELLED:
         deadline = svc.cancellation_deadline(event, rules(ctx))

@@ -20,7 +20,7 @@ from services.city import City
 from services.env import Env
 from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_, day, moment, money
-from services.notify import button, notify_citizen, notify_department
+from services.notify import button, notify_citizen, notify_department, notify_many
 from services.payments import lifecycle as payments
 from services.payments.provider import PaymentProvider
 from services.wallet import sources as wallet
@@ -39,8 +39,6 @@ from storage.models.auction import (
     AuctionReservation,
     AuctionWish,
 )
-from storage.models.outbox import PENDING as NOTE_PENDING
-from storage.models.outbox import Notification
 from storage.models.payments import CREATED, Payment
 from storage.uow import UnitOfWork
 
@@ -59,34 +57,6 @@ def pay_deadline(city: City, now: datetime, *, wish: bool) -> datetime:
         if local < opens:
             return opens + window
     return now + window
-
-
-async def bulk_notify(uow: UnitOfWork, rows: Sequence[dict[str, Any]], now: datetime) -> None:
-    """Many outbox rows in one statement (the daily step's alerts and awards)."""
-    if not rows:
-        return
-    defaults: dict[str, Any] = {
-        "department": None,
-        "channel": None,
-        "chat_id": None,
-        "media_file_id": None,
-        "thread": None,
-        "ref": None,
-        "dedupe_key": None,
-        "status": NOTE_PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "buttons": [],
-        "params": {},
-        "last_error": None,
-        "external_id": None,
-        "sent_at": None,
-    }
-    for start in range(0, len(rows), CHUNK):
-        await uow.session.execute(
-            insert(Notification), [defaults | row for row in rows[start : start + CHUNK]]
-        )
 
 
 def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -369,7 +339,7 @@ async def _lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
         .tuples()
         .all()
     )
-    await bulk_notify(
+    await notify_many(
         uow,
         [
             {
@@ -384,7 +354,7 @@ async def _lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
             }
             for row in lapsed
         ],
-        now,
+        now=now,
     )
     return list(lapsed)
 
@@ -474,7 +444,7 @@ async def award_wishes(
         )
         made.update({item_id: (res_id, title) for item_id, res_id, title in rows.tuples()})
     tz = city.timezone
-    await bulk_notify(
+    await notify_many(
         uow,
         [
             {
@@ -497,7 +467,7 @@ async def award_wishes(
             }
             for row in winners
         ],
-        now,
+        now=now,
     )
     return len(winners)
 

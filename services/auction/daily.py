@@ -21,12 +21,12 @@ from sqlalchemy import BigInteger, case, cast, select, update
 from sqlmodel import col
 
 from services.auction.alerts import find_new_alerts
-from services.auction.buying import award_wishes, bulk_notify, chunks
+from services.auction.buying import award_wishes, chunks
 from services.auction.items import today
 from services.auction.price import PPB, factor_ppb
 from services.city import City
 from services.i18n import N_, money
-from services.notify import button
+from services.notify import button, notify_many
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
@@ -108,7 +108,7 @@ async def queue_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
             .where(col(a.id) > first_new, a.run == run)
         )
     ).all()
-    await bulk_notify(
+    await notify_many(
         uow,
         [
             {
@@ -129,7 +129,7 @@ async def queue_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
             }
             for row in rows
         ],
-        now,
+        now=now,
     )
     return len(rows)
 
@@ -159,7 +159,7 @@ async def end_items(uow: UnitOfWork, dayno: int, now: datetime) -> int:
                 .execution_options(synchronize_session=False)
             )
         ).all()
-    await bulk_notify(
+    await notify_many(
         uow,
         [
             {
@@ -173,7 +173,7 @@ async def end_items(uow: UnitOfWork, dayno: int, now: datetime) -> int:
             }
             for row in wishers
         ],
-        now,
+        now=now,
     )
     return len(ended)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from services import audit, i18n
+from services import audit, i18n, notify
 from services.campaigns.sending import last_claim_day
 from services.city import City
 from services.errors import Conflict, LimitReached, NotAllowed, NotFound
@@ -24,12 +24,7 @@ from storage.uow import UnitOfWork
 async def _received(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> bool:
     """Was the campaign sent to this resident? The dedupe key finds it through a unique index;
     after two accounts were merged (/link) the row carries the other account's id in its key."""
-    direct = await uow.session.execute(
-        select(Notification.id).where(
-            col(Notification.dedupe_key) == f"campaign:{campaign_id}:{citizen_id}"
-        )
-    )
-    if direct.first() is not None:
+    if await notify.known_keys(uow, [f"campaign:{campaign_id}:{citizen_id}"]):
         return True
     merged = await uow.session.execute(
         select(Notification.id)

@@ -1,12 +1,9 @@
-"""Files a ticket holder gets: the ICS calendar entry (RFC 5545, written by hand) and the QR code
-carrying the ticket's deep link."""
+"""The file a ticket holder gets: the ICS calendar entry (RFC 5545, written by hand). The
+ticket's QR code is made by services/qr.py."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
-
-import qrcode
 
 ICS_LINE_LIMIT = 75  # octets per line before folding (RFC 5545, 3.1)
 
@@ -78,10 +75,3 @@ def event_ics(
     lines.append(f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}")
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
-
-
-def qr_png(payload: str) -> bytes:
-    image = qrcode.make(payload, box_size=8, border=3)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue()

@@ -32,7 +32,6 @@ from storage.models.events import (
     Event,
     Ticket,
 )
-from storage.models.outbox import Notification
 from storage.models.payments import PAID, REFUNDED, Payment
 from storage.uow import UnitOfWork
 
@@ -286,12 +285,11 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None
         )
     )
     sent = 0
-    for booking, event in (await uow.session.execute(query)).all():
+    due = (await uow.session.execute(query)).all()
+    reminded = await notify.known_keys(uow, {f"event-reminder:{b.id}" for b, _event in due})
+    for booking, event in due:
         key = f"event-reminder:{booking.id}"
-        exists = await uow.session.execute(
-            select(func.count()).select_from(Notification).where(Notification.dedupe_key == key)
-        )
-        if exists.scalar_one():
+        if key in reminded:
             continue
         valid = await uow.session.execute(
             select(func.count()).where(Ticket.booking_id == booking.id, Ticket.status == VALID)

@@ -510,15 +510,7 @@ async def remind_expiring(uow: UnitOfWork, now: datetime, city: City, limit: int
     if not vouchers:
         return 0
     keys = {f"voucher-expiry:{v.id}:{v.valid_until.isoformat()}": v for v in vouchers}
-    from storage.models.outbox import Notification
-
-    existing = set(
-        (
-            await uow.session.execute(
-                select(Notification.dedupe_key).where(col(Notification.dedupe_key).in_(list(keys)))
-            )
-        ).scalars()
-    )
+    existing = await notify.known_keys(uow, keys)
     count = 0
     for key, voucher in keys.items():
         if key in existing:

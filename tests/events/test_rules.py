@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services import qr
 from services.errors import InvalidInput
 from services.events import booking as svc
-from services.events.files import event_ics, ics_fold, qr_png
+from services.events.files import event_ics, ics_fold
 from storage.models.events import CANCELLED, Event
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -131,5 +132,5 @@ def test_summer_time_start_in_utc() -> None:
 
 def test_qr_code_is_a_png_of_the_deep_link() -> None:
     assert svc.ticket_link("ABCDEFGHJKMNP") == "/start t-ABCDEFGHJKMNP"
-    png = qr_png(svc.ticket_link("ABCDEFGHJKMNP"))
+    png = qr.png(svc.ticket_link("ABCDEFGHJKMNP"))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 200

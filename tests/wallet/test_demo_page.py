@@ -20,7 +20,6 @@ from services.clock import FrozenClock
 from services.wallet import vouchers
 from storage.db import Database
 from storage.models.vouchers import Voucher, VoucherEntry
-from tests.support.env import env_with
 from tests.wallet.conftest import PUBLIC_URL, resident
 
 
@@ -43,7 +42,7 @@ async def checkout_path(app: App, db: Database, clock: FrozenClock) -> str:
     anna = await resident(db, clock, "anna")
     async with db.uow() as uow:
         purchase = await vouchers.buy(
-            uow, env_with(app.env, city=anna), now=clock.now(), value_cents=2500
+            uow, app.env, anna, now=clock.now(), value_cents=2500
         )
         await uow.commit()
     url = purchase.payment.checkout_url or ""

@@ -26,7 +26,6 @@ from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.provider_events import ProviderEvent
 from storage.models.vouchers import Voucher, VoucherEntry
-from tests.support.env import env_with
 from tests.support.fake_stripe import FakeStripe, running_fake_stripe
 from tests.wallet.conftest import PUBLIC_URL, PlainTranscript, resident
 
@@ -94,7 +93,7 @@ async def post_event(
 async def start_purchase(app: App, citizen_id: int, cents: int = 2500) -> tuple[int, str]:
     async with app.db.uow() as uow:
         purchase = await vouchers.buy(
-            uow, env_with(app.env, city=citizen_id), now=app.clock.now(), value_cents=cents
+            uow, app.env, citizen_id, now=app.clock.now(), value_cents=cents
         )
         await uow.commit()
         assert purchase.payment.id is not None and purchase.payment.provider_ref
