@@ -22,7 +22,6 @@ from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
-from services.payments.provider import PaymentProvider
 from storage.models.auction import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
 
 router = Router("auction")
@@ -224,31 +223,30 @@ async def show_curve(ctx: Ctx, arg: str) -> None:
 
 
 # ---------------------------------------------------------------- buying and paying
-def _provider(ctx: Ctx) -> PaymentProvider:
-    provider = ctx.env.payments
-    if provider is None:
+def _payments_wired(ctx: Ctx) -> None:
+    if ctx.env.payments is None:
         raise Conflict(
             "Payments are not available at the moment, so nothing was reserved. "
             "Please try again later."
         )
-    return provider  # type: ignore[no-any-return]
 
 
 @router.action("auction.buy")
 async def buy(ctx: Ctx, arg: str) -> None:
-    provider = _provider(ctx)
+    _payments_wired(ctx)
     reservation = await auction_buy.buy(ctx.uow, ctx.city, ctx.citizen_id, _item_id(arg), ctx.now)
-    await _checkout(ctx, provider, reservation.id or 0)
+    await _checkout(ctx, reservation.id or 0)
 
 
 @router.action("auction.pay")
 async def pay(ctx: Ctx, arg: str) -> None:
-    await _checkout(ctx, _provider(ctx), _item_id(arg))
+    _payments_wired(ctx)
+    await _checkout(ctx, _item_id(arg))
 
 
-async def _checkout(ctx: Ctx, provider: PaymentProvider, reservation_id: int) -> None:
+async def _checkout(ctx: Ctx, reservation_id: int) -> None:
     payment = await auction_buy.start_payment(
-        ctx.uow, provider, ctx.citizen_id, reservation_id, ctx.now
+        ctx.uow, ctx.env, ctx.citizen_id, reservation_id, ctx.now
     )
     reservation = await auction_buy.my_reservation(ctx.uow, ctx.citizen_id, reservation_id)
     item = await auction.get_item(ctx.uow, reservation.item_id)

@@ -289,7 +289,7 @@ async def confirm_cancel(ctx: Ctx, arg: str) -> None:
 async def cancel_ticket(ctx: Ctx, arg: str) -> None:
     cancelled, refunded = await tickets_svc.cancel_tickets(
         ctx.uow,
-        ctx.env.payments,
+        ctx.env,
         citizen_id=ctx.citizen_id,
         ticket_ids=[_id(arg)],
         rules=rules(ctx),

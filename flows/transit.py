@@ -14,8 +14,7 @@ router = Router("transit")
 
 @router.action("transit.buy")
 async def buy(ctx: Ctx, ref: str) -> None:
-    provider = ctx.env.payments
-    if provider is None:
+    if ctx.env.payments is None:
         ctx.say(
             ctx.t(
                 "Paying in the chat is not available yet. Please pay the pass at the "
@@ -24,9 +23,7 @@ async def buy(ctx: Ctx, ref: str) -> None:
             [back_to_menu(ctx)],
         )
         return
-    payment, month = await transit.start_purchase(
-        ctx.uow, ctx.city, provider, ctx.citizen_id, ref, ctx.now
-    )
+    payment, month = await transit.start_purchase(ctx.uow, ctx.env, ctx.citizen_id, ref, ctx.now)
     text = ctx.t(
         "The Deutschlandticket Sozial for {month} costs {price}. After paying you find "
         "it in your wallet.",

@@ -252,8 +252,7 @@ async def refund_ask(ctx: Ctx, arg: str) -> None:
 async def refund_confirm(ctx: Ctx, arg: str) -> None:
     voucher = await refunds.refund(
         ctx.uow,
-        ctx.env.payments,
-        ctx.city,
+        ctx.env,
         ctx.citizen_id,
         int(arg) if arg.isdigit() else 0,
         ctx.now,

@@ -24,7 +24,7 @@ async def expire_reservations(uow: UnitOfWork, env: Env, now: datetime) -> objec
 async def refund_late(uow: UnitOfWork, env: Env, now: datetime) -> object:
     if env.payments is None:
         return "no payment provider wired"
-    refunded = await auction_buy.refund_late_payments(uow, env.payments, now)
+    refunded = await auction_buy.refund_late_payments(uow, env, now)
     return f"{refunded} late payments refunded"
 
 

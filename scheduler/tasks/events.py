@@ -22,7 +22,7 @@ async def release(uow: UnitOfWork, env: Env, now: datetime) -> object:
 async def refund_late(uow: UnitOfWork, env: Env, now: datetime) -> object:
     if env.payments is None:
         return "no payment provider wired"
-    refunded = await event_tickets.refund_late_payments(uow, env.payments, now)
+    refunded = await event_tickets.refund_late_payments(uow, env, now)
     return f"{refunded} late payments refunded"
 
 

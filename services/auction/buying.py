@@ -22,7 +22,6 @@ from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_, day, moment, money
 from services.notify import button, notify_citizen, notify_department, notify_many
 from services.payments import lifecycle as payments
-from services.payments.provider import PaymentProvider
 from services.wallet import sources as wallet
 from storage.models.auction import (
     ACTIVE,
@@ -135,7 +134,7 @@ async def my_reservation(
 
 async def start_payment(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    env: Env,
     citizen_id: int,
     reservation_id: int,
     now: datetime,
@@ -156,7 +155,7 @@ async def start_payment(
     item = await get_item(uow, reservation.item_id)
     payment = await payments.start(
         uow,
-        provider,
+        env,
         citizen_id=citizen_id,
         purpose=PURPOSE,
         ref=str(reservation.id),
@@ -262,12 +261,10 @@ async def _late_payment(
     )
 
 
-async def refund_late_payments(
-    uow: UnitOfWork, provider: PaymentProvider | None, now: datetime
-) -> int:
+async def refund_late_payments(uow: UnitOfWork, env: Env, now: datetime) -> int:
     """Payments that arrived for a reservation that had lapsed (no item was given): pay them
     back through the provider. For the scheduler; returns how many were refunded."""
-    if provider is None:
+    if env.payments is None:
         return 0
     query = (
         select(Payment.id, Payment.amount_cents - Payment.refunded_cents)
@@ -282,7 +279,7 @@ async def refund_late_payments(
     )
     done = 0
     for payment_id, due in (await uow.session.execute(query)).all():
-        await payments.refund(uow, provider, payment_id, int(due), now)
+        await payments.refund(uow, env, payment_id, int(due), now)
         audit.log_action(uow, now, "auction.refund_late", f"payment:{payment_id}", actor="system")
         done += 1
     return done

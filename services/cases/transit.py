@@ -12,12 +12,10 @@ from services import codes, i18n, notify
 from services.audit import log_action
 from services.cases import records as cases
 from services.cases.rules import APPROVED, month_end, pass_period, rules
-from services.city import City
 from services.env import Env
 from services.errors import Conflict
 from services.i18n import N_
 from services.payments import lifecycle as payments
-from services.payments.provider import PaymentProvider
 from services.wallet import sources as wallet
 from storage.models.cases import Case, CaseEvent, TransitPass
 from storage.models.payments import CREATED, Payment
@@ -54,13 +52,13 @@ async def passes_of(uow: UnitOfWork, citizen_id: int) -> list[TransitPass]:
 
 async def start_purchase(
     uow: UnitOfWork,
-    city: City,
-    provider: PaymentProvider,
+    env: Env,
     citizen_id: int,
     ref: str,
     now: datetime,
 ) -> tuple[Payment, str]:
     """A checkout for the next month the resident can have a pass for: (payment, month)."""
+    city = env.city
     case = await _approved_case(uow, citizen_id, ref)
     today = now.astimezone(city.tz).date()
     taken = {p.month for p in await passes_of(uow, citizen_id)}
@@ -87,7 +85,7 @@ async def start_purchase(
         return open_checkout, month
     payment = await payments.start(
         uow,
-        provider,
+        env,
         citizen_id=citizen_id,
         purpose="transit",
         ref=payment_ref,

@@ -410,8 +410,8 @@ async def book(
     """Free events: tickets at once. Paid: places held for `hold_minutes`, a payment started.
 
     The places are taken last, with one conditional update just before the caller commits, so
-    on PostgreSQL the event row is locked only for that moment and never while the payment
-    provider is being called."""
+    on PostgreSQL the event row is locked only for that moment. The payment provider is not
+    called here at all (services/payments/provider_calls.py)."""
     provider = env.payments
     check_quantity(quantity, rules)
     event = await uow.session.get(Event, event_id, populate_existing=True)
@@ -457,24 +457,18 @@ async def book(
         uow.session.add_all(tickets)
         await uow.session.flush()
     else:
-        assert provider is not None and booking.held_until is not None
-        try:
-            payment = await payments.start(
-                uow,
-                provider,
-                citizen_id=citizen_id,
-                purpose=PURPOSE,
-                ref=str(booking.id),
-                amount_cents=quantity * event.price_cents,
-                description=f"{quantity} × {event.title}",
-                now=now,
-                ttl=booking.held_until - now,
-            )
-        except Exception as error:  # the provider is unreachable or refused
-            log.warning("checkout for booking %s failed: %s", booking.id, error)
-            raise Conflict(
-                "Payment is not available right now, so paid tickets cannot be booked."
-            ) from error
+        assert booking.held_until is not None
+        payment = await payments.start(
+            uow,
+            env,
+            citizen_id=citizen_id,
+            purpose=PURPOSE,
+            ref=str(booking.id),
+            amount_cents=quantity * event.price_cents,
+            description=f"{quantity} × {event.title}",
+            now=now,
+            ttl=booking.held_until - now,
+        )
         booking.payment_id = payment.id
         await uow.session.flush()
     if not await _take(uow, event_id, quantity, now):

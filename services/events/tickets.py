@@ -19,7 +19,6 @@ from services.errors import Conflict, NotAllowed, NotFound
 from services.events import booking as events
 from services.i18n import N_
 from services.payments import lifecycle as payments
-from services.payments.provider import PaymentProvider
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,
@@ -32,44 +31,18 @@ from storage.models.events import (
     Event,
     Ticket,
 )
-from storage.models.payments import PAID, REFUNDED, Payment
+from storage.models.payments import PAID, Payment
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- refunds and cancellation
-async def _refund(
-    uow: UnitOfWork, provider: PaymentProvider | None, payment_id: int, cents: int
-) -> None:
-    """Record the refund (never more than was paid), then ask the provider to pay it out. If the
-    provider fails, the caller's transaction rolls back and nothing is recorded."""
-    if cents <= 0:
-        return
-    if provider is None:
-        raise Conflict("Refunds are not possible right now. Please try again later.")
-    changed = await uow.session.execute(
-        update(Payment)
-        .where(
-            Payment.id == payment_id,
-            Payment.status.in_([PAID, REFUNDED]),  # type: ignore[attr-defined]
-            Payment.refunded_cents + cents <= Payment.amount_cents,
-        )
-        .values(refunded_cents=Payment.refunded_cents + cents)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        return  # refunded before, or never paid
-    payment = await uow.session.get(Payment, payment_id)
-    assert payment is not None
-    await uow.session.refresh(payment)
-    if payment.refunded_cents >= payment.amount_cents:
-        payment.status = REFUNDED
-    try:
-        await provider.refund(payment, cents)
-    except Exception as error:  # the provider is unreachable or refused: nothing is recorded
-        log.warning("refund of payment %s failed: %s", payment_id, error)
-        raise Conflict("Refunds are not possible right now. Please try again later.") from error
+async def _refund(uow: UnitOfWork, env: Env, payment_id: int, cents: int, now: datetime) -> None:
+    """Book the refund (never more than was paid); the provider pays it out after the
+    transaction."""
+    if cents > 0:
+        await payments.refund(uow, env, payment_id, cents, now)
 
 
 async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> bool:
@@ -84,7 +57,7 @@ async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> 
 
 async def cancel_tickets(
     uow: UnitOfWork,
-    provider: PaymentProvider | None,
+    env: Env,
     *,
     citizen_id: int,
     ticket_ids: list[int],
@@ -116,7 +89,7 @@ async def cancel_tickets(
         await events.give_back(uow, event.id or 0, 1)
         booking = await uow.session.get(Booking, ticket.booking_id)
         if booking is not None and booking.payment_id is not None and ticket.price_cents:
-            await _refund(uow, provider, booking.payment_id, ticket.price_cents)
+            await _refund(uow, env, booking.payment_id, ticket.price_cents, now)
             ticket.refunded_cents = ticket.price_cents
             refunded += ticket.price_cents
         cancelled += 1
@@ -173,7 +146,7 @@ async def cancel_event(
             refund += ticket.price_cents - ticket.refunded_cents
             ticket.refunded_cents = ticket.price_cents
         if booking.payment_id is not None and refund:
-            await _refund(uow, env.payments, booking.payment_id, refund)
+            await _refund(uow, env, booking.payment_id, refund, now)
         if booking.citizen_id not in holders:
             holders.add(booking.citizen_id)
             notify.notify_citizen(
@@ -198,9 +171,7 @@ async def cancel_event(
     return len(holders)
 
 
-async def refund_late_payments(
-    uow: UnitOfWork, provider: PaymentProvider | None, now: datetime
-) -> int:
+async def refund_late_payments(uow: UnitOfWork, env: Env, now: datetime) -> int:
     """Payments that arrived after their hold lapsed and found no free places: pay them back.
     For the scheduler; returns how many were refunded."""
     query = (
@@ -216,7 +187,7 @@ async def refund_late_payments(
     )
     done = 0
     for payment_id, due in (await uow.session.execute(query)).all():
-        await _refund(uow, provider, payment_id, int(due))
+        await _refund(uow, env, payment_id, int(due), now)
         done += 1
     return done
 

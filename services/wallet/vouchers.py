@@ -23,7 +23,6 @@ from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from services.i18n import N_
 from services.money import format_money, parse_amount
 from services.payments import lifecycle as payments
-from services.payments.provider import ProviderUnavailable
 from services.wallet.sources import WalletEntry, register_source
 from storage.models.payments import Payment
 from storage.models.vouchers import (
@@ -224,9 +223,7 @@ async def buy(
 ) -> Purchase:
     """Create a pending voucher and its checkout. With an offer, its budget is reserved now and
     released when the payment fails or expires."""
-    city, provider = env.city, env.payments
-    if provider is None:
-        raise ProviderUnavailable("Payments are not available right now. Please try again later.")
+    city = env.city
     rules = rules_of(city)
     today = now.astimezone(city.tz).date()
     await payments.expire_due(uow, env, now, citizen_id=citizen_id)
@@ -264,7 +261,7 @@ async def buy(
         description += f" (für {format_money(price, 'de')})"
     payment = await payments.start(
         uow,
-        provider,
+        env,
         citizen_id=citizen_id,
         purpose=PURPOSE,
         ref=str(voucher.id),

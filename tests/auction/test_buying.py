@@ -62,8 +62,12 @@ async def test_payment_outcomes(db: Database, city: City, clock: FrozenClock) ->
         reservation = await auction_buy.buy(uow, city, anna, bike, now)
         again = await auction_buy.buy(uow, city, anna, bike, now)  # pressed twice
         assert again.id == reservation.id
-        payment = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
-        same = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+        payment = await auction_buy.start_payment(
+            uow, env_with(provider), anna, reservation.id or 0, now
+        )
+        same = await auction_buy.start_payment(
+            uow, env_with(provider), anna, reservation.id or 0, now
+        )
         assert same.id == payment.id and payment.amount_cents == 10_000
         assert payment.expires_at == reservation.expires_at
         await uow.commit()
@@ -89,13 +93,13 @@ async def test_payment_outcomes(db: Database, city: City, clock: FrozenClock) ->
             "Late payment {payment} ({amoun",
         ]
         with pytest.raises(Conflict):
-            await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+            await auction_buy.start_payment(uow, env_with(provider), anna, reservation.id or 0, now)
     # the scheduler's job pays the late money back, once
     async with db.uow() as uow:
-        assert await auction_buy.refund_late_payments(uow, provider, now) == 1
+        assert await auction_buy.refund_late_payments(uow, env_with(provider), now) == 1
         await uow.commit()
     async with db.uow() as uow:
-        assert await auction_buy.refund_late_payments(uow, provider, now) == 0
+        assert await auction_buy.refund_late_payments(uow, env_with(provider), now) == 0
         refunded = await uow.session.get(payments.Payment, payment.id)
         assert refunded is not None and refunded.refunded_cents == 10_000
     assert provider.refunds == [(payment.id, 10_000)]
@@ -109,7 +113,9 @@ async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenCl
     bike = await list_item(db, city, staff, now)
     async with db.uow() as uow:
         reservation = await auction_buy.buy(uow, city, anna, bike, now)
-        payment = await auction_buy.start_payment(uow, provider, anna, reservation.id or 0, now)
+        payment = await auction_buy.start_payment(
+            uow, env_with(provider), anna, reservation.id or 0, now
+        )
         await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(minutes=3))
         await uow.commit()
     async with db.uow() as uow:

@@ -101,7 +101,7 @@ async def test_cheaper_by_the_day_alert_buy_pickup(shop: Transcript) -> None:
     assert not (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
     answer = await shop.send("anna", "1")  # typed: the alert's first option (the console way)
     assert "is reserved for you at €97.00." in answer
-    assert "https://pay.example/1" in answer
+    assert "Pay now: http://127.0.0.1:8080/pay/1-" in answer
     await person(shop.db, "ben", now)
     answer = await shop.send("ben", f"/start fund-{bike}")
     assert "Someone is paying for it right now" in answer

@@ -38,7 +38,9 @@ async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> N
         await daily_step(uow, city, now + timedelta(days=1))
         held = await auction_buy.holding_reservation(uow, bike)
         assert held is not None and held.wish_id is not None
-        payment = await auction_buy.start_payment(uow, FakeProvider(), anna, held.id or 0, now)
+        payment = await auction_buy.start_payment(
+            uow, env_with(FakeProvider()), anna, held.id or 0, now
+        )
         await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(days=1))
         await uow.commit()
     async with db.uow() as uow:

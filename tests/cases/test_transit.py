@@ -52,7 +52,7 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     assert "was approved" in told
     offer = await chat.press("anna", "Buy the monthly pass")
     assert "for 11/2026 costs €39.00" in offer
-    assert "http://pay.test/1" in offer
+    assert "Pay now: http://127.0.0.1:8080/pay/1-" in offer
     paid = await chat.press("anna", "Pay (demo)")
     assert "Paid (demo – no money moved)" in paid
     assert "Deutschlandticket Sozial for 11/2026 is in your wallet" in await chat.notifications(
@@ -120,7 +120,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
 
         try:
             await transit.start_purchase(
-                uow, chat.city, FakeProvider(), people["anna"], ref, chat.clock.now()
+                uow, env_with(FakeProvider(), city=chat.city), people["anna"], ref, chat.clock.now()
             )
         except Conflict as refused:
             assert "once your Sozialticket application is approved" in refused.message

@@ -13,8 +13,9 @@ from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.events import booking as svc
 from services.events import tickets
 from services.identity import accounts as identity
-from services.payments import checkout
+from services.payments import checkout, provider_calls
 from services.payments import lifecycle as payments
+from services.payments.provider import ProviderUnavailable
 from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
 from storage.models.outbox import Notification
@@ -98,19 +99,27 @@ async def test_paid_booking_without_payments_is_refused(db: Database, clock: Fro
     assert (await load_event(db, event_id)).taken == 0
 
 
-async def test_provider_down_at_checkout_books_nothing(
+async def test_provider_down_when_the_pay_link_is_opened(
     db: Database, clock: FrozenClock, provider: FakeProvider
 ) -> None:
     olaf, anna = await _people(db, clock, "olaf", "anna")
     event_id = await make_event(db, olaf, clock.now(), price=500, capacity=3)
     provider.fail_checkouts = True
-    with pytest.raises(Conflict, match="Payment is not available"):
-        await _book(db, provider, anna, event_id, 2, clock)
-    assert (await load_event(db, event_id)).taken == 0
+    result = await _book(db, provider, anna, event_id, 2, clock)  # booking never asks it
+    assert result.booking.status == HELD and result.payment is not None
+    payment_id = result.payment.id or 0
+    with pytest.raises(ProviderUnavailable, match="cannot be reached"):
+        await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
+    provider.fail_checkouts = False
+    first = await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
+    again = await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
+    assert first == again and first.url == f"https://pay.example/checkout/{payment_id}"
     async with db.uow() as uow:
-        assert (
-            await uow.session.execute(select(func.count()).select_from(Booking))
-        ).scalar_one() == 0
+        payment = await uow.session.get(Payment, payment_id)
+        assert payment is not None and payment.provider_ref == f"fake_{payment_id}"
+    clock.advance(timedelta(minutes=31))  # never paid: the hold lapses, nothing was charged
+    with pytest.raises(Conflict, match="expired"):
+        await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
 
 
 async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
@@ -161,11 +170,11 @@ async def test_late_payment_gets_tickets_if_places_are_free_else_refund(
     event = await load_event(db, event_id)
     assert event.taken == 2 and event.taken <= event.capacity
     async with db.uow() as uow:
-        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 1
+        assert await tickets.refund_late_payments(uow, env_with(provider), clock.now()) == 1
         await uow.commit()
     assert provider.refunds == [(second.payment.id, 1000)]  # type: ignore[union-attr]
     async with db.uow() as uow:
-        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 0
+        assert await tickets.refund_late_payments(uow, env_with(provider), clock.now()) == 0
         payment = await uow.session.get(Payment, second.payment.id)  # type: ignore[union-attr]
         assert payment is not None and payment.status == REFUNDED
         notes = (await uow.session.execute(select(Notification.key))).scalars().all()
@@ -248,7 +257,12 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
         ids = (await uow.session.execute(select(Ticket.id).order_by(Ticket.id))).scalars().all()
     async with db.uow() as uow:
         done = await tickets.cancel_tickets(
-            uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
+            uow,
+            env_with(provider),
+            citizen_id=anna,
+            ticket_ids=[ids[0]],
+            rules=RULES,
+            now=clock.now(),
         )
         await uow.commit()
     assert done == (1, 1500)
@@ -256,47 +270,64 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     assert (await load_event(db, event_id)).taken == 1
     async with db.uow() as uow:  # twice: nothing more happens
         again = await tickets.cancel_tickets(
-            uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
+            uow,
+            env_with(provider),
+            citizen_id=anna,
+            ticket_ids=[ids[0]],
+            rules=RULES,
+            now=clock.now(),
         )
         assert again == (0, 0)
     clock.advance(timedelta(days=1, hours=1))  # less than 48 h before the start
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="That time has passed"):
             await tickets.cancel_tickets(
-                uow, provider, citizen_id=anna, ticket_ids=[ids[1]], rules=RULES, now=clock.now()
+                uow,
+                env_with(provider),
+                citizen_id=anna,
+                ticket_ids=[ids[1]],
+                rules=RULES,
+                now=clock.now(),
             )
     assert (await load_event(db, event_id)).taken == 1
     assert len(provider.refunds) == 1
 
 
-async def test_failed_refund_rolls_the_cancellation_back(
+async def test_a_refund_the_provider_refuses_stays_booked_and_is_sent_again(
     db: Database, clock: FrozenClock, provider: FakeProvider
 ) -> None:
     olaf, anna = await _people(db, clock, "olaf", "anna")
     event_id = await make_event(db, olaf, clock.now(), price=900, capacity=3)
     result = await _book(db, provider, anna, event_id, 1, clock)
+    payment_id = result.booking.payment_id or 0
     async with db.uow() as uow:
-        await checkout.pay_here(
-            uow, env_with(provider), anna, result.booking.payment_id or 0, clock.now()
-        )
+        await checkout.pay_here(uow, env_with(provider), anna, payment_id, clock.now())
         await uow.commit()
     provider.fail_refunds = True
+    async with db.uow() as uow:  # the provider is asked after this transaction, and refuses
+        ticket = (await uow.session.execute(select(Ticket))).scalar_one()
+        await tickets.cancel_tickets(
+            uow,
+            env_with(provider),
+            citizen_id=anna,
+            ticket_ids=[ticket.id or 0],
+            rules=RULES,
+            now=clock.now(),
+        )
+        await uow.commit()
     async with db.uow() as uow:
         ticket = (await uow.session.execute(select(Ticket))).scalar_one()
-        with pytest.raises(Conflict, match="Refunds are not possible"):
-            await tickets.cancel_tickets(
-                uow,
-                provider,
-                citizen_id=anna,
-                ticket_ids=[ticket.id or 0],
-                rules=RULES,
-                now=clock.now(),
-            )
+        payment = await uow.session.get(Payment, payment_id)
+        assert ticket.status == "cancelled" and payment is not None
+        assert (payment.refunded_cents, payment.refund_sent_cents) == (900, 0)
+    assert (await load_event(db, event_id)).taken == 0 and provider.refunds == []
+    provider.fail_refunds = False  # the provider is back: the job sends it, once
+    assert await provider_calls.send_refunds(db.uow, env_with(provider)) == 1
+    assert await provider_calls.send_refunds(db.uow, env_with(provider)) == 0
     async with db.uow() as uow:
-        ticket = (await uow.session.execute(select(Ticket))).scalar_one()
-        payment = await uow.session.get(Payment, result.payment.id)  # type: ignore[union-attr]
-        assert ticket.status == "valid" and payment is not None and payment.refunded_cents == 0
-    assert (await load_event(db, event_id)).taken == 1
+        payment = await uow.session.get(Payment, payment_id)
+        assert payment is not None and payment.refund_sent_cents == 900
+    assert provider.refunds == [(payment_id, 900)]
 
 
 async def test_organiser_cancels_event_everyone_told_and_refunded(

@@ -86,9 +86,10 @@ async def test_parallel_paid_holds_never_oversell(
     )
     event = await load_event(db, event_id)
     assert sum(booked) == event.taken == 10
-    async with db.uow() as uow:  # a loser of the race keeps no payment (its checkout lapses)
+    async with db.uow() as uow:  # a loser of the race keeps no payment
         kept = (await uow.session.execute(select(func.count()).select_from(Payment))).scalar_one()
-    assert kept == 10 and len(provider.checkouts) >= 10
+    assert kept == 10
+    assert provider.checkouts == []  # the provider is asked only when a pay link is opened
 
 
 async def test_two_door_scanners_admit_a_ticket_only_once(db: Database, clock: FrozenClock) -> None:

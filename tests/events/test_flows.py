@@ -100,7 +100,7 @@ async def test_paid_booking_with_demo_payment_and_lapsed_hold(
     answer = await chat.send("anna", "3")
     assert "Ich halte 3 Plätze für Kinder-Theater für Sie frei." in answer
     assert "Bitte bezahlen Sie 18,00\xa0€ hier (der Link gilt bis 25.11.2026, 10:30" in answer
-    assert "Jetzt bezahlen: https://pay.example/checkout/1" in answer
+    assert "Jetzt bezahlen: http://127.0.0.1:8080/pay/1-" in answer
     assert "bereits" not in answer
     answer = await chat.press("anna", "Bezahlen (Demo)")
     assert "Bezahlt (Demo – es ist kein Geld geflossen)." in answer

@@ -152,7 +152,9 @@ async def test_refund_goes_through_the_provider_and_marks_the_payment(
             uow, env_with(provider, city=city), anna, now=clock.now(), value_cents=1000
         )
         await payments.settle(uow, env_with(), purchase.payment.id or 0, "paid", clock.now())
-        await refunds.refund(uow, provider, city, anna, purchase.voucher.id or 0, clock.now())
+        await refunds.refund(
+            uow, env_with(provider, city=city), anna, purchase.voucher.id or 0, clock.now()
+        )
         await uow.commit()
     async with db.uow() as uow:
         payment = (await uow.session.execute(select(Payment))).scalar_one()
