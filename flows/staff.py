@@ -45,12 +45,13 @@ def typed_text(ctx: Ctx, hint: str) -> bool:
     return True
 
 
-def prompt(ctx: Ctx, step: str, ref: str, text: str) -> None:
-    """Ask the staff member to type something about a case (expires after STEP_TIMEOUT)."""
+def prompt(ctx: Ctx, step: str, ref: str, text: str, cancel: str = "staff.details") -> None:
+    """Ask the staff member to type something about a case (expires after STEP_TIMEOUT);
+    `cancel` is the action showing the case again."""
     ctx.ask(
         step,
         text,
-        [ctx.button("Cancel", "staff.details", ref)],
+        [ctx.button("Cancel", cancel, ref)],
         ref=ref,
         asked_at=ctx.now.isoformat(),
     )
@@ -251,13 +252,9 @@ async def files(ctx: Ctx, ref: str) -> None:
     await send_files(ctx, case)
 
 
-@router.command(
-    "queue",
-    "warteschlange",
-    roles=["staff"],
-    help=N_("staff: open cases of your department, oldest first"),
-)
-async def queue(ctx: Ctx, args: str) -> None:
+def queue_department(ctx: Ctx, args: str, command: str) -> str:
+    """The department whose queue a staff member asks for: named, or the room's, or their only
+    one; "" (and asked which) when unclear. Only its own staff may see it."""
     department = args.strip().lower() or room_department(
         ctx.city, ctx.inbound.channel, ctx.inbound.chat_id
     )
@@ -266,14 +263,28 @@ async def queue(ctx: Ctx, args: str) -> None:
         if len(mine) != 1:
             ctx.say(
                 ctx.t(
-                    "Which department? For example /queue {example}.",
+                    "Which department? For example {command} {example}.",
+                    command=command,
                     example=mine[0] if mine else "buergerbuero",
                 )
             )
-            return
+            return ""
         department = mine[0]
     if department not in mine:
         raise NotAllowed("Only staff of that department can see its queue.")
+    return department
+
+
+@router.command(
+    "queue",
+    "warteschlange",
+    roles=["staff"],
+    help=N_("staff: open cases of your department, oldest first"),
+)
+async def queue(ctx: Ctx, args: str) -> None:
+    department = queue_department(ctx, args, "/queue")
+    if not department:
+        return
     found, total = await cases.queue(ctx.uow, department)
     name = cases.department_name(ctx.city, department, ctx.lang)
     if not found:

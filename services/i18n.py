@@ -94,7 +94,8 @@ def translate(lang: str, message: str, params: Mapping[str, Any] | None = None) 
 
 def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
     """Typed parameters stored with notifications: {"$money": 1250}, {"$date": "2026-12-01"},
-    {"$datetime": "...", "tz": "Europe/Berlin"}, {"$t": "msgid"} (a translated word)."""
+    {"$datetime": "...", "tz": "Europe/Berlin"}, {"$t": "msgid"} (a translated word),
+    {"$l": {"de": "...", "en": "..."}} (configured text in each language)."""
     if isinstance(value, dict):
         if "$money" in value:
             return format_money(int(value["$money"]), lang)
@@ -105,6 +106,9 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return format_datetime(lang, datetime.fromisoformat(value["$datetime"]), zone)
         if "$t" in value:
             return gettext(lang, value["$t"])
+        if "$l" in value:  # text from the city configuration, one per language
+            texts = value["$l"]
+            return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
     return value
 
 
@@ -122,6 +126,11 @@ def moment(value: datetime, tz: str = "Europe/Berlin") -> dict[str, str]:
 
 def word(message: str) -> dict[str, str]:
     return {"$t": message}
+
+
+def per_language(de: str, en: str) -> dict[str, dict[str, str]]:
+    """A name from the city configuration, shown in the recipient's language."""
+    return {"$l": {"de": de, "en": en}}
 
 
 def format_date(lang: str, value: date) -> str:

@@ -68,3 +68,24 @@ def parse_reaction(content: dict[str, Any]) -> Parsed | None:
     if number is None:
         return None
     return Parsed("reaction", reacts_to=str(relates.get("event_id", "")), number=number)
+
+
+def parse_location(content: dict[str, Any]) -> tuple[float, float] | None:
+    """(lat, lon) of an m.location message: its geo URI (RFC 5870, "geo:52.07,7.01;u=35"),
+    also in the extensible-events form (MSC3488) newer clients send alongside."""
+    if content.get("msgtype") != "m.location":
+        return None
+    extensible = content.get("org.matrix.msc3488.location") or content.get("m.location") or {}
+    uri = content.get("geo_uri") or (
+        extensible.get("uri") if isinstance(extensible, dict) else None
+    )
+    if not isinstance(uri, str) or not uri.startswith("geo:"):
+        return None
+    coordinates = uri[4:].split(";", 1)[0].split(",")
+    try:
+        lat, lon = float(coordinates[0]), float(coordinates[1])
+    except (IndexError, ValueError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon

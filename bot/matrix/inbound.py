@@ -1,5 +1,6 @@
 """A Matrix event as an Inbound: text, command, a pick from a menu (a number or label in the
-thread of a menu message, a reply to it, a keycap reaction on it) or a downloaded file."""
+thread of a menu message, a reply to it, a keycap reaction on it), a shared location
+(m.location) or a downloaded file."""
 
 from __future__ import annotations
 
@@ -88,6 +89,10 @@ class Reader:
             return Inbound(
                 kind="choice", choice=menus.pack(menu.id, index), thread=thread, **base
             ), True
+        location = events.parse_location(content)
+        if location is not None:
+            thread, _reply = events.relation(content)
+            return Inbound(kind="location", location=location, thread=thread, **base), bool(thread)
         if isinstance(event, RoomMessageMedia | RoomEncryptedMedia):
             thread, _reply = events.relation(content)
             attachment = await self._download(event, content)

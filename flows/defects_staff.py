@@ -1,0 +1,344 @@
+"""Staff in their department's room act on defect reports: take, close with a public note, ask
+the reporter, add an internal note, say "not ours" (pass it on or close it), details, and
+/maengel (open reports, oldest first). Buttons come on notifications (detached menus), so the
+service checks every time that the person serves the report's department."""
+
+from __future__ import annotations
+
+from flows.context import Ctx
+from flows.defects import category_name, event_line
+from flows.registry import Router
+from flows.staff import actor, prompt, queue_department, typed_text
+from flows.types import Button, Media
+from services.defects import actions, reports
+from services.defects.states import LABELS, OPEN_STATES, SUBMITTED
+from services.i18n import N_
+from storage.models.defects import DefectEvent, DefectReport
+
+router = Router("defects_staff")
+
+
+def report_buttons(ctx: Ctx, report: DefectReport) -> list[Button]:
+    number = str(report.id)
+    if report.status not in OPEN_STATES:
+        return [ctx.button("Details", "defect.details", number)]
+    take = [ctx.button("Take", "defect.take", number)] if report.status == SUBMITTED else []
+    return [
+        *take,
+        ctx.button("Close with a note", "defect.close", number),
+        ctx.button("Ask the reporter", "defect.ask", number),
+        ctx.button("Add a note", "defect.note", number),
+        ctx.button("Not ours", "defect.not_ours", number),
+        ctx.button("Details", "defect.details", number),
+    ]
+
+
+async def open_report(ctx: Ctx, number: str) -> DefectReport | None:
+    """The report, if this person may act on it and it is still open (else say why)."""
+    report = await actions.for_staff(ctx.uow, actor(ctx), number)
+    if report.status in OPEN_STATES:
+        return report
+    ctx.say(
+        ctx.t(
+            "Report no. {number} is already {status}. Nothing was changed.",
+            number=report.id,
+            status=ctx.t(LABELS.get(report.status, report.status)),
+        )
+    )
+    return None
+
+
+@router.action("defect.take", roles=["staff"])
+async def take(ctx: Ctx, number: str) -> None:
+    report = await actions.take(ctx.uow, ctx.city, actor(ctx), number, ctx.now)
+    ctx.say(
+        ctx.t(
+            "{name} is now dealing with report no. {number}. Its followers have been told.",
+            name=actor(ctx).first_name,
+            number=report.id,
+        ),
+        report_buttons(ctx, report),
+    )
+
+
+@router.action("defect.close", roles=["staff"])
+async def close(ctx: Ctx, number: str) -> None:
+    report = await open_report(ctx, number)
+    if report is None:
+        return
+    prompt(
+        ctx,
+        "defect.close_note",
+        str(report.id),
+        ctx.t(
+            "What should the residents read about report no. {number}? This note is public "
+            '(e.g. "Lamp replaced on 2 December").',
+            number=report.id,
+        ),
+        cancel="defect.details",
+    )
+
+
+@router.step("defect.close_note")
+async def close_note(ctx: Ctx) -> None:
+    if not typed_text(ctx, ctx.t("Please type the note as text.")):
+        return
+    report = await actions.close(
+        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    followers = len(await reports.followers(ctx.uow, report))
+    ctx.say(
+        ctx.t(
+            "✅ Report no. {number} closed by {name}. {count} followers have been told.",
+            number=report.id,
+            name=actor(ctx).first_name,
+            count=followers,
+        )
+    )
+
+
+@router.action("defect.ask", roles=["staff"])
+async def ask(ctx: Ctx, number: str) -> None:
+    report = await open_report(ctx, number)
+    if report is None:
+        return
+    if report.citizen_id is None:
+        ctx.say(
+            ctx.t(
+                "Report no. {number} came through the Open311 interface: there is nobody to "
+                "ask in the chat.",
+                number=report.id,
+            )
+        )
+        return
+    prompt(
+        ctx,
+        "defect.question",
+        str(report.id),
+        ctx.t("What would you like to ask the reporter of no. {number}?", number=report.id),
+        cancel="defect.details",
+    )
+
+
+@router.step("defect.question")
+async def question_typed(ctx: Ctx) -> None:
+    if not typed_text(ctx, ctx.t("Please type the question as text.")):
+        return
+    report = await actions.ask(
+        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    ctx.say(
+        ctx.t(
+            "❓ Question about report no. {number} sent to the reporter. Their answer will "
+            "appear here.",
+            number=report.id,
+        )
+    )
+
+
+@router.action("defect.note", roles=["staff"])
+async def note(ctx: Ctx, number: str) -> None:
+    report = await actions.for_staff(ctx.uow, actor(ctx), number)
+    prompt(
+        ctx,
+        "defect.note_text",
+        str(report.id),
+        ctx.t("Type the note for report no. {number} (only staff see it).", number=report.id),
+        cancel="defect.details",
+    )
+
+
+@router.step("defect.note_text")
+async def note_typed(ctx: Ctx) -> None:
+    if not typed_text(ctx, ctx.t("Please type the note as text.")):
+        return
+    report = await actions.note(
+        ctx.uow, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    ctx.say(
+        ctx.t("📝 Note added to report no. {number}.", number=report.id),
+        report_buttons(ctx, report),
+    )
+
+
+@router.action("defect.not_ours", roles=["staff"])
+async def not_ours(ctx: Ctx, number: str) -> None:
+    report = await open_report(ctx, number)
+    if report is None:
+        return
+    others = [d for d in ctx.city.departments if d.key != report.department]
+    ctx.say(
+        ctx.t(
+            "Who is responsible for report no. {number}? It will be passed on there, open. "
+            "Or close it if it is not the town's at all.",
+            number=report.id,
+        ),
+        [Button(d.name(ctx.lang), "defect.not_ours_to", f"{report.id}|{d.key}") for d in others]
+        + [
+            ctx.button("Not the town's: close it", "defect.not_ours_to", f"{report.id}|"),
+            ctx.button("Cancel", "defect.details", str(report.id)),
+        ],
+    )
+
+
+@router.action("defect.not_ours_to", roles=["staff"])
+async def not_ours_to(ctx: Ctx, arg: str) -> None:
+    number, _sep, department = arg.partition("|")
+    report = await open_report(ctx, number)
+    if report is None:
+        return
+    found = ctx.city.department(department) if department else None
+    text = (
+        ctx.t(
+            "Why is it for the {department}? The reason is public and goes to the followers.",
+            department=found.name(ctx.lang),
+        )
+        if found
+        else ctx.t(
+            "Why can the town not fix it (e.g. a private property or the federal road "
+            "authority)? The reason is public and goes to the followers."
+        )
+    )
+    prompt(ctx, "defect.not_ours_reason", str(report.id), text, cancel="defect.details")
+    ctx.data["to"] = department
+
+
+@router.step("defect.not_ours_reason")
+async def not_ours_reason(ctx: Ctx) -> None:
+    if not typed_text(ctx, ctx.t("Please type the reason as text.")):
+        return
+    forward_to = str(ctx.data.get("to") or "")
+    report = await actions.not_ours(
+        ctx.uow,
+        ctx.city,
+        actor(ctx),
+        str(ctx.data.get("ref")),
+        ctx.inbound.text,
+        ctx.now,
+        forward_to=forward_to,
+    )
+    ctx.done()
+    if forward_to:
+        department = ctx.city.department(forward_to)
+        ctx.say(
+            ctx.t(
+                "↪️ Report no. {number} passed on to the {department}. Its followers have been "
+                "told.",
+                number=report.id,
+                department=department.name(ctx.lang) if department else forward_to,
+            )
+        )
+    else:
+        ctx.say(
+            ctx.t(
+                "Report no. {number} closed as not the town's responsibility. Its followers "
+                "have been told.",
+                number=report.id,
+            )
+        )
+
+
+@router.action("defect.details", roles=["staff"])
+async def details(ctx: Ctx, number: str) -> None:
+    report = await actions.for_staff(ctx.uow, actor(ctx), number)
+    lines = [
+        ctx.t(
+            "Report no. {number}: {category}",
+            number=report.id,
+            category=category_name(ctx, report.category),
+        ),
+        ctx.t(
+            "Place: {place} ({lat}, {lon})",
+            place=reports.place_text(report),
+            lat=f"{report.lat:.5f}",
+            lon=f"{report.lon:.5f}",
+        ),
+        ctx.t("Status: {status}", status=ctx.t(LABELS.get(report.status, report.status))),
+        ctx.t("Description: {text}", text=report.description or "–"),
+    ]
+    for code, value in report.attributes.items():
+        lines.append(f"• {code}: {value}")
+    if report.source == "api":
+        lines.append(ctx.t("Reported through Open311 by {client}.", client=report.client or "–"))
+        contact = ", ".join(str(v) for v in report.contact.values())
+        if contact:
+            lines.append(ctx.t("Contact: {contact}", contact=contact))
+    if report.media_url:
+        lines.append(ctx.t("Photo: {url}", url=report.media_url))
+    lines.append(
+        ctx.t(
+            "Followers: {followers} · confirmations: {count}",
+            followers=len(await reports.followers(ctx.uow, report)),
+            count=report.confirmations,
+        )
+    )
+    lines.append(ctx.t("History:"))
+    for event in await reports.history(ctx.uow, report, public_only=False):
+        lines.append(staff_event_line(ctx, event))
+    photo = await reports.photo(ctx.uow, report)
+    media = Media("image", f"report-{report.id}.jpg", *photo) if photo else None
+    ctx.say("\n".join(lines), media=media, private=True)
+    ctx.say(
+        ctx.t("What would you like to do with report no. {number}?", number=report.id),
+        report_buttons(ctx, report),
+    )
+
+
+STAFF_EVENTS = {
+    "submitted": N_("reported"),
+    "confirmed": N_("confirmed by a resident"),
+    "taken": N_("taken by {name}"),
+    "note": N_("note by {name}: {text}"),
+    "answer": N_("the reporter's answer: {text}"),
+}
+
+
+def staff_event_line(ctx: Ctx, event: DefectEvent) -> str:
+    template = STAFF_EVENTS.get(event.kind)
+    if template is None:
+        return event_line(ctx, event)
+    what = ctx.t(template, name=event.actor_name or "", text=event.text or "")
+    return f"{ctx.datetime(event.at)} – {what}"
+
+
+@router.command(
+    "maengel",
+    "defects",
+    roles=["staff"],
+    help=N_("staff: open defect reports of your department, oldest first"),
+)
+async def queue(ctx: Ctx, args: str) -> None:
+    department = queue_department(ctx, args, "/maengel")
+    if not department:
+        return
+    found, total = await reports.queue(ctx.uow, department)
+    found_department = ctx.city.department(department)
+    name = found_department.name(ctx.lang) if found_department else department
+    if not found:
+        ctx.say(ctx.t("No open defect reports for {department}. 🎉", department=name))
+        return
+    lines = [
+        ctx.t(
+            "Open defect reports for {department}: {total}, oldest first",
+            department=name,
+            total=total,
+        )
+    ]
+    for report in found:
+        lines.append(
+            ctx.t(
+                "No. {number} · {category} · {place} · {status} · {days} days",
+                number=report.id,
+                category=category_name(ctx, report.category),
+                place=reports.place_text(report),
+                status=ctx.t(LABELS.get(report.status, report.status)),
+                days=(ctx.today() - report.created_at.astimezone(ctx.city.tz).date()).days,
+            )
+        )
+    buttons = [
+        Button(ctx.t("No. {number}", number=r.id), "defect.details", str(r.id)) for r in found[:10]
+    ]
+    ctx.say("\n".join(lines), buttons)
