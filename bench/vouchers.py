@@ -135,7 +135,7 @@ async def bench_wallet(db: Database, city: City, entries: int) -> dict[str, Any]
     for _ in range(20):
         async with db.uow() as uow:
             started = time.perf_counter()
-            found = await wallet.entries(uow, owner, NOW)
+            found = await wallet.entries(uow, city, owner, NOW)
             service_times.append(time.perf_counter() - started)
         assert len(found) >= entries
     dispatcher = Dispatcher(db, Env(city, FrozenClock(NOW)))

@@ -14,8 +14,8 @@ from flows.registry import Router
 from flows.types import Media
 from services.cases import receipts
 from services.cases import records as cases
+from services.cases.records import Case
 from services.i18n import N_
-from storage.models.cases import Case
 
 router = Router("applications")
 router.menu(

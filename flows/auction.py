@@ -17,12 +17,12 @@ from flows.wallet import qr_media
 from services import codes
 from services.auction import buying as auction_buy
 from services.auction import items as auction
+from services.auction.buying import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
 from services.auction.curve import price_curve_png
 from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
-from storage.models.auction import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
 
 router = Router("auction")
 router.menu(

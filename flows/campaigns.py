@@ -15,11 +15,11 @@ from flows.types import Button
 from services import codes
 from services.campaigns import claims as campaign_claims
 from services.campaigns import sending as campaigns
+from services.campaigns.sending import DRAFT, SENT, STOPPED, Campaign
 from services.errors import InvalidInput
 from services.i18n import N_
 from services.identity.profile import parse_date
 from services.money import parse_amount
-from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 
 router = Router("campaigns")
 router.menu(N_("Voucher campaigns"), "campaign.list", order=870, roles=["marketing"])

@@ -16,7 +16,7 @@ from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
 from services.payments import checkout
-from storage.models.payments import Payment
+from services.payments.checkout import Payment
 
 router = Router("payments")
 

@@ -14,9 +14,9 @@ from services import i18n
 from services.city import City
 from services.env import Env
 from services.i18n import format_date, format_datetime
+from services.identity.accounts import ChannelAccount, Citizen
 from services.money import format_money
-from storage.models.identity import ChannelAccount, Citizen
-from storage.uow import UnitOfWork
+from services.uow import UnitOfWork
 
 
 @dataclass

@@ -15,12 +15,10 @@ from services import codes
 from services.errors import InvalidInput
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
+from services.events.booking import CANCELLED, HELD, VALID, Booking, Event, Ticket
 from services.events.files import event_ics
 from services.i18n import N_
 from services.payments import checkout
-from services.wallet import sources as wallet
-from storage.models.events import CANCELLED, HELD, VALID, Booking, Event, Ticket
-from storage.uow import UnitOfWork
 
 PAGE = 8
 
@@ -72,9 +70,9 @@ async def show_list(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.show")
 async def show_event(ctx: Ctx, arg: str) -> None:
+    await svc.get_event(ctx.uow, _id(arg))
+    await svc.release_lapsed(ctx.uow, ctx.env, ctx.now, event_id=_id(arg))
     event = await svc.get_event(ctx.uow, _id(arg))
-    await svc.release_lapsed(ctx.uow, ctx.env, ctx.now, event_id=event.id)
-    await ctx.uow.session.refresh(event)
     lines = [f"{event.title}", when(ctx, event), ctx.t("Place: {place}", place=event.place)]
     if event.description:
         lines.append(event.description)
@@ -99,7 +97,7 @@ async def show_event(ctx: Ctx, arg: str) -> None:
 @router.action("events.book")
 async def ask_quantity(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    reason = svc.why_not_bookable(event, 1, ctx.now)
+    reason = svc.why_not_bookable(event, 1, ctx.now, ctx.city.tz)
     if reason is not None:
         raise InvalidInput(reason[0], **reason[1])
     most = min(rules(ctx).max_tickets_per_booking, svc.free_places(event))
@@ -336,42 +334,3 @@ def _id(arg: str) -> int:
     if not arg.isdigit() or len(arg) > 12:
         raise InvalidInput("This option is no longer available.")
     return int(arg)
-
-
-# ---------------------------------------------------------------- wallet
-async def wallet_tickets(uow: UnitOfWork, citizen_id: int, now: object) -> list[wallet.WalletEntry]:
-    from datetime import datetime
-
-    assert isinstance(now, datetime)
-    entries = [
-        wallet.WalletEntry(
-            kind="ticket",
-            title=N_("Ticket: {event}"),
-            title_params=(("event", event.title),),
-            code=ticket.code,
-            status=ticket.status,
-            valid_until=event.ends_at.astimezone(svc.BERLIN).date(),
-            action="events.ticket",
-            arg=str(ticket.id),
-            sort_at=event.starts_at,
-        )
-        for ticket, event in await svc.tickets_of(uow, citizen_id, now)
-    ]
-    for booking in await svc.held_bookings_of(uow, citizen_id, now):
-        event = await svc.get_event(uow, booking.event_id)
-        entries.append(
-            wallet.WalletEntry(
-                kind="ticket",
-                title=N_("Reserved, waiting for payment: {event}"),
-                title_params=(("event", event.title),),
-                code="",
-                status="pending",
-                action="events.booking",
-                arg=str(booking.id),
-                sort_at=event.starts_at,
-            )
-        )
-    return entries
-
-
-wallet.register_source("tickets", wallet_tickets)

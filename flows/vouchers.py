@@ -13,7 +13,7 @@ from services.errors import DomainError
 from services.i18n import N_
 from services.payments import checkout
 from services.wallet import gifts, refunds, vouchers
-from storage.models.vouchers import Voucher, VoucherEntry
+from services.wallet.vouchers import Voucher, VoucherEntry
 
 router = Router("vouchers")
 router.menu(

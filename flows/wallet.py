@@ -69,7 +69,7 @@ def qr_media(name: str, payload: str) -> Media:
 
 
 async def sorted_entries(ctx: Ctx) -> list[WalletEntry]:
-    found = await wallet.entries(ctx.uow, ctx.citizen_id, ctx.now)
+    found = await wallet.entries(ctx.uow, ctx.city, ctx.citizen_id, ctx.now)
     return sorted(
         found,
         key=lambda e: (

@@ -549,7 +549,7 @@ async def purchases(
 
 
 async def pickup_entries(
-    uow: UnitOfWork, citizen_id: int, now: datetime
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
 ) -> list[wallet.WalletEntry]:
     entries = []
     for reservation, item in await purchases(uow, citizen_id):

@@ -12,6 +12,7 @@ from services import codes, i18n, notify
 from services.audit import log_action
 from services.cases import records as cases
 from services.cases.rules import APPROVED, month_end, pass_period, rules
+from services.city import City
 from services.env import Env
 from services.errors import Conflict
 from services.i18n import N_
@@ -178,9 +179,9 @@ def _schedule_reminder(uow: UnitOfWork, case: Case, issued: TransitPass, now: da
 
 
 async def wallet_entries(
-    uow: UnitOfWork, citizen_id: int, now: datetime
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
 ) -> list[wallet.WalletEntry]:
-    today = now.date()
+    today = now.astimezone(city.tz).date()
     return [
         wallet.WalletEntry(
             kind="transit_pass",

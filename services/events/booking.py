@@ -43,7 +43,6 @@ from storage.models.payments import EXPIRED, Payment
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-BERLIN = ZoneInfo("Europe/Berlin")
 CODE_LENGTH = 12
 PURPOSE = "event"
 
@@ -103,7 +102,9 @@ def free_places(event: Event) -> int:
 DomainErrorArgs = tuple[str, dict[str, Any]]
 
 
-def why_not_bookable(event: Event, quantity: int, now: datetime) -> DomainErrorArgs | None:
+def why_not_bookable(
+    event: Event, quantity: int, now: datetime, tz: ZoneInfo
+) -> DomainErrorArgs | None:
     """The reason a booking of `quantity` places fails now, or None."""
     if event.status == CANCELLED:
         return (N_("This event was cancelled."), {})
@@ -112,7 +113,7 @@ def why_not_bookable(event: Event, quantity: int, now: datetime) -> DomainErrorA
     if event.booking_deadline <= now:
         return (
             N_("Booking for this event closed on {day} at {time}."),
-            at_params(event.booking_deadline),
+            at_params(event.booking_deadline, tz),
         )
     left = free_places(event)
     if left == 0:
@@ -130,13 +131,13 @@ def cancellation_deadline(event: Event, rules: EventRules) -> datetime:
     return event.starts_at - timedelta(hours=rules.cancellation_hours)
 
 
-def at_params(moment: datetime, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
+def at_params(moment: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """Day and clock time as message parameters, rendered in the reader's language."""
     local = moment.astimezone(tz)
     return {"day": i18n.day(local.date()), "time": local.strftime("%H:%M")}
 
 
-def when_params(event: Event, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
+def when_params(event: Event, tz: ZoneInfo) -> dict[str, Any]:
     return at_params(event.starts_at, tz)
 
 
@@ -156,7 +157,8 @@ class EventStats:
 
 
 async def get_event(uow: UnitOfWork, event_id: int) -> Event:
-    event = await uow.session.get(Event, event_id)
+    """The event as the database has it now (counters change under conditional updates)."""
+    event = await uow.session.get(Event, event_id, populate_existing=True)
     if event is None:
         raise NotFound("This event does not exist (any more).")
     return event
@@ -419,7 +421,7 @@ async def book(
         raise NotFound("This event does not exist (any more).")
     if places_short(event, quantity) and await release_lapsed(uow, env, now, event_id=event_id):
         await uow.session.refresh(event)
-    reason = why_not_bookable(event, quantity, now)
+    reason = why_not_bookable(event, quantity, now, env.city.tz)
     if reason is not None:
         raise Conflict(reason[0], **reason[1])
     open_hold = await uow.session.execute(
@@ -473,7 +475,7 @@ async def book(
         await uow.session.flush()
     if not await _take(uow, event_id, quantity, now):
         await uow.session.refresh(event)
-        reason = why_not_bookable(event, quantity, now) or (
+        reason = why_not_bookable(event, quantity, now, env.city.tz) or (
             N_("Sorry, this event is sold out."),
             {},
         )

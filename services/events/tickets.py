@@ -14,11 +14,13 @@ from sqlmodel import col
 
 from services import notify
 from services.audit import log_action
+from services.city import City
 from services.env import Env
 from services.errors import Conflict, NotAllowed, NotFound
 from services.events import booking as events
 from services.i18n import N_
 from services.payments import lifecycle as payments
+from services.wallet import sources as wallet
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,
@@ -82,7 +84,7 @@ async def cancel_tickets(
                 "Tickets can be cancelled until {day} at {time} ({hours} hours before the "
                 "start). That time has passed.",
                 hours=rules.cancellation_hours,
-                **events.at_params(deadline),
+                **events.at_params(deadline, env.city.tz),
             )
         if not await _cancel_ticket_row(uow, ticket_id, now):
             continue
@@ -156,7 +158,7 @@ async def cancel_event(
                     "{event} on {day} at {time} has been cancelled by the organiser. Your "
                     "tickets are no longer valid; money paid is refunded."
                 ),
-                {"event": event.title, **events.when_params(event)},
+                {"event": event.title, **events.when_params(event, env.city.tz)},
                 now=now,
                 dedupe_key=f"event-cancelled:{event_id}:{booking.citizen_id}",
             )
@@ -205,7 +207,9 @@ async def door_view(uow: UnitOfWork, organiser_id: int, ticket: Ticket) -> DoorV
     return DoorView(ticket, event, event.organiser_id == organiser_id)
 
 
-async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: datetime) -> Ticket:
+async def check_in(
+    uow: UnitOfWork, organiser_id: int, ticket_id: int, now: datetime, *, tz: ZoneInfo
+) -> Ticket:
     """Admit a ticket once. A second scan is refused with the time of the first."""
     ticket = await uow.session.get(Ticket, ticket_id)
     if ticket is None:
@@ -228,7 +232,7 @@ async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: date
         if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
             raise Conflict(
                 "Already checked in on {day} at {time}. Do not let this ticket in again.",
-                **events.at_params(ticket.checked_in_at),
+                **events.at_params(ticket.checked_in_at, tz),
             )
         raise Conflict("This ticket was cancelled and is not valid.")
     log_action(uow, now, "ticket.checkin", f"ticket:{ticket_id}", actor_citizen_id=organiser_id)
@@ -236,10 +240,10 @@ async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: date
 
 
 # ---------------------------------------------------------------- reminders
-async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None = None) -> int:
+async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo) -> int:
     """Tell ticket holders the day before (local calendar day). Safe to run often: one message
     per booking (dedupe key), for the scheduler. Returns how many reminders were queued."""
-    zone = tz or events.BERLIN
+    zone = tz
     local_today = now.astimezone(zone).date()
     target = local_today + timedelta(days=1)
     day_start = datetime.combine(target, datetime.min.time(), tzinfo=zone)
@@ -288,3 +292,42 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None
         sent += 1
     await uow.session.flush()
     return sent
+
+
+# ---------------------------------------------------------------- wallet
+async def wallet_entries(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[wallet.WalletEntry]:
+    """Tickets and places held for payment, for the wallet."""
+    entries = [
+        wallet.WalletEntry(
+            kind="ticket",
+            title=N_("Ticket: {event}"),
+            title_params=(("event", event.title),),
+            code=ticket.code,
+            status=ticket.status,
+            valid_until=event.ends_at.astimezone(city.tz).date(),
+            action="events.ticket",
+            arg=str(ticket.id),
+            sort_at=event.starts_at,
+        )
+        for ticket, event in await events.tickets_of(uow, citizen_id, now)
+    ]
+    for booking in await events.held_bookings_of(uow, citizen_id, now):
+        event = await events.get_event(uow, booking.event_id)
+        entries.append(
+            wallet.WalletEntry(
+                kind="ticket",
+                title=N_("Reserved, waiting for payment: {event}"),
+                title_params=(("event", event.title),),
+                code="",
+                status="pending",
+                action="events.booking",
+                arg=str(booking.id),
+                sort_at=event.starts_at,
+            )
+        )
+    return entries
+
+
+wallet.register_source("tickets", wallet_entries)

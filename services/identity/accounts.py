@@ -70,6 +70,10 @@ async def contact(
     return citizen, account
 
 
+async def citizen(uow: UnitOfWork, citizen_id: int) -> Citizen | None:
+    return await uow.session.get(Citizen, citizen_id)
+
+
 async def find_account(uow: UnitOfWork, channel: str, external_id: str) -> ChannelAccount | None:
     result = await uow.session.execute(
         select(ChannelAccount).where(

@@ -531,7 +531,9 @@ async def remind_expiring(uow: UnitOfWork, now: datetime, city: City, limit: int
 
 
 # ---------------------------------------------------------------- wallet source
-async def wallet_entries(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[WalletEntry]:
+async def wallet_entries(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[WalletEntry]:
     entries = []
     for voucher in await of_citizen(uow, citizen_id):
         if voucher.status == REFUNDED:

@@ -119,7 +119,7 @@ async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenCl
         await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(minutes=3))
         await uow.commit()
     async with db.uow() as uow:
-        (entry,) = await auction_buy.pickup_entries(uow, anna, now)
+        (entry,) = await auction_buy.pickup_entries(uow, city, anna, now)
         code = entry.code
         with pytest.raises(InvalidInput):
             await auction_buy.collect(
@@ -132,7 +132,7 @@ async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenCl
     async with db.uow() as uow:
         with pytest.raises(DomainError, match="already picked up"):
             await auction_buy.collect(uow, code, staff, now)
-        (entry,) = await auction_buy.pickup_entries(uow, anna, now)
+        (entry,) = await auction_buy.pickup_entries(uow, city, anna, now)
         assert entry.status == "used"
         with pytest.raises(Conflict, match="already been sold"):  # a stale alert's Buy button
             await auction_buy.buy(uow, city, ben, bike, now)

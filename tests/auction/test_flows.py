@@ -116,7 +116,7 @@ async def test_cheaper_by_the_day_alert_buy_pickup(shop: Transcript) -> None:
     async with shop.db.uow() as uow:
         account = await identity.find_account(uow, "console", "anna")
         assert account is not None
-        entries = await wallet.entries(uow, account.citizen_id, shop.clock.now())
+        entries = await wallet.entries(uow, shop.city, account.citizen_id, shop.clock.now())
     assert [(e.kind, e.status, e.action) for e in entries] == [
         ("pickup", "valid", "auction.pickup")
     ]

@@ -59,7 +59,7 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
         "anna"
     )
     async with chat.db.uow() as uow:
-        entries = await wallet.entries(uow, people["anna"], chat.clock.now())
+        entries = await wallet.entries(uow, chat.city, people["anna"], chat.clock.now())
     assert [(e.kind, e.status, str(e.valid_until)) for e in entries] == [
         ("transit_pass", "valid", "2026-11-30")
     ]
@@ -77,7 +77,7 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     await chat.press("anna", "Pay (demo)")
     await chat.notifications("anna")
     async with chat.db.uow() as uow:
-        entries = await wallet.entries(uow, people["anna"], chat.clock.now())
+        entries = await wallet.entries(uow, chat.city, people["anna"], chat.clock.now())
     january = next(e for e in entries if e.title_params == (("month", "01/2027"),))
     assert str(january.valid_until) == "2027-01-15"  # never beyond the proof
     chat.clock.advance(timedelta(days=10))
@@ -103,7 +103,7 @@ async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int
         assert not await payments.settle(uow, env_with(), 1, PAID, chat.clock.now())
         await uow.commit()
     async with chat.db.uow() as uow:
-        assert len(await wallet.entries(uow, people["anna"], chat.clock.now())) == 1
+        assert len(await wallet.entries(uow, chat.city, people["anna"], chat.clock.now())) == 1
 
 
 async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[str, int]) -> None:

@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
 from storage.models.outbox import Notification
 from storage.models.payments import EXPIRED, PAID, REFUNDED, Payment
+from tests.conftest import BERLIN
 from tests.events.conftest import FakeProvider, load_event, make_event
 from tests.support.env import env_with
 
@@ -210,16 +211,16 @@ async def test_check_in_once_only_by_the_events_organiser(db: Database, clock: F
     ticket = (await _book(db, None, anna, event_id, 1, clock)).tickets[0]
     async with db.uow() as uow:
         with pytest.raises(NotAllowed, match="another organiser"):
-            await tickets.check_in(uow, otto, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, otto, ticket.id or 0, clock.now(), tz=BERLIN)
     async with db.uow() as uow:
         found = await svc.ticket_by_code(uow, ticket.code.lower())
-        done = await tickets.check_in(uow, olaf, found.id or 0, clock.now())
+        done = await tickets.check_in(uow, olaf, found.id or 0, clock.now(), tz=BERLIN)
         assert done.status == CHECKED_IN
         await uow.commit()
     clock.advance(timedelta(minutes=7))
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="Already checked in") as refused:
-            await tickets.check_in(uow, olaf, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, olaf, ticket.id or 0, clock.now(), tz=BERLIN)
         assert refused.value.params["time"] == "10:00"
 
 
@@ -398,7 +399,7 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
         await uow.commit()
     for _ in range(2):
         async with db.uow() as uow:
-            sent = await tickets.remind_upcoming(uow, clock.now())
+            sent = await tickets.remind_upcoming(uow, clock.now(), tz=BERLIN)
             await uow.commit()
     assert sent == 0
     async with db.uow() as uow:
@@ -451,7 +452,7 @@ async def test_reminder_day_follows_the_local_calendar_over_the_summer_time_swit
             )
             await uow.commit()
     async with db.uow() as uow:
-        assert await tickets.remind_upcoming(uow, clock.now()) == 2
+        assert await tickets.remind_upcoming(uow, clock.now(), tz=BERLIN) == 2
         await uow.commit()
     async with db.uow() as uow:
         times = (

@@ -14,6 +14,7 @@ from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.events import Ticket
 from storage.models.payments import Payment
+from tests.conftest import BERLIN
 from tests.events.conftest import FakeProvider, load_event, make_event
 from tests.support.env import env_with
 
@@ -102,7 +103,7 @@ async def test_two_door_scanners_admit_a_ticket_only_once(db: Database, clock: F
     async def scan() -> str:
         try:
             async with db.uow() as uow:
-                await tickets.check_in(uow, organiser, ticket_id, clock.now())
+                await tickets.check_in(uow, organiser, ticket_id, clock.now(), tz=BERLIN)
                 await uow.commit()
                 return "in"
         except Conflict as refused:

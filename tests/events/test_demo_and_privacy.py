@@ -68,7 +68,7 @@ async def test_wallet_lists_tickets_and_open_reservations(
             )
         await uow.commit()
     async with chat.db.uow() as uow:
-        entries = await wallet.entries(uow, anna, clock.now())
+        entries = await wallet.entries(uow, chat.city, anna, clock.now())
     tickets = [e for e in entries if e.kind == "ticket"]
     assert {(e.status, e.action) for e in tickets} == {
         ("valid", "events.ticket"),

@@ -69,15 +69,21 @@ def _event(**changes: object) -> Event:
 
 
 def test_why_not_bookable_names_the_reason() -> None:
-    assert svc.why_not_bookable(_event(), 2, NOW) is None
-    assert svc.why_not_bookable(_event(), 3, NOW) == (
+    assert svc.why_not_bookable(_event(), 2, NOW, BERLIN) is None
+    assert svc.why_not_bookable(_event(), 3, NOW, BERLIN) == (
         "Sorry, only {left} places are left.",
         {"left": 2},
     )
-    assert svc.why_not_bookable(_event(taken=10), 1, NOW)[0] == "Sorry, this event is sold out."  # type: ignore[index]
-    assert svc.why_not_bookable(_event(status=CANCELLED), 1, NOW)[0] == "This event was cancelled."  # type: ignore[index]
+    assert (
+        svc.why_not_bookable(_event(taken=10), 1, NOW, BERLIN)[0]
+        == "Sorry, this event is sold out."
+    )  # type: ignore[index]
+    assert (
+        svc.why_not_bookable(_event(status=CANCELLED), 1, NOW, BERLIN)[0]
+        == "This event was cancelled."
+    )  # type: ignore[index]
     late = NOW + timedelta(days=5)
-    reason = svc.why_not_bookable(_event(), 1, late - timedelta(minutes=30))
+    reason = svc.why_not_bookable(_event(), 1, late - timedelta(minutes=30), BERLIN)
     assert reason is not None and reason[0].startswith("Booking for this event closed")
     assert reason[1]["time"] == "09:00"
 
