@@ -25,7 +25,7 @@ from services.errors import DomainError
 from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.conversation import Conversation, Menu, ProcessedUpdate
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -409,7 +409,7 @@ class Dispatcher:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies
 

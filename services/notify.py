@@ -29,7 +29,7 @@ from sqlmodel import col
 
 from services.city import City
 from storage.models.outbox import Notification
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 CHUNK = 1000  # rows per INSERT (and per IN list): well below the drivers' parameter limits
 
@@ -214,7 +214,7 @@ async def notify_selected(
         "created_at",
     ]
     result = await uow.session.execute(insert(table).from_select(columns, source))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rows_changed(result)
 
 
 class Notifier:

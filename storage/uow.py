@@ -11,7 +11,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,3 +98,9 @@ class UnitOfWork:
         the place for network calls. A failure is logged; what the transaction recorded lets
         a job repeat the call."""
         self._after_transaction.append(call)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT ... SELECT changed: the count a conditional
+    update is judged by (1 = it happened, 0 = someone else was first)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from scheduler.jobs import Job, daily, register
 from services.env import Env
 from storage.models.conversation import Menu, ProcessedUpdate
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 MENU_AGE = timedelta(days=30)
 UPDATE_AGE = timedelta(days=7)
@@ -22,7 +22,7 @@ async def tidy(uow: UnitOfWork, env: Env, now: datetime) -> object:
         delete(ProcessedUpdate).where(ProcessedUpdate.at < now - UPDATE_AGE)
     )
     return (
-        f"{old_menus.rowcount} old menus and {old_updates.rowcount} "  # type: ignore[attr-defined]
+        f"{rows_changed(old_menus)} old menus and {rows_changed(old_updates)} "
         "processed-update records removed"
     )
 

@@ -39,7 +39,7 @@ from storage.models.auction import (
     AuctionWish,
 )
 from storage.models.payments import CREATED, Payment
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 PURPOSE = "auction"
@@ -79,7 +79,7 @@ async def buy(
         .values(status=RESERVED)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         await uow.session.refresh(item)
         raise _not_available(item, city)
     reservation = AuctionReservation(
@@ -185,7 +185,7 @@ async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: dat
         .execution_options(synchronize_session=False)
     )
     item = await get_item(uow, reservation.item_id)
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         await _late_payment(uow, env.city, payment, item, now)
         return
     await uow.session.refresh(reservation)
@@ -522,7 +522,7 @@ async def withdraw_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> None:
         .values(status=CLOSED)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
+    if rows_changed(changed) == 0:
         raise NotFound("You have no wish price for this item.")
 
 
@@ -600,7 +600,7 @@ async def collect(
         .values(status=COLLECTED, collected_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This purchase cannot be handed over.")
     await uow.session.refresh(reservation)
     audit.log_action(

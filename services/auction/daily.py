@@ -38,7 +38,7 @@ from storage.models.auction import (
     AuctionSubscription,
     AuctionWish,
 )
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 @dataclass
@@ -93,7 +93,7 @@ async def reprice(uow: UnitOfWork, dayno: int) -> int:
             .values(price_cents=price, price_dayno=dayno)
             .execution_options(synchronize_session=False)
         )
-        changed += result.rowcount  # type: ignore[attr-defined]
+        changed += rows_changed(result)
     return changed
 
 

@@ -18,7 +18,7 @@ from services.wallet import vouchers
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, CampaignClaim
 from storage.models.outbox import Notification
 from storage.models.vouchers import REDEEM, UNDO, Voucher, VoucherEntry
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 async def _received(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> bool:
@@ -113,7 +113,7 @@ async def claim(
         .values(claimed=col(Campaign.claimed) + 1)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(taken) != 1:
         await uow.session.refresh(campaign)
         raise _closed(campaign, city, now) or LimitReached(
             "Sorry, all vouchers of this campaign are gone. Thank you for your interest – "

@@ -23,7 +23,7 @@ from services.i18n import N_
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, NewsConsent
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import CANCELLED, PENDING, Notification
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 CLAIM_ACTION = "campaign.claim"
 UNSUBSCRIBE_ACTION = "news.off"
@@ -209,7 +209,7 @@ async def send(
         .values(status=SENT, sent_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This campaign was already sent.")
     buttons = [
         notify.button(N_("Claim voucher"), CLAIM_ACTION, str(campaign_id)),
@@ -291,7 +291,7 @@ async def stop(uow: UnitOfWork, campaign_id: int, actor_id: int, *, now: datetim
         .values(status=STOPPED, stopped_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This campaign was already stopped.")
     await uow.session.execute(  # an offer nobody can claim is not delivered any more
         update(Notification)

@@ -40,7 +40,7 @@ from storage.models.events import (
     Ticket,
 )
 from storage.models.payments import EXPIRED, Payment
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 CODE_LENGTH = 12
@@ -334,7 +334,7 @@ async def _take(
         .values(taken=Event.taken + quantity)
         .execution_options(synchronize_session=False)
     )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_changed(changed) == 1
 
 
 async def give_back(uow: UnitOfWork, event_id: int, quantity: int) -> None:
@@ -355,7 +355,7 @@ async def end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking |
         .values(status=LAPSED, ended_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return None
     booking = await uow.session.get(Booking, booking_id)
     assert booking is not None
@@ -513,7 +513,7 @@ async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: dat
         .values(status=CONFIRMED, confirmed_at=now, ended_at=None)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return
     await uow.session.refresh(booking)
     uow.session.add_all(_new_tickets(booking, now))

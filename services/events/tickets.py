@@ -34,7 +34,7 @@ from storage.models.events import (
     Ticket,
 )
 from storage.models.payments import PAID, Payment
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> 
         .values(status=CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_changed(changed) == 1
 
 
 async def cancel_tickets(
@@ -121,7 +121,7 @@ async def cancel_event(
         .values(status=CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This event was cancelled.")
     holds = await uow.session.execute(
         select(Booking.id, Booking.payment_id).where(
@@ -228,7 +228,7 @@ async def check_in(
         .execution_options(synchronize_session=False)
     )
     await uow.session.refresh(ticket)
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
             raise Conflict(
                 "Already checked in on {day} at {time}. Do not let this ticket in again.",

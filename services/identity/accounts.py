@@ -14,7 +14,7 @@ from services.i18n import LANGUAGES, normalise_language
 from services.identity import privacy
 from services.identity.profile import PROFILE_FIELDS
 from storage.models.identity import ROLES, ChannelAccount, Citizen, LinkCode, RoleGrant
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 LINK_CODE_LENGTH = 7  # 35 bits + check character; single use, 10 minutes, 5 tries
 LINK_CODE_TTL = timedelta(minutes=10)
@@ -216,7 +216,7 @@ async def redeem_link_code(
         .where(LinkCode.id == link.id, LinkCode.used_at.is_(None))  # type: ignore[union-attr]
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(claimed) != 1:
         raise InvalidInput(
             "This code has expired or was used already. Create a new one with /link."
         )

@@ -39,7 +39,7 @@ from storage.models.payments import (
     REFUNDED,
     Payment,
 )
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 CHECKOUT_TTL = timedelta(minutes=30)
 PAY_PATH = "/pay/"  # the town's pay link: /pay/<payment id>-<secret>
@@ -120,7 +120,7 @@ async def settle(uow: UnitOfWork, env: Env, payment_id: int, outcome: str, now: 
         .values(status=outcome, paid_at=now if outcome == PAID else None)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return False
     await uow.session.refresh(payment)
     purpose = PURPOSES.get(payment.purpose)
@@ -178,7 +178,7 @@ async def refund(
         .values(refunded_cents=Payment.refunded_cents + amount_cents)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return False
     await uow.session.refresh(payment)
     if payment.refunded_cents >= payment.amount_cents:

@@ -13,7 +13,7 @@ from services.errors import Conflict, NotAllowed
 from services.payments import lifecycle as payments
 from services.wallet.vouchers import VoucherRules, get_own, release_offer, rules_of
 from storage.models.vouchers import ACTIVE, REFUND, REFUNDED, Voucher, VoucherEntry
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 def refundable_until(voucher: Voucher, rules: VoucherRules) -> datetime | None:
@@ -70,7 +70,7 @@ async def refund(
         .values(status=REFUNDED, balance_cents=0)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("Only an unused voucher can be refunded. This one has been used.")
     uow.session.add(
         VoucherEntry(

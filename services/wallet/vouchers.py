@@ -37,7 +37,7 @@ from storage.models.vouchers import (
     VoucherEntry,
     VoucherOfferUsage,
 )
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 PURPOSE = "voucher"
 CODE_LENGTH = 12
@@ -296,7 +296,7 @@ async def _reserve_offer(uow: UnitOfWork, offer: Offer, citizen_id: int) -> None
         )
         .execution_options(synchronize_session=False)
     )
-    if reserved.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(reserved) != 1:
         raise LimitReached("The budget of this offer is used up. Thank you for your interest!")
     held = await session.execute(
         select(func.count())
@@ -383,7 +383,7 @@ async def activate(
         )
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return False
     uow.session.add(
         VoucherEntry(
@@ -406,7 +406,7 @@ async def payment_lapsed(uow: UnitOfWork, env: Env, payment: Payment, now: datet
         .values(status=CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount == 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) == 1:
         voucher = await uow.session.get(Voucher, int(payment.ref))
         assert voucher is not None
         await uow.session.refresh(voucher)
@@ -473,7 +473,7 @@ async def expire_vouchers(uow: UnitOfWork, now: datetime, city: City, limit: int
             .values(status=EXPIRED, balance_cents=0, gift_code=None)
             .execution_options(synchronize_session=False)
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(changed) != 1:
             continue  # redeemed meanwhile: the next run books it
         if balance:
             uow.session.add(
