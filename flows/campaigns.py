@@ -64,7 +64,9 @@ def _value(ctx: Ctx, text: str) -> int:
 
 
 def _total(ctx: Ctx, text: str) -> int:
-    return int(fields.integer(1, campaigns.rules_of(ctx.city).max_vouchers)(ctx, text))
+    number = fields.integer(1, campaigns.rules_of(ctx.city).max_vouchers)(ctx, text)
+    assert isinstance(number, int)
+    return number
 
 
 def _last_day(ctx: Ctx, text: str) -> str:

@@ -26,18 +26,18 @@ from services.wallet import sources as wallet
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
-    COLLECTED,
     LAPSED,
-    LISTED,
-    PAID,
     PENDING,
-    RESERVED,
-    SOLD,
     WON,
-    AuctionItem,
     AuctionReservation,
     AuctionWish,
 )
+from storage.models.auction import COLLECTED as COLLECTED
+from storage.models.auction import LISTED as LISTED
+from storage.models.auction import PAID as PAID
+from storage.models.auction import RESERVED as RESERVED
+from storage.models.auction import SOLD as SOLD
+from storage.models.auction import AuctionItem as AuctionItem
 from storage.models.payments import CREATED, Payment
 from storage.uow import UnitOfWork, rows_changed
 
@@ -488,7 +488,7 @@ async def place_wish(
             floor=money(item.floor_cents),
         )
     w = AuctionWish
-    existing = (
+    existing: AuctionWish | None = (
         (
             await uow.session.execute(
                 select(w).where(

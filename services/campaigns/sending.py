@@ -20,7 +20,11 @@ from services import audit, i18n, notify
 from services.city import City, register_section
 from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_
-from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, NewsConsent
+from storage.models.campaigns import DRAFT as DRAFT
+from storage.models.campaigns import SENT as SENT
+from storage.models.campaigns import STOPPED as STOPPED
+from storage.models.campaigns import Campaign as Campaign
+from storage.models.campaigns import NewsConsent
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import CANCELLED, PENDING, Notification
 from storage.uow import UnitOfWork, rows_changed
@@ -103,7 +107,7 @@ def recipients(city: City, residents_only: bool) -> Select[Any]:
         ChannelAccount.citizen_id == Citizen.id,
         col(ChannelAccount.unreachable_at).is_(None),
     )
-    query = (
+    query: Select[Any] = (
         select(Citizen.id)
         .join(NewsConsent, NewsConsent.citizen_id == Citizen.id)
         .where(

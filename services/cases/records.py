@@ -33,7 +33,8 @@ from services.cases.rules import (
 from services.city import City
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
-from storage.models.cases import Case, CaseEvent
+from storage.models.cases import Case as Case
+from storage.models.cases import CaseEvent as CaseEvent
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
@@ -225,7 +226,7 @@ def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None
 async def find_own(uow: UnitOfWork, citizen_id: int, ref_text: str) -> Case:
     """The resident's own case by its reference; someone else's is simply not found."""
     ref = normalise_reference(ref_text)
-    case = None
+    case: Case | None = None
     if ref:
         case = (
             await uow.session.execute(select(Case).where(Case.reference == ref))
@@ -237,7 +238,7 @@ async def find_own(uow: UnitOfWork, citizen_id: int, ref_text: str) -> Case:
 
 async def find_for_staff(uow: UnitOfWork, actor: Actor, ref_text: str) -> Case:
     ref = normalise_reference(ref_text)
-    case = None
+    case: Case | None = None
     if ref:
         case = (
             await uow.session.execute(select(Case).where(Case.reference == ref))

@@ -27,18 +27,14 @@ from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from services.money import parse_amount
 from services.payments import lifecycle as payments
-from storage.models.events import (
-    CANCELLED,
-    CHECKED_IN,
-    CONFIRMED,
-    HELD,
-    LAPSED,
-    PUBLISHED,
-    VALID,
-    Booking,
-    Event,
-    Ticket,
-)
+from storage.models.events import CANCELLED as CANCELLED
+from storage.models.events import CHECKED_IN as CHECKED_IN
+from storage.models.events import CONFIRMED, LAPSED, PUBLISHED
+from storage.models.events import HELD as HELD
+from storage.models.events import VALID as VALID
+from storage.models.events import Booking as Booking
+from storage.models.events import Event as Event
+from storage.models.events import Ticket as Ticket
 from storage.models.payments import EXPIRED, Payment
 from storage.uow import UnitOfWork, rows_changed
 
@@ -247,7 +243,7 @@ async def ticket_by_code(uow: UnitOfWork, text: str) -> Ticket:
             example="ABCD-EFGH-JKMN-P",
         ) from None
     found = await uow.session.execute(select(Ticket).where(Ticket.code == code))
-    ticket = found.scalar_one_or_none()
+    ticket: Ticket | None = found.scalar_one_or_none()
     if ticket is None:
         raise NotFound("No ticket has this code.")
     return ticket

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from services import codes
 from services.audit import log_action
@@ -13,7 +14,9 @@ from services.errors import DomainError, InvalidInput, LimitReached, NotFound
 from services.i18n import LANGUAGES, normalise_language
 from services.identity import privacy
 from services.identity.profile import PROFILE_FIELDS
-from storage.models.identity import ROLES, ChannelAccount, Citizen, LinkCode, RoleGrant
+from storage.models.identity import ROLES, LinkCode, RoleGrant
+from storage.models.identity import ChannelAccount as ChannelAccount
+from storage.models.identity import Citizen as Citizen
 from storage.uow import UnitOfWork, rows_changed
 
 LINK_CODE_LENGTH = 7  # 35 bits + check character; single use, 10 minutes, 5 tries
@@ -160,7 +163,7 @@ async def create_link_code(uow: UnitOfWork, citizen_id: int, now: datetime) -> L
     """A fresh single-use code; earlier unused codes of this resident stop working."""
     await uow.session.execute(
         update(LinkCode)
-        .where(LinkCode.citizen_id == citizen_id, LinkCode.used_at.is_(None))  # type: ignore[union-attr]
+        .where(LinkCode.citizen_id == citizen_id, col(LinkCode.used_at).is_(None))
         .values(used_at=now)
     )
     link = LinkCode(
@@ -213,7 +216,7 @@ async def redeem_link_code(
         )
     claimed = await session.execute(
         update(LinkCode)
-        .where(LinkCode.id == link.id, LinkCode.used_at.is_(None))  # type: ignore[union-attr]
+        .where(LinkCode.id == link.id, col(LinkCode.used_at).is_(None))
         .values(used_at=now)
     )
     if rows_changed(claimed) != 1:

@@ -11,7 +11,8 @@ from services.env import Env
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.payments import lifecycle
-from storage.models.payments import CANCELLED, CREATED, EXPIRED, PAID, Payment
+from storage.models.payments import CANCELLED, CREATED, EXPIRED, PAID
+from storage.models.payments import Payment as Payment
 from storage.uow import UnitOfWork
 
 STATUS_MESSAGES = {

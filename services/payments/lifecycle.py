@@ -30,15 +30,8 @@ from services.env import Env
 from services.errors import Conflict, NotFound
 from services.payments import provider_calls
 from services.payments.provider import ProviderUnavailable
-from storage.models.payments import (
-    CANCELLED,
-    CREATED,
-    EXPIRED,
-    FAILED,
-    PAID,
-    REFUNDED,
-    Payment,
-)
+from storage.models.payments import CANCELLED, CREATED, EXPIRED, FAILED, REFUNDED, Payment
+from storage.models.payments import PAID as PAID
 from storage.uow import UnitOfWork, rows_changed
 
 CHECKOUT_TTL = timedelta(minutes=30)

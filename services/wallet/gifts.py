@@ -67,7 +67,7 @@ async def claim(uow: UnitOfWork, city: City, citizen_id: int, text: str, now: da
     code (a screenshot of its QR code) is worthless."""
     gift_code = read_code(text)
     result = await uow.session.execute(select(Voucher).where(Voucher.gift_code == gift_code))
-    voucher = result.scalar_one_or_none()
+    voucher: Voucher | None = result.scalar_one_or_none()
     if voucher is None:
         raise NotFound(
             "This gift code is unknown or was already claimed. Please check it with the sender."

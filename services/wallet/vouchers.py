@@ -33,10 +33,10 @@ from storage.models.vouchers import (
     ISSUE,
     PENDING,
     REFUNDED,
-    Voucher,
-    VoucherEntry,
     VoucherOfferUsage,
 )
+from storage.models.vouchers import Voucher as Voucher
+from storage.models.vouchers import VoucherEntry as VoucherEntry
 from storage.uow import UnitOfWork, rows_changed
 
 PURPOSE = "voucher"
