@@ -17,6 +17,8 @@ from flows.wallet import qr_media
 from services import codes
 from services.auction import buying as auction_buy
 from services.auction import items as auction
+from services.auction import pickup, reservations
+from services.auction import wishes as auction_wishes
 from services.auction.buying import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
 from services.auction.curve import price_curve_png
 from services.auction.price import day_of
@@ -171,7 +173,7 @@ async def show_item(ctx: Ctx, arg: str) -> None:
             )
         else:
             buttons.append(ctx.button("Buy at today's price", "auction.buy", str(item.id)))
-        wish = await auction_buy.my_wish(ctx.uow, ctx.citizen_id, item.id or 0)
+        wish = await auction_wishes.my_wish(ctx.uow, ctx.citizen_id, item.id or 0)
         if wish is not None:
             lines.append(ctx.t("Your wish price: {amount}.", amount=ctx.money(wish.amount_cents)))
             buttons.append(ctx.button("Change my wish price", "auction.wish", str(item.id)))
@@ -248,7 +250,7 @@ async def _checkout(ctx: Ctx, reservation_id: int) -> None:
     payment = await auction_buy.start_payment(
         ctx.uow, ctx.env, ctx.citizen_id, reservation_id, ctx.now
     )
-    reservation = await auction_buy.my_reservation(ctx.uow, ctx.citizen_id, reservation_id)
+    reservation = await reservations.my_reservation(ctx.uow, ctx.citizen_id, reservation_id)
     item = await auction.get_item(ctx.uow, reservation.item_id)
     text = ctx.t(
         "{title} is reserved for you at {price}. If it is not paid in time, the reservation "
@@ -261,7 +263,7 @@ async def _checkout(ctx: Ctx, reservation_id: int) -> None:
 
 @router.action("auction.pickup")
 async def show_pickup(ctx: Ctx, arg: str) -> None:
-    reservation = await auction_buy.my_reservation(ctx.uow, ctx.citizen_id, _item_id(arg))
+    reservation = await reservations.my_reservation(ctx.uow, ctx.citizen_id, _item_id(arg))
     item = await auction.get_item(ctx.uow, reservation.item_id)
     if reservation.status not in (PAID, COLLECTED) or not reservation.pickup_code:
         raise Conflict("This purchase is not paid.")
@@ -295,7 +297,7 @@ async def show_pickup(ctx: Ctx, arg: str) -> None:
 
 @router.action("auction.purchases")
 async def purchases(ctx: Ctx, arg: str) -> None:
-    mine = await auction_buy.purchases(ctx.uow, ctx.citizen_id)
+    mine = await pickup.purchases(ctx.uow, ctx.citizen_id)
     if not mine:
         ctx.say(
             ctx.t("You have not bought anything in the auction yet."),
@@ -350,7 +352,9 @@ async def wish_amount(ctx: Ctx) -> None:
         ctx.say(ctx.t("Please type the amount as text, for example 45,00."))
         return
     amount = parse_amount(ctx.inbound.text)
-    wish = await auction_buy.place_wish(ctx.uow, ctx.city, ctx.citizen_id, item_id, amount, ctx.now)
+    wish = await auction_wishes.place_wish(
+        ctx.uow, ctx.city, ctx.citizen_id, item_id, amount, ctx.now
+    )
     item = await auction.get_item(ctx.uow, item_id)
     ctx.done()
     ctx.say(
@@ -367,7 +371,7 @@ async def wish_amount(ctx: Ctx) -> None:
 
 @router.action("auction.unwish")
 async def unwish(ctx: Ctx, arg: str) -> None:
-    await auction_buy.withdraw_wish(ctx.uow, ctx.citizen_id, _item_id(arg))
+    await auction_wishes.withdraw_wish(ctx.uow, ctx.citizen_id, _item_id(arg))
     ctx.say(
         ctx.t("Your wish price was withdrawn."),
         [ctx.button("Back", "auction.item", arg), back_to_menu(ctx)],

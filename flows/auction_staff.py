@@ -12,8 +12,8 @@ from flows.forms import Choice, Field, FieldProblem, Form, open_form, register_f
 from flows.menu import back_to_menu
 from flows.registry import Router
 from services import codes
-from services.auction import buying as auction_buy
 from services.auction import items as auction
+from services.auction import pickup
 from services.errors import InvalidInput, NotAllowed
 from services.i18n import N_
 
@@ -204,7 +204,7 @@ async def pickup_code(ctx: Ctx) -> None:
 
 
 async def _hand_over(ctx: Ctx, text: str) -> None:
-    reservation, item = await auction_buy.collect(ctx.uow, text, ctx.citizen_id, ctx.now)
+    reservation, item = await pickup.collect(ctx.uow, text, ctx.citizen_id, ctx.now)
     ctx.say(
         ctx.t(
             "Pickup code {code} is valid: please hand over item {id}, {title}, and check "

@@ -7,6 +7,7 @@ from datetime import datetime
 from scheduler.jobs import Job, Trigger, daily, every, register
 from services.auction import buying as auction_buy
 from services.auction import daily as auction_day
+from services.auction import wishes as auction_wishes
 from services.auction.items import rules
 from services.city import City
 from services.env import Env
@@ -18,7 +19,7 @@ async def daily_step(uow: UnitOfWork, env: Env, now: datetime) -> object:
 
 
 async def expire_reservations(uow: UnitOfWork, env: Env, now: datetime) -> object:
-    return f"{await auction_buy.expire_reservations(uow, env.city, now)} reservations lapsed"
+    return f"{await auction_wishes.expire_reservations(uow, env.city, now)} reservations lapsed"
 
 
 async def refund_late(uow: UnitOfWork, env: Env, now: datetime) -> object:

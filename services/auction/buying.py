@@ -1,34 +1,38 @@
-"""Buying at today's price, wish prices, payment, pickup codes.
+"""Buying a lost-and-found item at today's price, and what its payment settles.
 
 Exactly one resident wins an item: reserving is one conditional UPDATE (`status = 'listed'`),
-and a partial unique index allows one holding reservation per item. Wish awards and lapsed
-reservations are handled set-based, for all items at once."""
+and a partial unique index allows one holding reservation per item. Wish prices are in
+services/auction/wishes.py, reservations lapsing in services/auction/reservations.py, pickup in
+services/auction/pickup.py."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from services import audit, codes
 from services.auction.items import get_item, price_for_day, rules, today
+from services.auction.reservations import (
+    holding_reservation,
+    lapse,
+    my_reservation,
+    not_available,
+    pay_deadline,
+)
+from services.auction.wishes import award_wishes
 from services.city import City
 from services.env import Env
-from services.errors import Conflict, InvalidInput, NotFound
-from services.i18n import N_, day, moment, money
-from services.notify import button, notify_citizen, notify_department, notify_many
+from services.errors import Conflict
+from services.i18n import N_, money
+from services.notify import button, notify_citizen, notify_department
 from services.payments import lifecycle as payments
-from services.wallet import sources as wallet
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
-    LAPSED,
     PENDING,
-    WON,
     AuctionReservation,
     AuctionWish,
 )
@@ -43,24 +47,6 @@ from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 PURPOSE = "auction"
-CHUNK = 5000
-
-
-def pay_deadline(city: City, now: datetime, *, wish: bool) -> datetime:
-    """30 minutes (configured) to pay; a wish price won at night may be paid from the morning."""
-    config = rules(city)
-    window = timedelta(minutes=config.reservation_minutes)
-    if wish and config.wish_pay_from:
-        local = now.astimezone(city.tz)
-        opens = datetime.combine(local.date(), time.fromisoformat(config.wish_pay_from), city.tz)
-        if local < opens:
-            return opens + window
-    return now + window
-
-
-def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
 
 
 # ---------------------------------------------------------------- buying now
@@ -81,7 +67,7 @@ async def buy(
     )
     if rows_changed(changed) != 1:
         await uow.session.refresh(item)
-        raise _not_available(item, city)
+        raise not_available(item, city)
     reservation = AuctionReservation(
         item_id=item_id,
         citizen_id=citizen_id,
@@ -101,35 +87,6 @@ async def buy(
         price_cents=price,
     )
     return reservation
-
-
-def _not_available(item: AuctionItem, city: City) -> Conflict:
-    if item.status == RESERVED:
-        return Conflict(
-            "Someone else is paying for this item right now. If they do not pay within "
-            "{minutes} minutes, it is offered again.",
-            minutes=rules(city).reservation_minutes,
-        )
-    if item.status == SOLD:
-        return Conflict("Sorry, this item has already been sold.")
-    return Conflict("Sorry, this item is no longer in the auction.")
-
-
-async def holding_reservation(uow: UnitOfWork, item_id: int) -> AuctionReservation | None:
-    r = AuctionReservation
-    rows = await uow.session.execute(
-        select(r).where(r.item_id == item_id, col(r.status).in_((PENDING, PAID, COLLECTED)))
-    )
-    return rows.scalars().first()
-
-
-async def my_reservation(
-    uow: UnitOfWork, citizen_id: int, reservation_id: int
-) -> AuctionReservation:
-    found = await uow.session.get(AuctionReservation, reservation_id)
-    if found is None or found.citizen_id != citizen_id:
-        raise NotFound("This reservation is unknown.")
-    return found
 
 
 async def start_payment(
@@ -288,331 +245,11 @@ async def refund_late_payments(uow: UnitOfWork, env: Env, now: datetime) -> int:
 async def payment_failed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """on_failed: the reservation lapses at once; the item goes back (or to the next wish)."""
     r = AuctionReservation
-    lapsed = await _lapse(
+    lapsed = await lapse(
         uow, [r.id == int(payment.ref), r.status == PENDING, r.payment_id == payment.id], now
     )
     if lapsed:
         await award_wishes(uow, env.city, now, item_ids=[row.item_id for row in lapsed])
 
 
-# ---------------------------------------------------------------- lapsing and wishes
-async def _lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
-    r = AuctionReservation
-    lapsed = (
-        await uow.session.execute(
-            update(r)
-            .where(*where)
-            .values(status=LAPSED)
-            .returning(r.id, r.item_id, r.citizen_id, r.wish_id)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
-    if not lapsed:
-        return []
-    items = [row.item_id for row in lapsed]
-    wishes = [row.wish_id for row in lapsed if row.wish_id is not None]
-    for chunk in chunks(items):
-        await uow.session.execute(
-            update(AuctionItem)
-            .where(col(AuctionItem.id).in_(chunk), AuctionItem.status == RESERVED)
-            .values(status=LISTED)
-            .execution_options(synchronize_session=False)
-        )
-    for chunk in chunks(wishes):
-        await uow.session.execute(
-            update(AuctionWish)
-            .where(col(AuctionWish.id).in_(chunk))
-            .values(status=LAPSED)
-            .execution_options(synchronize_session=False)
-        )
-    titles: dict[int, str] = dict(
-        (
-            await uow.session.execute(
-                select(AuctionItem.id, AuctionItem.title).where(
-                    col(AuctionItem.id).in_(items[:CHUNK])
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
-    await notify_many(
-        uow,
-        [
-            {
-                "citizen_id": row.citizen_id,
-                "key": N_(
-                    "Your reservation of {title} has lapsed because it was not paid in time. "
-                    "Nothing was charged."
-                ),
-                "params": {"title": titles.get(row.item_id, "")},
-                "ref": f"auction_reservation:{row.id}",
-                "dedupe_key": f"auction.lapsed:{row.id}",
-            }
-            for row in lapsed
-        ],
-        now=now,
-    )
-    return list(lapsed)
-
-
-async def expire_reservations(uow: UnitOfWork, city: City, now: datetime) -> int:
-    """Every minute: reservations not paid in time lapse; their items pass to the next wish
-    (if the price has reached it) or go back on offer."""
-    r = AuctionReservation
-    lapsed = await _lapse(uow, [r.status == PENDING, r.expires_at <= now], now)
-    if lapsed:
-        await award_wishes(uow, city, now, item_ids=[row.item_id for row in lapsed])
-    return len(lapsed)
-
-
-async def award_wishes(
-    uow: UnitOfWork, city: City, now: datetime, item_ids: list[int] | None = None
-) -> int:
-    """For every item on offer whose current price has reached its highest wish, that wish
-    (the earliest among equal ones) wins: the item is reserved for them at their wish price."""
-    w, i = AuctionWish, AuctionItem
-    rank = func.row_number().over(
-        partition_by=w.item_id, order_by=(col(w.amount_cents).desc(), w.created_at, w.id)
-    )
-    ranked = (
-        select(w.id, w.item_id, w.citizen_id, w.amount_cents, rank.label("rank"))
-        .join(i, i.id == w.item_id)
-        .where(w.status == ACTIVE, i.status == LISTED, w.amount_cents >= i.price_cents)
-    )
-    if item_ids is not None:
-        if not item_ids:
-            return 0
-        ranked = ranked.where(col(w.item_id).in_(item_ids))
-    table = ranked.subquery()
-    winners = (await uow.session.execute(select(table).where(table.c.rank == 1))).all()
-    if not winners:
-        return 0
-    flipped: set[int] = set()
-    for chunk in chunks([row.item_id for row in winners]):
-        flipped.update(
-            (
-                await uow.session.execute(
-                    update(i)
-                    .where(col(i.id).in_(chunk), i.status == LISTED)
-                    .values(status=RESERVED)
-                    .returning(i.id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalars()
-        )
-    winners = [row for row in winners if row.item_id in flipped]
-    deadline = pay_deadline(city, now, wish=True)
-    if not winners:
-        return 0
-    await uow.session.execute(
-        insert(AuctionReservation),
-        [
-            {
-                "item_id": row.item_id,
-                "citizen_id": row.citizen_id,
-                "wish_id": row.id,
-                "price_cents": row.amount_cents,
-                "status": PENDING,
-                "created_at": now,
-                "expires_at": deadline,
-                "payment_id": None,
-                "paid_at": None,
-                "pickup_code": None,
-                "collected_at": None,
-            }
-            for row in winners
-        ],
-    )
-    for chunk in chunks([row.id for row in winners]):
-        await uow.session.execute(
-            update(w)
-            .where(col(w.id).in_(chunk))
-            .values(status=WON)
-            .execution_options(synchronize_session=False)
-        )
-    r = AuctionReservation
-    made: dict[int, tuple[int, str]] = {}
-    for chunk in chunks([row.item_id for row in winners]):
-        rows = await uow.session.execute(
-            select(r.item_id, r.id, i.title)
-            .join(i, i.id == r.item_id)
-            .where(col(r.item_id).in_(chunk), r.status == PENDING)
-        )
-        made.update({item_id: (res_id, title) for item_id, res_id, title in rows.tuples()})
-    tz = city.timezone
-    await notify_many(
-        uow,
-        [
-            {
-                "citizen_id": row.citizen_id,
-                "key": N_(
-                    "Your wish price was reached: {title} is reserved for you at {price}. "
-                    "Please pay by {deadline}, otherwise it passes to the next wish."
-                ),
-                "params": {
-                    "title": made[row.item_id][1],
-                    "price": money(row.amount_cents),
-                    "deadline": moment(deadline, tz),
-                },
-                "buttons": [
-                    button(N_("Pay now"), "auction.pay", str(made[row.item_id][0])),
-                    button(N_("Show item"), "auction.item", str(row.item_id)),
-                ],
-                "ref": f"auction_reservation:{made[row.item_id][0]}",
-                "dedupe_key": f"auction.won:{made[row.item_id][0]}",
-            }
-            for row in winners
-        ],
-        now=now,
-    )
-    return len(winners)
-
-
-async def place_wish(
-    uow: UnitOfWork, city: City, citizen_id: int, item_id: int, amount_cents: int, now: datetime
-) -> AuctionWish:
-    item = await get_item(uow, item_id)
-    if item.status not in (LISTED, RESERVED):
-        raise _not_available(item, city)
-    price = price_for_day(item, today(city, now))
-    if amount_cents >= price:
-        raise InvalidInput(
-            "A wish price must be below today's price of {price}. To pay today's price, "
-            "choose Buy.",
-            price=money(price),
-        )
-    if amount_cents < item.floor_cents:
-        raise InvalidInput(
-            "The price never falls below {floor}, so a wish price must be at least that.",
-            floor=money(item.floor_cents),
-        )
-    w = AuctionWish
-    existing: AuctionWish | None = (
-        (
-            await uow.session.execute(
-                select(w).where(
-                    w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE
-                )
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if existing is not None:  # a changed wish queues again behind equal, earlier ones
-        existing.amount_cents, existing.created_at = amount_cents, now
-        return existing
-    wish = AuctionWish(
-        item_id=item_id,
-        citizen_id=citizen_id,
-        amount_cents=amount_cents,
-        status=ACTIVE,
-        created_at=now,
-    )
-    uow.session.add(wish)
-    await uow.session.flush()
-    return wish
-
-
-async def withdraw_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> None:
-    w = AuctionWish
-    changed = await uow.session.execute(
-        update(w)
-        .where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
-        .values(status=CLOSED)
-        .execution_options(synchronize_session=False)
-    )
-    if rows_changed(changed) == 0:
-        raise NotFound("You have no wish price for this item.")
-
-
-async def my_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> AuctionWish | None:
-    w = AuctionWish
-    rows = await uow.session.execute(
-        select(w).where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
-    )
-    return rows.scalars().first()
-
-
-# ---------------------------------------------------------------- pickup
-async def purchases(
-    uow: UnitOfWork, citizen_id: int
-) -> list[tuple[AuctionReservation, AuctionItem]]:
-    r, i = AuctionReservation, AuctionItem
-    rows = await uow.session.execute(
-        select(r, i)
-        .join(i, i.id == r.item_id)
-        .where(r.citizen_id == citizen_id, col(r.status).in_((PENDING, PAID, COLLECTED)))
-        .order_by(col(r.id).desc())
-    )
-    return [(res, item) for res, item in rows.tuples()]
-
-
-async def pickup_entries(
-    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
-) -> list[wallet.WalletEntry]:
-    entries = []
-    for reservation, item in await purchases(uow, citizen_id):
-        if reservation.status == PENDING or reservation.pickup_code is None:
-            continue
-        entries.append(
-            wallet.WalletEntry(
-                kind="pickup",
-                title=N_("Pickup: {title}"),
-                title_params=(("title", item.title),),
-                code=reservation.pickup_code,
-                status="valid" if reservation.status == PAID else "used",
-                action="auction.pickup",
-                arg=str(reservation.id),
-                sort_at=reservation.paid_at,
-            )
-        )
-    return entries
-
-
-async def collect(
-    uow: UnitOfWork, code_text: str, staff_id: int, now: datetime
-) -> tuple[AuctionReservation, AuctionItem]:
-    """Staff hand a paid item over against its pickup code."""
-    try:
-        code = codes.parse_code(code_text, 12)
-    except codes.CodeTypo:
-        raise InvalidInput("This code has a typo. Please check it and type it again.") from None
-    except ValueError:
-        raise InvalidInput(
-            "This is not a pickup code. It has 13 characters, e.g. ABCD-EFGH-JKMN-P."
-        ) from None
-    r = AuctionReservation
-    reservation = (
-        (await uow.session.execute(select(r).where(r.pickup_code == code))).scalars().first()
-    )
-    if reservation is None:
-        raise NotFound("There is no purchase with this pickup code.")
-    item = await get_item(uow, reservation.item_id)
-    if reservation.status == COLLECTED:
-        raise Conflict(
-            "This item was already picked up on {day}.",
-            day=day((reservation.collected_at or now).date()),
-        )
-    changed = await uow.session.execute(
-        update(r)
-        .where(r.id == reservation.id, r.status == PAID)
-        .values(status=COLLECTED, collected_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if rows_changed(changed) != 1:
-        raise Conflict("This purchase cannot be handed over.")
-    await uow.session.refresh(reservation)
-    audit.log_action(
-        uow,
-        now,
-        "auction.collect",
-        f"auction_item:{item.id}",
-        actor_citizen_id=staff_id,
-        reservation_id=reservation.id,
-    )
-    return reservation, item
-
-
 payments.register_purpose(PURPOSE, on_paid=payment_received, on_failed=payment_failed)
-wallet.register_source("pickup", pickup_entries)

@@ -21,9 +21,10 @@ from sqlalchemy import BigInteger, case, cast, select, update
 from sqlmodel import col
 
 from services.auction.alerts import find_new_alerts
-from services.auction.buying import award_wishes, chunks
 from services.auction.items import today
 from services.auction.price import PPB, factor_ppb
+from services.auction.reservations import chunks
+from services.auction.wishes import award_wishes
 from services.city import City
 from services.i18n import N_, money
 from services.notify import button, notify_many

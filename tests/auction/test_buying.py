@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.auction import buying as auction_buy
+from services.auction import pickup
+from services.auction import wishes as auction_wishes
 from services.city import City
 from services.clock import FrozenClock
 from services.errors import Conflict, DomainError, InvalidInput
@@ -58,7 +60,7 @@ async def test_payment_outcomes(db: Database, city: City, clock: FrozenClock) ->
     anna, ben = await person(db, "anna", now), await person(db, "ben", now)
     bike = await list_item(db, city, staff, now)
     async with db.uow() as uow:
-        await auction_buy.place_wish(uow, city, ben, bike, 8_000, now)
+        await auction_wishes.place_wish(uow, city, ben, bike, 8_000, now)
         reservation = await auction_buy.buy(uow, city, anna, bike, now)
         again = await auction_buy.buy(uow, city, anna, bike, now)  # pressed twice
         assert again.id == reservation.id
@@ -119,23 +121,21 @@ async def test_pickup_code_at_the_desk(db: Database, city: City, clock: FrozenCl
         await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(minutes=3))
         await uow.commit()
     async with db.uow() as uow:
-        (entry,) = await auction_buy.pickup_entries(uow, city, anna, now)
+        (entry,) = await pickup.pickup_entries(uow, city, anna, now)
         code = entry.code
         with pytest.raises(InvalidInput):
-            await auction_buy.collect(
-                uow, code[:-1] + ("0" if code[-1] != "0" else "1"), staff, now
-            )
-        sold, what = await auction_buy.collect(uow, code.lower(), staff, now)
+            await pickup.collect(uow, code[:-1] + ("0" if code[-1] != "0" else "1"), staff, now)
+        sold, what = await pickup.collect(uow, code.lower(), staff, now)
         assert what.id == bike and sold.status == "collected"
         await uow.commit()
     ben = await person(db, "ben", now)
     async with db.uow() as uow:
         with pytest.raises(DomainError, match="already picked up"):
-            await auction_buy.collect(uow, code, staff, now)
-        (entry,) = await auction_buy.pickup_entries(uow, city, anna, now)
+            await pickup.collect(uow, code, staff, now)
+        (entry,) = await pickup.pickup_entries(uow, city, anna, now)
         assert entry.status == "used"
         with pytest.raises(Conflict, match="already been sold"):  # a stale alert's Buy button
             await auction_buy.buy(uow, city, ben, bike, now)
         with pytest.raises(Conflict, match="already been sold"):
-            await auction_buy.place_wish(uow, city, ben, bike, 5_000, now)
+            await auction_wishes.place_wish(uow, city, ben, bike, 5_000, now)
     assert (await item(db, bike)).status == "sold"

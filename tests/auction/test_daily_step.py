@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from services.auction import alerts as auction_alerts
-from services.auction import buying as auction_buy
+from services.auction import reservations
+from services.auction import wishes as auction_wishes
 from services.auction.daily import daily_step
 from services.city import City
 from storage.db import Database
@@ -50,7 +51,7 @@ async def test_three_missed_days_are_caught_up_in_one_step(db: Database, city: C
         await auction_alerts.subscribe(
             uow, city, anna, category="", keyword="gazelle", max_cents=9_800, now=MONDAY
         )
-        await auction_buy.place_wish(uow, city, ben, bike, 9_650, MONDAY)
+        await auction_wishes.place_wish(uow, city, ben, bike, 9_650, MONDAY)
         await uow.commit()
     assert "1 prices" in await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))
     assert (await item(db, bike)).price_cents == 9_900
@@ -146,30 +147,30 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
     anna, ben, cem = [await person(db, u, MONDAY) for u in ("anna", "ben", "cem")]
     bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
     async with db.uow() as uow:
-        await auction_buy.place_wish(uow, city, ben, bike, 9_500, MONDAY)
-        await auction_buy.place_wish(uow, city, anna, bike, 9_500, MONDAY + timedelta(minutes=1))
-        await auction_buy.place_wish(uow, city, cem, bike, 9_000, MONDAY)
+        await auction_wishes.place_wish(uow, city, ben, bike, 9_500, MONDAY)
+        await auction_wishes.place_wish(uow, city, anna, bike, 9_500, MONDAY + timedelta(minutes=1))
+        await auction_wishes.place_wish(uow, city, cem, bike, 9_000, MONDAY)
         await uow.commit()
     night = MONDAY + timedelta(days=5, hours=-9.9)  # Saturday 00:06
     await run_day(db, city, night)
     async with db.uow() as uow:
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == ben and held.price_cents == 9_500
         # won at night: paying is possible until 08:30 (wish_pay_from 08:00 + 30 minutes)
         assert held.expires_at == datetime(2026, 11, 28, 8, 30, tzinfo=BERLIN)
     async with db.uow() as uow:
-        assert await auction_buy.expire_reservations(uow, city, night + timedelta(hours=8)) == 0
+        assert await auction_wishes.expire_reservations(uow, city, night + timedelta(hours=8)) == 0
         lapse = datetime(2026, 11, 28, 8, 31, tzinfo=BERLIN)
-        assert await auction_buy.expire_reservations(uow, city, lapse) == 1
+        assert await auction_wishes.expire_reservations(uow, city, lapse) == 1
         await uow.commit()
     async with db.uow() as uow:
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == anna
         assert held.expires_at == lapse + timedelta(minutes=30)
         count = await uow.session.execute(select(func.count()).select_from(AuctionReservation))
         assert count.scalar_one() == 2
     async with db.uow() as uow:  # anna lets it lapse too; cem's 90 € is not reached yet
-        await auction_buy.expire_reservations(uow, city, lapse + timedelta(minutes=31))
+        await auction_wishes.expire_reservations(uow, city, lapse + timedelta(minutes=31))
         await uow.commit()
     assert (await item(db, bike)).status == "listed"
     assert [n.key[:24] for n in await notes(db, ben)] == [
@@ -178,7 +179,7 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
     ][:2] or True
     await run_day(db, city, MONDAY + timedelta(days=10, hours=-9.9))  # 90 €
     async with db.uow() as uow:
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == cem
 
 
