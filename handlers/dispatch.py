@@ -15,7 +15,7 @@ from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
-from handlers import menus
+from handlers import menus, rooms
 from handlers.locks import KeyedLocks
 from services import i18n
 from services.city import City
@@ -93,6 +93,10 @@ class Dispatcher:
             now = self.clock.now()
             if inbound.key and not await self._first_time(uow, inbound):
                 return []
+            refused = await rooms.refusal(uow, self.city, inbound)
+            if refused is not None:  # a staff room, and not its staff: nothing else happens
+                await uow.commit()
+                return [refused]
             citizen, account = await identity.contact(
                 uow,
                 channel=inbound.channel,
