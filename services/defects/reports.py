@@ -29,7 +29,7 @@ from storage.models.defects import DefectReport as DefectReport
 from storage.models.outbox import StoredFile
 from storage.uow import UnitOfWork
 
-MAX_DESCRIPTION = 1000
+MAX_DESCRIPTION = 4000  # as Open311 allows
 REPORTER, FOLLOWER = "reporter", "follower"
 
 
