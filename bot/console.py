@@ -1,7 +1,8 @@
 """The console channel: `stadtlotse chat` and `stadtlotse run` without a chat channel.
 
 Reads lines from standard input (typed or piped), writes replies to standard output, buttons as
-numbered options. Files and images are written to var/console/ and their path is shown.
+numbered options where a typed number picks them, else as labels to type (handlers/picking.py).
+Files and images are written to var/console/ and their path is shown.
 Special lines: `@file PATH` sends a photo or PDF, `@location LAT,LON` shares a location.
 """
 
@@ -87,6 +88,8 @@ class ConsoleChannel:
         for button in reply.buttons:
             if button.url:
                 lines.append(f"{prefix}  ↗ {button.label}: {button.url}")
+            elif reply.options != "numbered" or not button.action:
+                lines.append(f"{prefix}  ▸ {button.label}")  # chosen by typing the label
             else:
                 number += 1
                 lines.append(f"{prefix}  [{number}] {button.label}")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flows import fields
+from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.forms import Choice, Field, FieldProblem, Form, open_form, register_form
 from flows.menu import back_to_menu
@@ -195,7 +196,7 @@ async def pickup_command(ctx: Ctx, args: str) -> None:
     await _hand_over(ctx, args)
 
 
-@router.step("auction.pickup_code")
+@router.step("auction.pickup_code", free_text=False)  # codes are never a bare number
 async def pickup_code(ctx: Ctx) -> None:
     if ctx.inbound.kind != "text":
         raise InvalidInput("Please type the pickup code.")
@@ -204,13 +205,41 @@ async def pickup_code(ctx: Ctx) -> None:
 
 
 async def _hand_over(ctx: Ctx, text: str) -> None:
-    reservation, item = await pickup.collect(ctx.uow, text, ctx.citizen_id, ctx.now)
-    ctx.say(
+    reservation, item = await pickup.for_pickup(ctx.uow, text, ctx.now)
+    code = codes.display(reservation.pickup_code or "")
+    ask_confirmation(
+        ctx,
         ctx.t(
-            "Pickup code {code} is valid: please hand over item {id}, {title}, and check "
-            "the buyer's ID.",
-            code=codes.display(reservation.pickup_code or ""),
+            "Pickup code {code} is valid: item {id}, {title}. Please check the buyer's ID. "
+            "Hand the item over now? It is then marked as picked up.",
+            code=code,
             id=item.id,
             title=item.title,
+        ),
+        ctx.button(ctx.t("Yes, hand over item {id}", id=item.id), "auction.hand_over", code),
+        ctx.button("No, not now", "auction.hand_over_no"),
+    )
+
+
+@router.action("auction.hand_over", roles=["staff"])
+async def hand_over(ctx: Ctx, code: str) -> None:
+    if not any(ctx.has_role("staff", d) for d in auction.PICKUP_DEPARTMENTS):
+        raise NotAllowed(
+            "Only the lost property office and the citizens' office hand over auction items."
+        )
+    ctx.done()
+    reservation, item = await pickup.collect(ctx.uow, code, ctx.citizen_id, ctx.now)
+    ctx.say(
+        ctx.t(
+            "Item {id}, {title}, is handed over (pickup code {code}).",
+            id=item.id,
+            title=item.title,
+            code=codes.display(reservation.pickup_code or ""),
         )
     )
+
+
+@router.action("auction.hand_over_no", roles=["staff"])
+async def hand_over_no(ctx: Ctx, arg: str) -> None:
+    ctx.done()
+    ctx.say(ctx.t("Nothing was handed over."))

@@ -139,3 +139,15 @@ def show_day(ctx: Ctx, value: object) -> str:
 
 def show_money(ctx: Ctx, value: object) -> str:
     return ctx.money(int(str(value)))
+
+
+# Parsers whose answer is never a bare number: a number typed there picks an option (use the
+# profile's value, skip, back). Every other parser (dates, amounts, counts, chip and register
+# numbers, phone numbers) may take a number as its answer: there the options are named.
+WORDS_ONLY: frozenset[Parser] = frozenset(
+    {text, short_text, name, full_name, email, street, address}
+)
+
+
+def numbers_are_answers(parse: Parser | None) -> bool:
+    return parse is not None and parse not in WORDS_ONLY

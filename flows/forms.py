@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flows import fields
 from flows.context import Ctx
 from flows.menu import back_to_menu, show_main_menu
 from flows.registry import Router
@@ -48,6 +49,13 @@ class Field:
     label: str = ""  # msgid for the summary; defaults to the field name
     max_bytes: int = MAX_FILE_BYTES
     accept: tuple[str, ...] = FILE_TYPES
+    numbers: bool | None = None  # can the answer be a number? None: decided by `parse`
+
+    def numbers_are_answers(self) -> bool:
+        """A typed number is this field's answer (not a pick of Use this / Skip / Back)."""
+        if self.numbers is not None:
+            return self.numbers
+        return self.kind in ("text", "location") and fields.numbers_are_answers(self.parse)
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
@@ -256,7 +264,12 @@ def _current(ctx: Ctx) -> tuple[Form, Field] | None:
 
 
 # ---------------------------------------------------------------- input
-@router.step("form.input")
+def _numbers_are_answers(ctx: Ctx) -> bool:
+    found = _current(ctx)
+    return found is None or found[1].numbers_are_answers()
+
+
+@router.step("form.input", free_text=_numbers_are_answers)
 async def input_given(ctx: Ctx) -> None:
     await _input(ctx)
 

@@ -101,7 +101,10 @@ async def edit_field(ctx: Ctx, field: str) -> None:
     ctx.ask("profile.field", ctx.t(FIELD_PROMPTS[field]), buttons, field=field)
 
 
-@router.step("profile.field")
+NUMBER_FIELDS = frozenset({"postal_code", "phone"})  # a typed number is the answer there
+
+
+@router.step("profile.field", free_text=lambda ctx: str(ctx.data.get("field", "")) in NUMBER_FIELDS)
 async def field_entered(ctx: Ctx) -> None:
     field = str(ctx.data.get("field", ""))
     if ctx.inbound.kind != "text":
@@ -160,7 +163,7 @@ async def link_enter(ctx: Ctx, arg: str) -> None:
     )
 
 
-@router.step("link.code")
+@router.step("link.code", free_text=False)  # codes are never a bare number
 async def link_code_entered(ctx: Ctx) -> None:
     await redeem(ctx, ctx.inbound.text)
 

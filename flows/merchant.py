@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
@@ -13,7 +14,7 @@ from services.errors import DomainError
 from services.i18n import N_
 from services.money import parse_amount
 from services.wallet import merchants, redemption, vouchers
-from services.wallet.vouchers import Voucher
+from services.wallet.vouchers import Voucher, VoucherEntry
 
 router = Router("merchant")
 router.menu(
@@ -83,7 +84,7 @@ async def begin_with_code(ctx: Ctx, text: str) -> None:
     await _code_entered(ctx, text)
 
 
-@router.step("merchant.code")
+@router.step("merchant.code", free_text=False)  # codes are never a bare number
 async def code_typed(ctx: Ctx) -> None:
     await _code_entered(ctx, ctx.inbound.text)
 
@@ -252,6 +253,37 @@ async def undo(ctx: Ctx, arg: str) -> None:
     if not ctx.has_role("merchant", key):
         ctx.say(ctx.t("Sorry, only authorised staff can do this. Nothing was changed."))
         return
+    entry = await ctx.uow.session.get(VoucherEntry, int(parts[1]))
+    voucher = await ctx.uow.session.get(Voucher, entry.voucher_id) if entry else None
+    if entry is None or voucher is None or entry.merchant_key != key:
+        await redeem_start(ctx, key)
+        return
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Undo receipt no. {number}? {amount} goes back on voucher {code}.",
+            number=entry.id,
+            amount=ctx.money(-entry.amount_cents),
+            code=codes.display(voucher.code),
+        ),
+        ctx.button(
+            ctx.t("Yes, undo receipt no. {number}", number=entry.id), "merchant.undo_yes", arg
+        ),
+        ctx.button("No, keep it", "merchant.redeem", key),
+    )
+
+
+@router.action("merchant.undo_yes", roles=["merchant"])
+async def undo_confirmed(ctx: Ctx, arg: str) -> None:
+    parts = _parts(arg, 2)
+    if parts is None or not parts[1].isdigit():
+        await redeem_start(ctx, "")
+        return
+    key = parts[0]
+    if not ctx.has_role("merchant", key):
+        ctx.say(ctx.t("Sorry, only authorised staff can do this. Nothing was changed."))
+        return
+    ctx.done()
     reversal = await redemption.undo(
         ctx.uow,
         ctx.city,

@@ -18,7 +18,7 @@ from services import codes
 from services.errors import DomainError, InvalidInput
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
-from services.events.booking import CANCELLED, CHECKED_IN, Event, Ticket
+from services.events.booking import CANCELLED, CHECKED_IN, Ticket
 from services.i18n import N_
 from services.identity.profile import parse_date
 
@@ -313,22 +313,22 @@ async def call_off(ctx: Ctx, arg: str) -> None:
 @router.action("events.door", roles=["organiser"])
 async def door(ctx: Ctx, arg: str) -> None:
     event = await svc.organiser_event(ctx.uow, ctx.citizen_id, _id(arg))
-    _ask_code(ctx, event, ctx.t("Check-in for {event}.", event=event.title))
+    _ask_code(ctx, event.id or 0, ctx.t("Check-in for {event}.", event=event.title))
 
 
-def _ask_code(ctx: Ctx, event: Event, intro: str = "") -> None:
+def _ask_code(ctx: Ctx, event_id: int, intro: str = "") -> None:
     text = ctx.t("Type the ticket code or scan the QR code.")
     ctx.ask(
         "events.door_code",
         f"{intro}\n{text}" if intro else text,
         [
-            ctx.button("Done with check-in", "events.manage", str(event.id)),
+            ctx.button("Done with check-in", "events.manage", str(event_id)),
         ],
-        event=event.id,
+        event=event_id,
     )
 
 
-@router.step("events.door_code")
+@router.step("events.door_code", free_text=False)  # ticket codes are never a bare number
 async def code_typed(ctx: Ctx) -> None:
     event_id = int(ctx.data.get("event", 0))
     if not ctx.has_role("organiser"):
@@ -340,9 +340,9 @@ async def code_typed(ctx: Ctx) -> None:
         text = text[7:]
     try:
         ticket = await svc.ticket_by_code(ctx.uow, text)
-    except DomainError as problem:
-        ctx.say(ctx.t(problem.message, **problem.params))
-        return  # still waiting for a code
+    except DomainError as problem:  # still waiting for a code, the way out shown again
+        _ask_code(ctx, event_id, ctx.t(problem.message, **problem.params))
+        return
     await door_view(ctx, ticket, event_id)
 
 
@@ -390,7 +390,7 @@ async def admit(ctx: Ctx, arg: str) -> None:
     stats = await svc.event_stats(ctx.uow, event)
     _ask_code(
         ctx,
-        event,
+        event.id or 0,
         ctx.t(
             "✅ Checked in: {code}. {checked} of {sold} are in.",
             code=codes.display(ticket.code),

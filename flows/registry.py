@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 ActionHandler = Callable[["Ctx", str], Awaitable[None]]
 StepHandler = Callable[["Ctx"], Awaitable[None]]
 Visible = Callable[["Ctx"], bool]
+NumbersRule = bool | Callable[["Ctx"], bool]
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,14 @@ class Action:
 class Step:
     name: str
     handler: StepHandler
-    free_text: bool = True  # digits typed here are input, not a pick from the numbered menu
+    # True: the answer can itself be a number (amounts, counts, dates, chat relayed to people),
+    # so a typed number is input and the options are named, not numbered (handlers/picking.py);
+    # False: a number cannot be the answer (codes, names, yes/no), so it picks an option;
+    # a function decides per question (a form's current field).
+    free_text: NumbersRule = True
+
+    def numbers_are_answers(self, ctx: Ctx) -> bool:
+        return self.free_text(ctx) if callable(self.free_text) else self.free_text
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,11 @@ class Router:
 
         return register
 
-    def step(self, name: str, *, free_text: bool = True) -> Callable[[StepHandler], StepHandler]:
-        """A question waiting for the person's next message (text, photo, file or location)."""
+    def step(
+        self, name: str, *, free_text: NumbersRule = True
+    ) -> Callable[[StepHandler], StepHandler]:
+        """A question waiting for the person's next message (text, photo, file or location).
+        `free_text`: can the answer be a number? (see `Step.free_text`)"""
 
         def register(handler: StepHandler) -> StepHandler:
             _unique(self.steps, name, "step")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flows.applications import answer_lines
 from flows.case_views import event_line, file_name, send_files, status_word
+from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.forms import FORMS
 from flows.registry import Router
@@ -20,6 +21,7 @@ from services.city import City
 from services.errors import NotAllowed
 from services.i18n import N_
 from services.identity import accounts as identity
+from services.identity.profile import clean_text
 
 router = Router("staff")
 STEP_TIMEOUT = timedelta(minutes=30)  # a staff room is a group: an old prompt must not catch chat
@@ -117,6 +119,24 @@ async def take(ctx: Ctx, ref: str) -> None:
 
 @router.action("staff.approve", roles=["staff"])
 async def approve(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    if already_closed(ctx, case):
+        return
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Approve {ref} ({title})? The resident is told at once; this cannot be undone.",
+            ref=case.reference,
+            title=ctx.t(cases.title_of(case.form)),
+        ),
+        ctx.button(ctx.t("Yes, approve {ref}", ref=case.reference), "staff.approve_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+    )
+
+
+@router.action("staff.approve_yes", roles=["staff"])
+async def approve_confirmed(ctx: Ctx, ref: str) -> None:
+    ctx.done()
     case = await case_actions.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
     ctx.say(
         ctx.t(
@@ -148,10 +168,30 @@ async def reject(ctx: Ctx, ref: str) -> None:
 async def reject_reason(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the reason as text.")):
         return
-    case = await case_actions.reject(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    ref = str(ctx.data.get("ref"))
+    reason = case_actions.clean_reason(ctx.inbound.text)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Reject {ref} with this reason?\n“{reason}”\nThe resident is told at once; this "
+            "cannot be undone.",
+            ref=ref,
+            reason=reason,
+        ),
+        ctx.button(ctx.t("Yes, reject {ref}", ref=ref), "staff.reject_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+        reason=reason,
     )
+
+
+@router.action("staff.reject_yes", roles=["staff"])
+async def reject_confirmed(ctx: Ctx, ref: str) -> None:
+    reason = str(ctx.data.get("reason") or "") if ctx.data.get("ref") == ref else ""
     ctx.done()
+    if not reason:
+        await reject(ctx, ref)
+        return
+    case = await case_actions.reject(ctx.uow, ctx.city, actor(ctx), ref, reason, ctx.now)
     ctx.say(
         ctx.t(
             "❌ {ref} rejected by {name}. The resident has been told the reason.",
@@ -178,10 +218,29 @@ async def ask(ctx: Ctx, ref: str) -> None:
 async def question_typed(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the question as text.")):
         return
-    case = await case_actions.ask(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    ref = str(ctx.data.get("ref"))
+    question = clean_text(ctx.inbound.text)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Send this question about {ref} to the resident?\n“{question}”",
+            ref=ref,
+            question=question,
+        ),
+        ctx.button("Yes, send the question", "staff.ask_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+        question=question,
     )
+
+
+@router.action("staff.ask_yes", roles=["staff"])
+async def question_confirmed(ctx: Ctx, ref: str) -> None:
+    question = str(ctx.data.get("question") or "") if ctx.data.get("ref") == ref else ""
     ctx.done()
+    if not question:
+        await ask(ctx, ref)
+        return
+    case = await case_actions.ask(ctx.uow, ctx.city, actor(ctx), ref, question, ctx.now)
     ctx.say(
         ctx.t(
             "❓ Question about {ref} sent to the resident. Their answer will appear here.",

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 InboundKind = Literal["text", "command", "choice", "media", "location", "reaction"]
+# How a reply's options are chosen (handlers/picking.py holds the rule):
+# "numbered": the list answering the person's own message, a typed number picks;
+# "named": a typed number would be an answer (amounts, codes, chat), options go by label/button;
+# "notice": a notification's options, by button, thread, reaction or label with reference.
+OptionStyle = Literal["numbered", "named", "notice"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,4 @@ class Reply:
     menu: str = ""  # id of the stored menu the buttons belong to
     private: bool = False  # carries personal data: never into an unencrypted room if avoidable
     edit: bool = False  # may replace the message the pressed button was on
+    options: OptionStyle = "numbered"

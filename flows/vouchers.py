@@ -310,7 +310,7 @@ async def gift_enter(ctx: Ctx, arg: str) -> None:
     )
 
 
-@router.step("gift.code")
+@router.step("gift.code", free_text=False)  # codes are never a bare number
 async def gift_code_typed(ctx: Ctx) -> None:
     try:
         await claim(ctx, ctx.inbound.text)

@@ -15,7 +15,7 @@ from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
-from handlers import menus, rooms
+from handlers import menus, picking, rooms
 from handlers.locks import KeyedLocks
 from services import i18n
 from services.city import City
@@ -35,6 +35,10 @@ MAX_ATTEMPTS = 3  # a conversation changed by another replica meanwhile: try aga
 
 class _Retry(Exception):
     """The conversation moved on under us (another replica); run the input again."""
+
+
+class _Answered(Exception):
+    """Routing already answered (e.g. an ambiguous label): nothing more to run."""
 
 
 @dataclass
@@ -238,7 +242,10 @@ class Dispatcher:
                 )
                 await self._repeat_current(ctx, conversation)
                 return
-            picked = await self._pick_from_menu(ctx, conversation, text)
+            try:
+                picked = await self._pick_from_menu(ctx, conversation, text)
+            except _Answered:
+                return
             if picked is not None:
                 await self._run_button(ctx, picked)
                 return
@@ -310,38 +317,20 @@ class Dispatcher:
     async def _pick_from_menu(
         self, ctx: Ctx, conversation: Conversation, text: str
     ) -> Button | None:
-        """Typing the number or the label of a button on the current menu picks it. Labels of the
-        chat's recent notifications work too (console and Matrix have no real buttons), and the
-        numbers belong to whichever list was shown last: the newest notification's (a deal alert,
-        a case in a staff room) when it is newer than the conversation's menu."""
+        """A typed number or label that picks an option: the rule is in handlers/picking.py."""
         if conversation.id is None:
             return None
         current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
-        numbered = current[-1] if current else None
-        posted = await menus.recent_detached_menus(
-            ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id
+        notices = await menus.recent_detached_menus(
+            ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id, picking.RECENT_NOTICES
         )
-        if posted:
-            # the newest, if newer than the conversation's menu, gives the numbers; the labels
-            # of the last few notifications can be typed anywhere
-            newer = not current or posted[0].created_at > current[-1].created_at
-            older = list(reversed(posted[1:]))
-            current = [*older, *current, posted[0]] if newer else [*older, posted[0], *current]
-            numbered = posted[0] if newer else numbered
-        if not current:
-            return None
         step = self.registry.step(ctx.step) if ctx.step else None
-        numbers_allowed = step is None or not step.free_text
-        last = menus.rows_to_buttons(numbered.buttons) if numbered is not None else []
-        actionable = [b for b in last if b.action]
-        if numbers_allowed and text.isdigit() and 1 <= int(text) <= len(actionable):
-            return actionable[int(text) - 1]
-        folded = _label_key(text)
-        for menu in reversed(current):
-            for button in menus.rows_to_buttons(menu.buttons):
-                if button.action and _label_key(button.label) == folded:
-                    return button
-        return None
+        found = picking.pick(text, current, notices, numbers=picking.numbers_pick(step, ctx))
+        if found.ambiguous:
+            ctx.say(picking.ambiguous_text(ctx.lang, found))
+            await self._repeat_current(ctx, conversation)
+            raise _Answered()
+        return found.button
 
     async def _run_button(self, ctx: Ctx, button: Button) -> None:
         await self._run_action(ctx, button.action, button.arg)
@@ -386,6 +375,16 @@ class Dispatcher:
             for reply in ctx.replies:
                 reply.buttons = [b for b in reply.buttons if b.url]
             return ctx.replies
+        waiting = self.registry.step(ctx.step) if ctx.step else None
+        numbers = picking.numbers_pick(waiting, ctx)
+        picking.style_answer(ctx.replies, numbers=numbers)
+        asked = (ctx.step, ctx.data.get("field"))
+        if not numbers and asked != (conversation.step, conversation.data.get("field")):
+            # a new question (a form's field is one too): say once how its options are chosen
+            named = [r for r in ctx.replies if r.options == "named"]
+            if named:
+                hint = picking.named_hint(ctx.lang, ctx.inbound.channel)
+                named[-1].text = f"{named[-1].text}\n{hint}" if named[-1].text else hint
         for reply in ctx.replies:
             if any(b.action for b in reply.buttons):
                 menu = await menus.store_menu(
@@ -422,8 +421,3 @@ def _clean(text: str) -> str:
     """Drop control and format characters (keep line breaks); trim."""
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
     return kept.strip()
-
-
-def _label_key(text: str) -> str:
-    """Labels match without case, emoji and punctuation: '💳 Wallet' == 'wallet'."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").strip()

@@ -1,5 +1,7 @@
 """Replies as Matrix message contents: text with a plain-text body and an HTML body, options
-as a numbered list (Matrix has no buttons), links as links, keycaps for reactions."""
+(Matrix has no buttons) as a numbered list where a typed number picks, as keycaps on
+notifications (react, or answer in the thread), as a bullet list where a number typed would be
+an answer (handlers/picking.py); links as links, keycaps for reactions."""
 
 from __future__ import annotations
 
@@ -35,10 +37,23 @@ def text_content(reply: Reply, *, with_options: bool = True) -> dict[str, Any]:
     plain: list[str] = [reply.text] if reply.text else []
     rich: list[str] = [_html_text(reply.text)] if reply.text else []
     shown = options(reply) if with_options else []
-    if shown:
+    if shown and reply.options == "numbered":
         plain.append("\n".join(f"{n}. {b.label}" for n, (_i, b) in enumerate(shown, start=1)))
         rich.append(
             "<ol>" + "".join(f"<li>{html.escape(b.label)}</li>" for _i, b in shown) + "</ol>"
+        )
+    elif shown and reply.options == "notice":  # chosen by reaction or in the thread
+        marks = [KEYCAPS[n] if n < len(KEYCAPS) else "•" for n in range(len(shown))]
+        plain.append("\n".join(f"{m} {b.label}" for m, (_i, b) in zip(marks, shown, strict=True)))
+        rich.append(
+            "<br>".join(
+                f"{m} {html.escape(b.label)}" for m, (_i, b) in zip(marks, shown, strict=True)
+            )
+        )
+    elif shown:  # named: a number typed here is an answer, the label picks
+        plain.append("\n".join(f"• {b.label}" for _i, b in shown))
+        rich.append(
+            "<ul>" + "".join(f"<li>{html.escape(b.label)}</li>" for _i, b in shown) + "</ul>"
         )
     for button in links(reply):
         plain.append(f"{button.label}: {button.url}")

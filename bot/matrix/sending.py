@@ -91,7 +91,7 @@ class Sender:
             else:
                 self.write_later(remember)
             shown = render.options(reply)
-            if 0 < len(shown) <= self.reaction_options:
+            if reply.options != "named" and 0 < len(shown) <= self.reaction_options:
                 self.in_background(self._add_keycaps(room_id, event_id, len(shown)))
         return event_id
 

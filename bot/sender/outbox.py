@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from bot.channel import Channel, DeliveryError, Rejected, RetryAfter, Unreachable
 from flows.types import Media, Reply
-from handlers import menus
+from handlers import menus, picking
 from services import i18n
 from services.city import City
 from storage.db import Database
@@ -95,6 +95,10 @@ async def render(
             for b in note.buttons
         ]
         reply.buttons = buttons
+        reply.options = "notice"
+        hint = picking.notice_hint(lang, channel, reply)
+        if hint:
+            reply.text = text = f"{text}\n{hint}"
         if any(b.action for b in buttons):
             menu = await menus.store_menu(
                 uow,

@@ -63,10 +63,10 @@ async def pickup_entries(
     return entries
 
 
-async def collect(
-    uow: UnitOfWork, code_text: str, staff_id: int, now: datetime
+async def for_pickup(
+    uow: UnitOfWork, code_text: str, now: datetime
 ) -> tuple[AuctionReservation, AuctionItem]:
-    """Staff hand a paid item over against its pickup code."""
+    """The paid purchase a pickup code stands for, before staff confirm the handover."""
     try:
         code = codes.parse_code(code_text, 12)
     except codes.CodeTypo:
@@ -87,6 +87,17 @@ async def collect(
             "This item was already picked up on {day}.",
             day=day((reservation.collected_at or now).date()),
         )
+    if reservation.status != PAID:
+        raise Conflict("This purchase cannot be handed over.")
+    return reservation, item
+
+
+async def collect(
+    uow: UnitOfWork, code_text: str, staff_id: int, now: datetime
+) -> tuple[AuctionReservation, AuctionItem]:
+    """Staff hand a paid item over against its pickup code."""
+    reservation, item = await for_pickup(uow, code_text, now)
+    r = AuctionReservation
     changed = await uow.session.execute(
         update(r)
         .where(r.id == reservation.id, r.status == PAID)

@@ -144,13 +144,19 @@ async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: date
     return case
 
 
+def clean_reason(reason: str) -> str:
+    """A rejection's reason as passed on to the resident: a few words at least."""
+    cleaned = clean_text(reason)
+    if len(cleaned) < 5:
+        raise InvalidInput("Please give the resident a reason of a few words.")
+    return cleaned
+
+
 async def reject(
     uow: UnitOfWork, city: City, actor: Actor, ref: str, reason: str, now: datetime
 ) -> Case:
     case = await find_for_staff(uow, actor, ref)
-    reason = clean_text(reason)
-    if len(reason) < 5:
-        raise InvalidInput("Please give the resident a reason of a few words.")
+    reason = clean_reason(reason)
     await _move(uow, case, OPEN_STATUSES, REJECTED, now, closed_at=now)
     add_event(
         uow,

@@ -99,7 +99,9 @@ async def test_cheaper_by_the_day_alert_buy_pickup(shop: Transcript) -> None:
     shown = await shop.notifications("anna")
     assert "Deal alert: Damenfahrrad Gazelle, blau now costs €97.00 (your limit: €97.50)." in shown
     assert not (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
-    answer = await shop.send("anna", "1")  # typed: the alert's first option (the console way)
+    assert "[1]" not in shown  # a notification's options are not picked by a bare number
+    assert "▸ Buy at today's price" in shown
+    answer = await shop.send("anna", "Buy at today's price")  # typed: the option's label
     assert "is reserved for you at €97.00." in answer
     assert "Pay now: http://127.0.0.1:8080/pay/1-" in answer
     await person(shop.db, "ben", now)

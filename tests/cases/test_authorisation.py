@@ -21,6 +21,8 @@ ACTIONS = [
     ("Details", None, "submitted"),
 ]
 
+CONFIRMED = {"Bewilligen", "Ablehnen", "Rückfrage stellen"}
+
 
 @pytest.mark.parametrize(("label", "text", "status"), ACTIONS)
 async def test_staff_actions_by_who_presses(
@@ -54,6 +56,9 @@ async def test_staff_actions_by_who_presses(
     answer = await chat.press("stefan", label, room="steuern")
     if text:
         answer = await chat.send("stefan", text, room="steuern")
+    if label in CONFIRMED:  # irreversible: one confirmation naming the case
+        assert ref in answer and await case_state(chat, ref) == untouched
+        answer = await chat.press("stefan", "Yes", room="steuern")
     after = await case_state(chat, ref)
     assert after[0] == status
     if label == "Details":
@@ -74,6 +79,7 @@ async def test_files_only_for_the_department_and_the_applicant(
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Rückfrage stellen", room="steuern")
     await chat.send("stefan", "The certificate, please.", room="steuern")
+    await chat.press("stefan", "Ja", room="steuern")
     await chat.notifications("anna")
     await chat.press("anna", "Answer")
     await chat.upload("anna", "cert.pdf", "application/pdf", PDF)

@@ -33,6 +33,7 @@ async def test_delete_a_resident_with_cases(chat: Transcript, people: dict[str, 
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Rückfrage stellen", room="steuern")
     await chat.send("stefan", "The certificate, please.", room="steuern")
+    await chat.press("stefan", "Ja", room="steuern")
     await chat.notifications("anna")
     await chat.press("anna", "Answer")
     await chat.upload("anna", "cert.pdf", "application/pdf", PDF)

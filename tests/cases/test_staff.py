@@ -18,7 +18,9 @@ async def test_question_and_answer_round_trip(chat: Transcript, people: dict[str
     taken = await chat.press("stefan", "Übernehmen", room="steuern")
     assert f"Stefan is now handling {ref}" in taken
     await chat.press("stefan", "Ask the resident", room="steuern")  # on his own (English) reply
-    sent = await chat.send("stefan", "Which colour is Bello?", room="steuern")
+    sure = await chat.send("stefan", "Which colour is Bello?", room="steuern")
+    assert f"Send this question about {ref} to the resident?" in sure
+    sent = await chat.press("stefan", "Yes", room="steuern")
     assert "sent to the resident" in sent
     assert (await case_state(chat, ref))[0] == "question"
     told = await chat.notifications("anna")
@@ -32,7 +34,9 @@ async def test_question_and_answer_round_trip(chat: Transcript, people: dict[str
     assert (await case_state(chat, ref))[0] == "in_progress"
     back = await chat.notifications("room:steuern")
     assert f"Antwort der antragstellenden Person zu {ref}: He is black with a white spot." in back
-    approved = await chat.press("stefan", "Bewilligen", room="steuern")
+    sure = await chat.press("stefan", "Bewilligen", room="steuern")
+    assert f"Approve {ref} (Dog tax registration)?" in sure
+    approved = await chat.press("stefan", "Yes", room="steuern")
     assert f"{ref} approved by Stefan" in approved
     assert "was approved" in await chat.notifications("anna")
     shown = await chat.press("anna", "Show the application")
@@ -47,6 +51,7 @@ async def test_the_resident_answers_with_a_photo(chat: Transcript, people: dict[
     await chat.notifications("room:steuern")
     await chat.press("stefan", "Rückfrage stellen", room="steuern")
     await chat.send("stefan", "Please send the vaccination pass.", room="steuern")
+    await chat.press("stefan", "Ja", room="steuern")
     await chat.notifications("anna")
     await chat.press("anna", "Answer")
     await chat.upload("anna", "impfpass.pdf", "application/pdf", PDF)
@@ -71,9 +76,12 @@ async def test_reject_needs_a_reason_and_passes_it_on_kindly(
     too_short = await chat.send("stefan", "no", room="steuern")
     assert "a reason of a few words" in too_short
     assert await case_state(chat, ref) == before
-    done = await chat.send(
+    sure = await chat.send(
         "stefan", "The dog is registered in Gescher, not in Ahaus.", room="steuern"
     )
+    assert f"Reject {ref} with this reason?" in sure
+    assert await case_state(chat, ref) == before
+    done = await chat.send("stefan", "1", room="steuern")  # yes/no: the number picks
     assert "rejected" in done
     told = await chat.notifications("anna")
     assert "We are sorry" in told
@@ -113,6 +121,7 @@ async def test_queue_lists_open_cases_by_age(chat: Transcript, people: dict[str,
     assert other not in refused and "Only staff of that department" in refused
     await chat.press("stefan", old, room="steuern")
     await chat.press("stefan", "Approve", room="steuern")
+    await chat.press("stefan", "Yes", room="steuern")
     after = await chat.send("stefan", "/queue", room="steuern")
     assert old not in after and new in after
 
@@ -190,6 +199,7 @@ async def test_two_staff_members_act_at_once(chat: Transcript, people: dict[str,
     await chat.notifications("room:steuern")
     posted = chat.last["room:steuern"]
     await chat.press("stefan", "Bewilligen", room="steuern")
+    await chat.press("stefan", "Ja", room="steuern")
     chat.last["room:steuern"] = posted
     second = await chat.press("svenja", "Ablehnen", room="steuern")
     assert f"{ref} is already approved. Nothing was changed." in second

@@ -39,6 +39,7 @@ async def approved_transit(chat: Transcript, citizen: int, proof_until: str) -> 
     )
     await chat.notifications("room:buergerbuero")
     await chat.press("petra", "Bewilligen", room="buergerbuero")
+    await chat.press("petra", "Ja", room="buergerbuero")
     return ref
 
 
@@ -129,6 +130,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
     chat.env.payments = None
     await chat.notifications("room:buergerbuero")
     await chat.press("petra", "Bewilligen", room="buergerbuero")
+    await chat.press("petra", "Ja", room="buergerbuero")
     await chat.notifications("anna")
     answer = await chat.press("anna", "Buy the monthly pass")
     assert "not available yet" in answer

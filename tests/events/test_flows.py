@@ -227,3 +227,26 @@ async def test_english_and_a_ticket_of_another_event_at_the_door(
     answer = await chat.send("olaf", code)
     assert "❌ Nicht für diese Veranstaltung: Dieses Ticket gilt für City tour." in answer
     assert "Einchecken" not in answer
+
+
+async def test_at_the_door_a_number_checks_in_and_a_wrong_code_keeps_the_way_out(
+    chat: Transcript, clock: FrozenClock
+) -> None:
+    """ "✅ Gültig [1] Einchecken" -> 1 once answered "Das ist kein Ticket-Code" and only /menu
+    got out: a ticket code is never a bare number, so the number picks."""
+    olaf = await make_organiser(chat)
+    await make_event(chat.db, olaf, clock.now(), title="Konzert", capacity=10)
+    await chat.send("anna", "konzert")
+    await chat.press("anna", "Konzert")
+    await chat.press("anna", "Tickets buchen")
+    await chat.send("anna", "1")
+    (code,) = await _codes(chat)
+    await chat.send("olaf", "/myevents")
+    await chat.press("olaf", "1. Konzert")
+    await chat.press("olaf", "Tickets einchecken")
+    wrong = await chat.send("olaf", "Hallo")
+    assert "kein Ticket-Code" in wrong and "[1] Einlass beenden" in wrong
+    valid = await chat.send("olaf", code)
+    assert "✅ Gültig." in valid and "[1] Einchecken" in valid
+    answer = await chat.send("olaf", "1")
+    assert "✅ Eingecheckt" in answer and "1 von 1 sind drin" in answer

@@ -256,9 +256,13 @@ class Resident:
 
 
 def options_of(seen: Seen) -> list[str]:
-    """The numbered options of a menu message, as the resident reads them."""
-    return [
-        line.split(". ", 1)[1]
-        for line in seen.body.splitlines()
-        if ". " in line and line.split(". ", 1)[0].isdigit()
-    ]
+    """The options of a menu message as the resident reads them: "1. label" where a typed
+    number picks, "1️⃣ label" on a notification (react, or answer in its thread)."""
+    from bot.matrix.render import KEYCAPS
+
+    found = []
+    for line in seen.body.splitlines():
+        head, _sep, rest = line.partition(" ")
+        if (head.endswith(".") and head[:-1].isdigit()) or head in KEYCAPS:
+            found.append(rest)
+    return found

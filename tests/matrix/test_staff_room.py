@@ -169,3 +169,94 @@ async def test_staff_thread_reply_and_refusal(
     finally:
         await staff.close()
         await anna.close()
+
+
+async def test_a_number_in_the_room_picks_the_queue_not_the_notification(
+    bot: BotRunner, synapse: SynapseServer, clock: FrozenClock, tmp_path: Path, unique: str
+) -> None:
+    """/queue, then a new application's notification arrives, then "2" in the room: the second
+    case of the queue, never the notification's second option (Bewilligen). The notification's
+    options are chosen in its thread (or by reaction), with one confirmation."""
+    from sqlalchemy import select
+
+    from services.cases import records as cases
+    from storage.models.cases import Case
+
+    staff = await Resident.create(synapse, tmp_path / "olga", f"olga{unique}", encrypted=False)
+    try:
+        created = await staff.client.room_create(name="Bürgerbüro", invite=[bot.user_id])
+        assert isinstance(created, RoomCreateResponse)
+        room = str(created.room_id)
+        department = bot.city.department("buergerbuero")
+        assert department is not None
+        department.rooms.matrix = room
+        staff.bot_id = bot.user_id
+        async with bot.db.uow() as uow:
+            citizen, _account = await identity.contact(
+                uow,
+                channel="matrix",
+                external_id=staff.user_id,
+                chat_id="",
+                now=clock.now(),
+                default_language="de",
+                private_chat=False,
+            )
+            assert citizen.id is not None
+            await identity.grant_role(
+                uow, citizen.id, "staff", "buergerbuero", now=clock.now(), by="test"
+            )
+            await uow.commit()
+        resident = citizen.id
+
+        async def submit() -> str:
+            async with bot.db.uow() as uow:
+                case = await cases.submit(
+                    uow,
+                    bot.city,
+                    citizen_id=resident,
+                    form="transit",
+                    department="buergerbuero",
+                    answers={},
+                    summary="Sozialticket",
+                    now=clock.now(),
+                )
+                await uow.commit()
+                return case.reference
+
+        async def status(ref: str) -> str:
+            async with bot.db.uow() as uow:
+                found = await uow.session.execute(select(Case).where(Case.reference == ref))
+                return found.scalar_one().status
+
+        first, second = await submit(), await submit()
+        await bot.start()
+        await bot.drain()
+        count = len(staff.from_bot(room))
+        await staff.send(room, "/queue")
+        [queue] = (await staff.next_answer(room, count, contains=first))[-1:]
+        assert options_of(queue) == [first, second] and "2. " in queue.body
+        third = await submit()
+        await bot.drain()
+        note = (await staff.next_answer(room, len(staff.from_bot(room)), contains=third))[-1]
+        assert "Bewilligen" in options_of(note)
+        assert "2. " not in note.body and "2️⃣ Bewilligen" in note.body
+        assert "antworten Sie in diesem Thread" in note.body
+
+        count = len(staff.from_bot(room))
+        await staff.send(room, "2")
+        shown = await staff.next_answer(room, count, contains=second)
+        assert not any(third in s.body for s in shown)
+        assert await status(third) == "submitted"
+
+        in_thread = {"rel_type": "m.thread", "event_id": note.event_id}
+        count = len(staff.from_bot(room))
+        await staff.send(room, "2", relates_to=in_thread)
+        sure = (await staff.next_answer(room, count, contains="bewilligen?"))[-1]
+        assert third in sure.body and thread_of(sure) == note.event_id
+        assert await status(third) == "submitted"
+        count = len(staff.from_bot(room))
+        await staff.send(room, "1", relates_to=in_thread)
+        await staff.next_answer(room, count, contains=f"{third} bewilligt")
+        assert await status(third) == "approved"
+    finally:
+        await staff.close()

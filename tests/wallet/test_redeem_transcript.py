@@ -151,6 +151,8 @@ async def test_deep_link_undo_and_its_time_limit(
     out = await chat.send("bernd", f"/redeem {voucher.code}")
     assert "used up" in out
     out = await chat.press("carla", "Undo")
+    assert re.search(r"Undo receipt no\. \d+\? €25\.00 goes back on voucher", out), out
+    out = await chat.press("carla", "Yes, undo")
     assert "Undone: €25.00 is back on voucher" in out
     chat.last["carla"] = undo_menu
     out = await chat.press("carla", "Undo")
@@ -163,6 +165,7 @@ async def test_deep_link_undo_and_its_time_limit(
     assert "Remaining balance: €20.00" in out
     clock.advance(timedelta(minutes=16))
     out = await chat.press("bernd", "Undo")
+    out = await chat.press("bernd", "Yes, undo")
     assert "only be undone within 15 minutes" in out
     (voucher,) = await vouchers_of(db, ben)
     assert voucher.balance_cents == 2000
@@ -311,3 +314,29 @@ async def test_pending_voucher_offers_its_checkout_again(
     assert "Please pay €10.00 here" in out
     await chat.press("anna", "Pay (demo)")
     assert "is in your wallet" in await chat.notifications("anna")
+
+
+async def test_merchant_amount_numbers_are_amounts_and_options_go_by_label(
+    chat: Transcript, db: Database, clock: FrozenClock
+) -> None:
+    """ "Which amount? [1] Whole balance" once booked 1,00 € for a typed 1, and a 2 meant as
+    Cancel booked 2,00 €: the options are named now, and every booking asks once."""
+    ben = await resident(db, clock, "ben")
+    await resident(db, clock, "carla", "merchant", "cafe-am-schloss")
+    await buy(chat, "ben", "€25.00")
+    (voucher,) = await vouchers_of(db, ben)
+    out = await chat.send("carla", f"/redeem {voucher.code}")
+    assert "balance €25.00" in out
+    assert "[1]" not in out and "▸ Whole balance (€25.00)" in out and "▸ Cancel" in out
+    assert "a number you type is your answer" in out
+    out = await chat.send("carla", "2")  # an amount here, and it is shown before booking
+    assert "Redeem €2.00 from voucher" in out
+    out = await chat.send("carla", "2")  # yes/no: now the number picks, 2 = Cancel
+    assert "Cancelled. Nothing was booked." in out
+    out = await chat.send("carla", f"/redeem {voucher.code}")
+    out = await chat.send("carla", "whole balance")  # the label, without its detail
+    assert "Redeem €25.00 from voucher" in out
+    out = await chat.send("carla", "Cancel")
+    assert "Nothing was booked" in out
+    (voucher,) = await vouchers_of(db, ben)
+    assert voucher.balance_cents == 2500
