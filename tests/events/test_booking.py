@@ -13,8 +13,8 @@ from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.events import booking as svc
 from services.events import tickets
 from services.identity import accounts as identity
-from services.payments import lifecycle as payments
 from services.payments import checkout, provider_calls
+from services.payments import lifecycle as payments
 from services.payments.provider import ProviderUnavailable
 from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
