@@ -487,7 +487,7 @@ async def file(ctx: Ctx) -> None:
 # ---------------------------------------------------------------- looking at reports
 @router.action("defect.show")
 async def show(ctx: Ctx, number: str) -> None:
-    report = await reports.get(ctx.uow, number)
+    report = await reports.get(ctx.uow, number, public=True)
     mine = report.citizen_id == ctx.citizen_id
     following = await reports.is_following(ctx.uow, report, ctx.citizen_id)
     lines = [

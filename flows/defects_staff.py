@@ -12,7 +12,7 @@ from flows.staff import actor, prompt, queue_department, typed_text
 from flows.types import Button, Media
 from services.defects import actions, reports
 from services.defects.reports import DefectEvent, DefectReport
-from services.defects.states import LABELS, OPEN_STATES, SUBMITTED
+from services.defects.states import LABELS, OPEN_STATES, REVIEW, SUBMITTED
 from services.i18n import N_
 
 router = Router("defects_staff")
@@ -20,6 +20,12 @@ router = Router("defects_staff")
 
 def report_buttons(ctx: Ctx, report: DefectReport) -> list[Button]:
     number = str(report.id)
+    if report.status == REVIEW:
+        return [
+            ctx.button("Accept", "defect.accept", number),
+            ctx.button("Refuse", "defect.refuse", number),
+            ctx.button("Details", "defect.details", number),
+        ]
     if report.status not in OPEN_STATES:
         return [ctx.button("Details", "defect.details", number)]
     take = [ctx.button("Take", "defect.take", number)] if report.status == SUBMITTED else []
@@ -59,6 +65,50 @@ async def take(ctx: Ctx, number: str) -> None:
         ),
         report_buttons(ctx, report),
     )
+
+
+@router.action("defect.accept", roles=["staff"])
+async def accept(ctx: Ctx, number: str) -> None:
+    report = await actions.accept(ctx.uow, ctx.city, actor(ctx), number, ctx.now)
+    ctx.say(
+        ctx.t(
+            "Report no. {number} accepted by {name}: it is public now, on the page and "
+            "through Open311.",
+            number=report.id,
+            name=actor(ctx).first_name,
+        ),
+        report_buttons(ctx, report),
+    )
+
+
+@router.action("defect.refuse", roles=["staff"])
+async def refuse(ctx: Ctx, number: str) -> None:
+    report = await actions.for_staff(ctx.uow, actor(ctx), number)
+    if report.status != REVIEW:
+        await details(ctx, number)
+        return
+    prompt(
+        ctx,
+        "defect.refuse_reason",
+        str(report.id),
+        ctx.t(
+            "Why is report no. {number} refused? Only staff see the reason; the report never "
+            "becomes public.",
+            number=report.id,
+        ),
+        cancel="defect.details",
+    )
+
+
+@router.step("defect.refuse_reason")
+async def refuse_reason(ctx: Ctx) -> None:
+    if not typed_text(ctx, ctx.t("Please type the reason as text.")):
+        return
+    report = await actions.refuse(
+        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    )
+    ctx.done()
+    ctx.say(ctx.t("Report no. {number} refused; it stays hidden.", number=report.id))
 
 
 @router.action("defect.close", roles=["staff"])
@@ -293,6 +343,8 @@ STAFF_EVENTS = {
     "taken": N_("taken by {name}"),
     "note": N_("note by {name}: {text}"),
     "answer": N_("the reporter's answer: {text}"),
+    "accepted": N_("accepted by {name}"),
+    "refused": N_("refused by {name}: {text}"),
 }
 
 

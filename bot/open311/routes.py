@@ -16,7 +16,8 @@ from bot.open311.render import answer, errors
 from services.apikeys import keys
 from services.defects import open311
 from services.defects.config import rules
-from services.defects.open311 import PURPOSE, Open311Error
+from services.defects.open311 import PURPOSE, REVIEWED, Open311Error
+from services.defects.states import REVIEW
 from storage.models.defects import DefectReport
 from storage.uow import UnitOfWork
 
@@ -45,7 +46,7 @@ def router(app: App) -> APIRouter:
     async def records(
         uow: UnitOfWork, found: list[DefectReport], lang: str
     ) -> list[dict[str, Any]]:
-        shown = await open311.publish(uow, found)
+        shown = await open311.publish(uow, found, with_notes=False)  # status_notes suffice
         return [open311.record(item, app.city, app.settings.public_url, lang) for item in shown]
 
     @web.get("/open311/discovery.json")
@@ -127,7 +128,8 @@ def router(app: App) -> APIRouter:
             fmt = _format(fmt)
             async with app.db.uow() as uow:
                 found = await open311.by_token(uow, token)
-                rows = [{"service_request_id": str(found.id), "token": found.token}]
+                number = str(found.id) if found.status != REVIEW else None  # not yet accepted
+                rows = [{"service_request_id": number, "token": found.token}]
             return answer(fmt, rows, root="service_requests", item="request")
         except Open311Error as error:
             return errors(
@@ -153,6 +155,8 @@ def router(app: App) -> APIRouter:
         async with app.db.uow() as uow:  # counted even when the request turns out wrong
             key = await keys.verify(uow, secret, PURPOSE, now)
             if key is None:
+                key = await keys.verify(uow, secret, REVIEWED, now)
+            if key is None:
                 await uow.commit()
                 raise Open311Error(403, "api_key is missing, unknown or revoked")
             allowed = await keys.take_write(
@@ -164,15 +168,22 @@ def router(app: App) -> APIRouter:
             )
             wait = 0 if allowed else await keys.retry_after(uow, key, now)
             await uow.commit()
-            client = key.name
+            client, review = key.name, key.purpose == REVIEWED
         if not allowed:
             raise Limited(wait)
         async with app.db.uow() as uow:
-            report = await open311.create(uow, app.city, client, values, now)
+            report = await open311.create(uow, app.city, client, values, now, review=review)
             category = defects.category(report.category)
-            row = {
-                "service_request_id": str(report.id),
-                "token": report.token,
+            # queued for review: only the token; the id follows once staff accepted it
+            row: dict[str, Any] = (
+                {"token": report.token}
+                if review
+                else {
+                    "service_request_id": str(report.id),
+                    "token": report.token,
+                }
+            )
+            row |= {
                 "service_notice": category.notice(app.city.default_language) if category else "",
                 "account_id": (values.get("account_id") or [""])[0] or None,
             }

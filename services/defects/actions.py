@@ -24,6 +24,8 @@ from services.defects.states import (
     NOT_OURS,
     OPEN_STATES,
     QUESTION,
+    REFUSED,
+    REVIEW,
     SUBMITTED,
 )
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -141,6 +143,39 @@ async def take(
         now,
         department=reports.department_word(city, report.department),
     )
+    return report
+
+
+async def accept(
+    uow: UnitOfWork, city: City, staff: Staff, number: str, now: datetime
+) -> DefectReport:
+    """A report in review becomes public (and gets its Open311 service_request_id)."""
+    report = await for_staff(uow, staff, number)
+    await _move(uow, report, (REVIEW,), SUBMITTED, now)
+    reports.add_event(
+        uow, report, "accepted", now, actor_id=staff.citizen_id, actor_name=staff.first_name
+    )
+    _audit(uow, now, "defect.accept", report, staff)
+    return report
+
+
+async def refuse(
+    uow: UnitOfWork, city: City, staff: Staff, number: str, reason: str, now: datetime
+) -> DefectReport:
+    """A report in review is refused (spam, nonsense): it never becomes public."""
+    report = await for_staff(uow, staff, number)
+    reason = clean(reason)
+    await _move(uow, report, (REVIEW,), REFUSED, now, closed_at=now)
+    reports.add_event(
+        uow,
+        report,
+        "refused",
+        now,
+        actor_id=staff.citizen_id,
+        actor_name=staff.first_name,
+        text=reason,
+    )
+    _audit(uow, now, "defect.refuse", report, staff)
     return report
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from services.audit import log_action
 from services.city import City
 from services.defects.config import Category, rules
 from services.defects.places import Place, box_around, distance_m, in_town
-from services.defects.states import CLOSED_STATES, OPEN_STATES, SUBMITTED
+from services.defects.states import CLOSED_STATES, OPEN_STATES, PUBLIC_STATES, REVIEW, SUBMITTED
 from services.errors import InvalidInput, NotFound
 from services.i18n import N_
 from storage.models.defects import DefectEvent as DefectEvent
@@ -52,7 +52,13 @@ def department_word(city: City, key: str) -> dict[str, dict[str, str]]:
     return i18n.per_language(found.name_de, found.name_en) if found else i18n.per_language(key, key)
 
 
-def place_text(report: DefectReport) -> str:
+class Placed(Protocol):
+    address: str
+    lat: float
+    lon: float
+
+
+def place_text(report: Placed) -> str:
     return report.address or f"{report.lat:.5f}, {report.lon:.5f}"
 
 
@@ -114,6 +120,7 @@ async def file_report(
     contact: dict[str, Any] | None = None,
     media_url: str | None = None,
     photo: tuple[int, str] | None = None,
+    review: bool = False,
 ) -> DefectReport:
     found = category_of(city, category)
     if not in_town(city, place.lat, place.lon):
@@ -128,7 +135,7 @@ async def file_report(
         client=client,
         category=found.code,
         department=found.department,
-        status=SUBMITTED,
+        status=REVIEW if review else SUBMITTED,
         lat=round(place.lat, 6),
         lon=round(place.lon, 6),
         address=place.address[:200],
@@ -166,6 +173,12 @@ async def file_report(
 
 def staff_buttons(report: DefectReport) -> list[dict[str, str]]:
     number = str(report.id)
+    if report.status == REVIEW:
+        return [
+            notify.button(N_("Accept"), "defect.accept", number),
+            notify.button(N_("Refuse"), "defect.refuse", number),
+            notify.button(N_("Details"), "defect.details", number),
+        ]
     take = [notify.button(N_("Take"), "defect.take", number)] if report.status == SUBMITTED else []
     return [
         *take,
@@ -233,6 +246,11 @@ def post_to_room(
         )
         if forwarded
         else N_(
+            "🕵 Report no. {number} awaits your review before it is public: {category}\n"
+            "{place} ({lat}, {lon})\n{description}{extras}\nvia {via}"
+        )
+        if report.status == REVIEW
+        else N_(
             "🛠 New report no. {number}: {category}\n{place} ({lat}, {lon})\n"
             "{description}{extras}\nvia {via}"
         )
@@ -274,10 +292,11 @@ async def open_nearby(
     return sorted((n for n in found if n.distance_m <= radius), key=lambda n: n.distance_m)
 
 
-async def get(uow: UnitOfWork, number: str | int) -> DefectReport:
+async def get(uow: UnitOfWork, number: str | int, *, public: bool = False) -> DefectReport:
+    """The report; with `public`, only one the public may see (not one in review)."""
     text = str(number).strip().lstrip("#")
     report = await uow.session.get(DefectReport, int(text)) if text.isdigit() else None
-    if report is None:
+    if report is None or (public and report.status not in PUBLIC_STATES):
         raise NotFound("There is no report no. {number}.", number=str(number)[:20])
     return report
 
@@ -287,7 +306,7 @@ async def follow(
 ) -> tuple[DefectReport, bool]:
     """The resident follows the report (and so confirms it). (report, False) if they already
     did; their own report counts no confirmation."""
-    report = await get(uow, number)
+    report = await get(uow, number, public=True)
     try:
         async with uow.session.begin_nested():
             uow.session.add(
@@ -398,8 +417,9 @@ async def for_the_public(
 async def queue(
     uow: UnitOfWork, department: str, limit: int = 20
 ) -> tuple[list[DefectReport], int]:
-    """A department's open reports, oldest first, and how many are open in all."""
-    where = (DefectReport.department == department, col(DefectReport.status).in_(OPEN_STATES))
+    """A department's open reports (and those awaiting review), oldest first, and how many."""
+    waiting = (*OPEN_STATES, REVIEW)
+    where = (DefectReport.department == department, col(DefectReport.status).in_(waiting))
     total = (
         await uow.session.execute(select(func.count()).select_from(DefectReport).where(*where))
     ).scalar_one()

@@ -9,9 +9,12 @@ IN_PROGRESS = "in_progress"  # a staff member handles it
 QUESTION = "question"  # waiting for the reporter's answer
 DONE = "done"  # fixed or otherwise dealt with; closed with a public note
 NOT_OURS = "not_ours"  # not the town's responsibility; closed with the reason
+REVIEW = "review"  # posted by an Open311 client whose reports staff check first; not public
+REFUSED = "refused"  # refused in review (spam, nonsense); never public
 
 OPEN_STATES = (SUBMITTED, IN_PROGRESS, QUESTION)
 CLOSED_STATES = (DONE, NOT_OURS)
+PUBLIC_STATES = OPEN_STATES + CLOSED_STATES
 
 LABELS = {
     SUBMITTED: N_("reported"),
@@ -19,6 +22,8 @@ LABELS = {
     QUESTION: N_("question to the reporter"),
     DONE: N_("done"),
     NOT_OURS: N_("not the town's responsibility"),
+    REVIEW: N_("awaiting review"),
+    REFUSED: N_("refused in review"),
 }
 
 

@@ -444,3 +444,49 @@ async def test_chat_reports_in_the_api_with_nothing_personal(
     with Image.open(io.BytesIO(photo.content)) as image:
         assert image.size == (30, 20) and not image.getexif()
     assert (await web.get("/open311/media/guessed.jpg")).status_code == 404
+
+
+async def test_a_reviewed_clients_report_is_queued_until_staff_accept_it(
+    web: httpx.AsyncClient,
+    chat: Transcript,
+    people: dict[str, int],
+    db: Database,
+    clock: FrozenClock,
+) -> None:
+    async with db.uow() as uow:
+        _key, secret = await keys.add(uow, "new-app", "open311-review", clock.now())
+        await uow.commit()
+    form = {"api_key": secret, "service_code": "roads", "address_string": "Kirchstraße 2"}
+    posted = await web.post(f"{BASE}/requests.json", data=form)
+    [queued] = posted.json()
+    assert "service_request_id" not in queued and queued["token"]
+    token = queued["token"]
+    assert (await web.get(f"{BASE}/tokens/{token}.json")).json() == [
+        {"service_request_id": None, "token": token}
+    ]
+    root = xml(await web.get(f"{BASE}/tokens/{token}.xml"))
+    assert (
+        root.findtext("request/service_request_id") == ""
+        and root.findtext("request/token") == token
+    )
+    assert (await web.get(f"{BASE}/requests.json")).json() == []  # not public yet
+    assert (await web.get(f"{BASE}/requests/1.json")).status_code == 404
+    assert 'id="report-1"' not in (await web.get("/meldungen")).text
+
+    room = await chat.notifications("room:bauhof")
+    assert "Meldung Nr. 1 wartet auf Ihre Prüfung" in room and "API (new-app)" in room
+    accepted = await chat.press("bodo", "Annehmen", room="bauhof")
+    assert "ist jetzt öffentlich" in accepted
+    assert (await web.get(f"{BASE}/tokens/{token}.json")).json()[0]["service_request_id"] == "1"
+    assert [r["service_request_id"] for r in (await web.get(f"{BASE}/requests.json")).json()] == [
+        "1"
+    ]
+
+    second = (await web.post(f"{BASE}/requests.xml", data=form)).text
+    token2 = ElementTree.fromstring(second).findtext("request/token")
+    await chat.notifications("room:bauhof")
+    await chat.press("bodo", "Ablehnen", room="bauhof")
+    refused = await chat.send("bodo", "Testeintrag der App", room="bauhof")
+    assert "bleibt unveröffentlicht" in refused
+    assert (await web.get(f"{BASE}/tokens/{token2}.json")).status_code == 404
+    assert len((await web.get(f"{BASE}/requests.json")).json()) == 1
