@@ -5,6 +5,7 @@ service checks every time that the person serves the report's department."""
 
 from __future__ import annotations
 
+from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.defects import category_name, event_line
 from flows.registry import Router
@@ -67,8 +68,32 @@ async def take(ctx: Ctx, number: str) -> None:
     )
 
 
+def back(ctx: Ctx, number: str) -> Button:
+    return ctx.button("No, back to the report", "defect.details", number)
+
+
 @router.action("defect.accept", roles=["staff"])
 async def accept(ctx: Ctx, number: str) -> None:
+    report = await actions.for_staff(ctx.uow, actor(ctx), number)
+    if report.status != REVIEW:
+        await details(ctx, number)
+        return
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Publish report no. {number}? It appears on the page and through Open311 at once.",
+            number=report.id,
+        ),
+        ctx.button(
+            ctx.t("Yes, publish no. {number}", number=report.id), "defect.accept_yes", number
+        ),
+        back(ctx, number),
+    )
+
+
+@router.action("defect.accept_yes", roles=["staff"])
+async def accept_confirmed(ctx: Ctx, number: str) -> None:
+    ctx.done()
     report = await actions.accept(ctx.uow, ctx.city, actor(ctx), number, ctx.now)
     ctx.say(
         ctx.t(
@@ -104,10 +129,22 @@ async def refuse(ctx: Ctx, number: str) -> None:
 async def refuse_reason(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the reason as text.")):
         return
-    report = await actions.refuse(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    number = str(ctx.data.get("ref"))
+    reason = actions.clean(ctx.inbound.text)
+    ask_confirmation(
+        ctx,
+        ctx.t("Refuse report no. {number}? It will never become public.", number=number),
+        ctx.button(ctx.t("Yes, refuse no. {number}", number=number), "defect.refuse_yes", number),
+        back(ctx, number),
+        reason=reason,
     )
+
+
+@router.action("defect.refuse_yes", roles=["staff"])
+async def refuse_confirmed(ctx: Ctx, number: str) -> None:
+    reason = str(ctx.data.get("reason") or "")
     ctx.done()
+    report = await actions.refuse(ctx.uow, ctx.city, actor(ctx), number, reason, ctx.now)
     ctx.say(ctx.t("Report no. {number} refused; it stays hidden.", number=report.id))
 
 
@@ -133,10 +170,27 @@ async def close(ctx: Ctx, number: str) -> None:
 async def close_note(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the note as text.")):
         return
-    report = await actions.close(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    number = str(ctx.data.get("ref"))
+    note = actions.clean(ctx.inbound.text, at_least=5)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Close report no. {number} with this public note?\n“{note}”\nEveryone who follows "
+            "it is told at once; this cannot be undone.",
+            number=number,
+            note=note,
+        ),
+        ctx.button(ctx.t("Yes, close no. {number}", number=number), "defect.close_yes", number),
+        back(ctx, number),
+        note=note,
     )
+
+
+@router.action("defect.close_yes", roles=["staff"])
+async def close_confirmed(ctx: Ctx, number: str) -> None:
+    note = str(ctx.data.get("note") or "")
     ctx.done()
+    report = await actions.close(ctx.uow, ctx.city, actor(ctx), number, note, ctx.now)
     followers = len(await reports.followers(ctx.uow, report))
     ctx.say(
         ctx.t(
@@ -175,10 +229,26 @@ async def ask(ctx: Ctx, number: str) -> None:
 async def question_typed(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the question as text.")):
         return
-    report = await actions.ask(
-        ctx.uow, ctx.city, actor(ctx), str(ctx.data.get("ref")), ctx.inbound.text, ctx.now
+    number = str(ctx.data.get("ref"))
+    question = actions.clean(ctx.inbound.text)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Send this question about report no. {number} to the reporter?\n“{question}”",
+            number=number,
+            question=question,
+        ),
+        ctx.button(ctx.t("Yes, send the question"), "defect.ask_yes", number),
+        back(ctx, number),
+        question=question,
     )
+
+
+@router.action("defect.ask_yes", roles=["staff"])
+async def ask_confirmed(ctx: Ctx, number: str) -> None:
+    question = str(ctx.data.get("question") or "")
     ctx.done()
+    report = await actions.ask(ctx.uow, ctx.city, actor(ctx), number, question, ctx.now)
     ctx.say(
         ctx.t(
             "❓ Question about report no. {number} sent to the reporter. Their answer will "
@@ -260,17 +330,48 @@ async def not_ours_to(ctx: Ctx, arg: str) -> None:
 async def not_ours_reason(ctx: Ctx) -> None:
     if not typed_text(ctx, ctx.t("Please type the reason as text.")):
         return
+    number = str(ctx.data.get("ref"))
     forward_to = str(ctx.data.get("to") or "")
-    report = await actions.not_ours(
-        ctx.uow,
-        ctx.city,
-        actor(ctx),
-        str(ctx.data.get("ref")),
-        ctx.inbound.text,
-        ctx.now,
-        forward_to=forward_to,
+    reason = actions.clean(ctx.inbound.text, at_least=5)
+    found = ctx.city.department(forward_to) if forward_to else None
+    question = (
+        ctx.t(
+            "Pass report no. {number} on to the {department} with this public reason?\n"
+            "“{reason}”\nEveryone who follows it is told at once.",
+            number=number,
+            department=found.name(ctx.lang),
+            reason=reason,
+        )
+        if found
+        else ctx.t(
+            "Close report no. {number} as not the town's responsibility, with this public "
+            "reason?\n“{reason}”\nEveryone who follows it is told at once; this cannot be undone.",
+            number=number,
+            reason=reason,
+        )
     )
+    ask_confirmation(
+        ctx,
+        question,
+        ctx.button(
+            ctx.t("Yes, pass it on") if found else ctx.t("Yes, close no. {number}", number=number),
+            "defect.not_ours_yes",
+            number,
+        ),
+        back(ctx, number),
+        reason=reason,
+        to=forward_to,
+    )
+
+
+@router.action("defect.not_ours_yes", roles=["staff"])
+async def not_ours_confirmed(ctx: Ctx, number: str) -> None:
+    reason = str(ctx.data.get("reason") or "")
+    forward_to = str(ctx.data.get("to") or "")
     ctx.done()
+    report = await actions.not_ours(
+        ctx.uow, ctx.city, actor(ctx), number, reason, ctx.now, forward_to=forward_to
+    )
     if forward_to:
         department = ctx.city.department(forward_to)
         ctx.say(

@@ -112,11 +112,12 @@ def _pick_notice(folded: str, notices: Sequence[Menu]) -> Pick:
 
 
 def _names(rest: str, button: Button, menu: Menu) -> bool:
-    """Does the text after a label name this notification (its reference, or words of it)?"""
+    """Does the text after a label name this notification (its reference, or words of it)?
+    The option's own argument counts however short (a report number: "Übernehmen 7")."""
+    if rest and _fold(button.arg) == rest:
+        return True
     if len(rest) < 2:
         return False
-    if _fold(button.arg) == rest:
-        return True
     return len(rest) >= 3 and rest in _fold(menu.text or "")
 
 

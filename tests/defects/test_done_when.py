@@ -31,7 +31,9 @@ async def test_street_light_from_chat_to_api_and_page(
     room = await chat.notifications("room:bauhof")
     assert "Neue Meldung Nr. 1: Straßenbeleuchtung" in room
     await chat.press("bodo", "Mit Hinweis abschließen", room="bauhof")
-    closed = await chat.send("bodo", "Leuchtmittel getauscht, brennt wieder.", room="bauhof")
+    confirm = await chat.send("bodo", "Leuchtmittel getauscht, brennt wieder.", room="bauhof")
+    assert "Meldung Nr. 1 mit diesem öffentlichen Hinweis abschließen?" in confirm
+    closed = await chat.press("bodo", "Ja, Nr. 1 abschließen", room="bauhof")
     assert "2 Folgende wurden informiert" in closed
     told = await chat.notifications("anna")
     assert "ist erledigt.\n🔔 Leuchtmittel getauscht, brennt wieder." in told

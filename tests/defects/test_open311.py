@@ -290,6 +290,7 @@ async def some_reports(
     await chat.notifications("room:bauhof")
     await chat.press("bodo", "Mit Hinweis abschließen", room="bauhof")
     await chat.send("bodo", "Leuchtmittel getauscht.", room="bauhof")
+    await chat.press("bodo", "Ja, Nr. 1 abschließen", room="bauhof")
     secret = await new_key(db, clock)
     await web.post(
         f"{BASE}/requests.json",
@@ -475,7 +476,8 @@ async def test_a_reviewed_clients_report_is_queued_until_staff_accept_it(
 
     room = await chat.notifications("room:bauhof")
     assert "Meldung Nr. 1 wartet auf Ihre Prüfung" in room and "API (new-app)" in room
-    accepted = await chat.press("bodo", "Annehmen", room="bauhof")
+    await chat.press("bodo", "Annehmen", room="bauhof")
+    accepted = await chat.press("bodo", "Ja, Nr. 1 veröffentlichen", room="bauhof")
     assert "ist jetzt öffentlich" in accepted
     assert (await web.get(f"{BASE}/tokens/{token}.json")).json()[0]["service_request_id"] == "1"
     assert [r["service_request_id"] for r in (await web.get(f"{BASE}/requests.json")).json()] == [
@@ -486,7 +488,8 @@ async def test_a_reviewed_clients_report_is_queued_until_staff_accept_it(
     token2 = ElementTree.fromstring(second).findtext("request/token")
     await chat.notifications("room:bauhof")
     await chat.press("bodo", "Ablehnen", room="bauhof")
-    refused = await chat.send("bodo", "Testeintrag der App", room="bauhof")
+    await chat.send("bodo", "Testeintrag der App", room="bauhof")
+    refused = await chat.press("bodo", "Ja, Nr. 2 ablehnen", room="bauhof")
     assert "bleibt unveröffentlicht" in refused
     assert (await web.get(f"{BASE}/tokens/{token2}.json")).status_code == 404
     assert len((await web.get(f"{BASE}/requests.json")).json()) == 1

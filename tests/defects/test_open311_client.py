@@ -53,6 +53,7 @@ async def test_the_georeport_library_reads_everything(
     await chat.notifications("room:bauhof")
     await chat.press("bodo", "Mit Hinweis abschließen", room="bauhof")
     await chat.send("bodo", "Leuchtmittel getauscht.", room="bauhof")
+    await chat.press("bodo", f"Ja, Nr. {number} abschließen", room="bauhof")
     client = georeport.GeoReport(served, jurisdiction="ahaus.de", output_format=fmt)
 
     services = await asyncio.to_thread(client.get_service_list)

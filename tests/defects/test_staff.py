@@ -39,7 +39,10 @@ async def test_bodo_closes_and_reporter_and_follower_are_told(
     assert "Dieser Hinweis ist öffentlich" in asked
     too_short = await chat.send("bodo", "ok", room="bauhof")
     assert "ein paar Worte" in too_short
-    closed = await chat.send("bodo", "Leuchtmittel am 26.11. getauscht.", room="bauhof")
+    confirm = await chat.send("bodo", "Leuchtmittel am 26.11. getauscht.", room="bauhof")
+    assert "Alle Folgenden werden sofort informiert" in confirm
+    assert (await all_reports(chat))[0].status == "in_progress"  # nothing closed yet
+    closed = await chat.press("bodo", f"Ja, Nr. {number} abschließen", room="bauhof")
     assert f"Meldung Nr. {number} von Bodo abgeschlossen. 2 Folgende wurden informiert." in closed
 
     german = await chat.notifications("anna")
@@ -77,7 +80,8 @@ async def test_question_to_the_reporter_and_the_answer(
     number = await report_anna(chat)
     await chat.notifications("room:bauhof")
     await chat.press("bodo", "Meldende Person fragen", room="bauhof")
-    sent = await chat.send("bodo", "Steht die Laterne vor Hausnummer 5 oder 7?", room="bauhof")
+    await chat.send("bodo", "Steht die Laterne vor Hausnummer 5 oder 7?", room="bauhof")
+    sent = await chat.press("bodo", "Ja", room="bauhof")
     assert "an die meldende Person geschickt" in sent
     told = await chat.notifications("anna")
     assert "Bodo (Baubetriebshof) hat eine Frage zu Ihrer Meldung" in told
@@ -101,9 +105,11 @@ async def test_not_ours_passes_it_on_with_a_reason(
     assert "Ordnungsamt" in choose and "Nicht Sache der Stadt" in choose
     why = await chat.press("bodo", "Ordnungsamt", room="bauhof")
     assert "Warum ist Ordnungsamt zuständig?" in why
-    done = await chat.send(
+    confirm = await chat.send(
         "bodo", "Die Laterne gehört zum Parkplatz, den das Ordnungsamt betreut.", room="bauhof"
     )
+    assert "weitergeben an: Ordnungsamt?" in confirm
+    done = await chat.press("bodo", "Ja, weitergeben", room="bauhof")
     assert f"Meldung Nr. {number} an Ordnungsamt weitergegeben" in done
     arrived = await chat.notifications("room:ordnung")
     assert f"Meldung Nr. {number} an Sie weitergegeben: Straßenbeleuchtung" in arrived
@@ -125,9 +131,11 @@ async def test_not_the_towns_at_all(chat: Transcript, people: dict[str, int]) ->
     await chat.press("bodo", "Not ours", room="bauhof")
     why = await chat.press("bodo", "Not the town's", room="bauhof")
     assert "Why can the town not fix it" in why
-    done = await chat.send(
+    confirm = await chat.send(
         "bodo", "Private Laterne des Hotels; Eigentümer informiert.", room="bauhof"
     )
+    assert "as not the town's responsibility, with this public reason?" in confirm
+    done = await chat.send("bodo", "1", room="bauhof")  # the yes/no list: its number picks
     assert "closed as not the town's responsibility" in done
     told = await chat.notifications("anna")
     assert "kann die Stadt nicht beheben: Private Laterne des Hotels" in told
@@ -168,3 +176,18 @@ async def test_notes_stay_internal_and_api_reports_have_nobody_to_ask(
         "Notiz von Bodo: Kanalbetrieb informiert" in details or "Kanalbetrieb informiert" in details
     )
     assert "x@example.org" in details  # staff see the API reporter's contact
+
+
+async def test_typing_an_option_with_the_report_number(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    first = await report_anna(chat)
+    await chat.send("ben", "Schlagloch in der Kirchstraße 2")
+    await chat.press("ben", "Nothing to add")
+    await chat.send("ben", "no")
+    await chat.notifications("room:bauhof")  # two reports, each with "Übernehmen"
+    which = await chat.send("bodo", "Übernehmen", room="bauhof")
+    assert "Übernehmen" in which and f"Übernehmen {first}" in which  # asks for the reference
+    taken = await chat.send("bodo", f"Übernehmen {first + 1}", room="bauhof")
+    assert f"Bodo kümmert sich jetzt um Meldung Nr. {first + 1}" in taken
+    assert [r.status for r in await all_reports(chat)] == ["submitted", "in_progress"]
