@@ -38,7 +38,7 @@ from services.clock import FrozenClock  # noqa: E402
 from services.env import Env
 from services.errors import Conflict  # noqa: E402
 from services.identity import accounts as identity
-from services.wallet import redemption, vouchers
+from services.wallet import redemption, settlement_files, vouchers
 from services.wallet import sources as wallet
 from storage.db import Database  # noqa: E402
 from storage.models.vouchers import REDEEM, VoucherEntry  # noqa: E402
@@ -188,7 +188,7 @@ async def bench_settlement(db: Database, city: City, rows: int, folder: Path) ->
         statements = await redemption.settlement(uow, city, "2026-10")
     computed = time.perf_counter() - started
     for statement in statements:
-        redemption.write_csv(statement, folder, city)
+        settlement_files.write_csv(statement, folder, city)
     written = time.perf_counter() - started
     return {
         "redemptions": sum(len(s.rows) for s in statements),

@@ -12,7 +12,7 @@ from flows.forms import FORMS, Answers, Field, Form, register_form, show_value
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Media
-from services.cases import receipts
+from services import documents
 from services.cases import records as cases
 from services.cases.records import Case
 from services.i18n import N_
@@ -126,18 +126,29 @@ def _shown(ctx: Ctx, fld: Field, answers: dict[str, Any]) -> str:
 
 
 def receipt(ctx: Ctx, case: Case) -> Media:
+    """The receipt as the town would send it: letterhead, reference, date, the answers, the fee
+    estimate and warnings the summary showed, and when a decision can be expected."""
     form = FORMS.get(case.form)
-    title = ctx.t(form.title) if form else case.form
-    data = receipts.receipt_pdf(
-        town=ctx.t("Town of {city}", city=ctx.city.name),
-        heading=ctx.t("Receipt for your application"),
-        title=title,
-        reference_line=ctx.t("Reference: {ref}", ref=case.reference),
-        date_line=ctx.t("Received on: {when}", when=ctx.datetime(case.created_at)),
-        answers=answer_lines(ctx, form, case.answers) if form else [],
+    notes = list(form.notes(ctx, case.answers)) if form and form.notes else []
+    if case.expected_on:
+        notes.append(ctx.t("You can expect a decision by {date}.", date=ctx.date(case.expected_on)))
+    letter = documents.Letter(
+        head=documents.letterhead(ctx.city, case.department, ctx.lang),
+        title=ctx.t(
+            "Receipt for your application: {title}", title=ctx.t(form.title) if form else case.form
+        ),
+        facts=[
+            (ctx.t("Reference"), case.reference),
+            (ctx.t("Received on"), ctx.datetime(case.created_at)),
+            (ctx.t("Date"), ctx.date(ctx.today())),
+        ],
+        sections=answer_lines(ctx, form, case.answers) if form else [],
+        notes=notes,
+        notes_heading=ctx.t("Fees and next steps"),
         footer=ctx.t(
             "Please quote the reference in all enquiries. This receipt confirms that the "
             "application was received; it is not a decision."
         ),
+        office_hours_label=ctx.t("Office hours"),
     )
-    return Media("document", f"{case.reference}.pdf", "application/pdf", data)
+    return Media("document", f"{case.reference}.pdf", "application/pdf", documents.render(letter))

@@ -99,7 +99,18 @@ register_application(
         Field(
             "holder_birth",
             N_("Your date of birth (day.month.year)?"),
-            parse=fields.day(past=True, max_years_back=100),
+            # § 112 BGB: a minor runs a business only with the family court's authorisation,
+            # which the office checks in person
+            parse=fields.day(
+                past=True,
+                max_years_back=100,
+                min_age=18,
+                too_young=N_(
+                    "Born on {born}, you are {age}. A business can be registered here from "
+                    "{min_age} on; a minor needs the authorisation of the family court "
+                    "(§ 112 BGB). Please check the date, or contact the public order office."
+                ),
+            ),
             show=fields.show_day,
             label=N_("Date of birth"),
         ),

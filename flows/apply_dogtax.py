@@ -8,19 +8,16 @@ from flows import fields
 from flows.applications import register_application
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
-from services.cases.rules import dangerous_breed, rules, valid_chip
+from services.cases.rules import chip_problem, dangerous_breed, rules, valid_chip
 from services.errors import InvalidInput
 from services.i18n import N_
 
 
 def chip_number(ctx: Ctx, text: str) -> str:
-    found = valid_chip(text)
+    found = valid_chip(text.replace("-", "").replace("/", "").replace(".", ""))
     if found is None:
-        digits = sum(ch.isdigit() for ch in text)
-        raise InvalidInput(
-            "A microchip number has exactly 15 digits; this one has {n}. Please check it.",
-            n=digits,
-        )
+        message, params = chip_problem(text)
+        raise InvalidInput(message, **params)
     return found
 
 

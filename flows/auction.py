@@ -19,7 +19,7 @@ from services.auction import buying as auction_buy
 from services.auction import items as auction
 from services.auction import pickup, reservations
 from services.auction import wishes as auction_wishes
-from services.auction.buying import COLLECTED, LISTED, PAID, RESERVED, SOLD, AuctionItem
+from services.auction.buying import COLLECTED, LISTED, PAID, PENDING, RESERVED, SOLD, AuctionItem
 from services.auction.curve import price_curve_png
 from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
@@ -167,7 +167,26 @@ async def show_item(ctx: Ctx, arg: str) -> None:
             )
         )
         lines.append(rule_sentence(ctx, item))
-        if item.status == RESERVED:
+        holding = (
+            await reservations.holding_reservation(ctx.uow, item.id or 0)
+            if item.status == RESERVED
+            else None
+        )
+        if (
+            holding is not None
+            and holding.status == PENDING
+            and holding.citizen_id == ctx.citizen_id
+        ):
+            # the winner sees their own reservation and pays from here
+            lines.append(
+                ctx.t(
+                    "Reserved for you at {price} until {deadline}. Please pay by then.",
+                    price=ctx.money(holding.price_cents),
+                    deadline=ctx.datetime(holding.expires_at),
+                )
+            )
+            buttons.append(ctx.button("Pay now", "auction.pay", str(holding.id)))
+        elif item.status == RESERVED:
             lines.append(
                 ctx.t("Someone is paying for it right now; if they do not, it is offered again.")
             )

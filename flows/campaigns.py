@@ -16,7 +16,7 @@ from services import codes
 from services.campaigns import claims as campaign_claims
 from services.campaigns import sending as campaigns
 from services.campaigns.sending import DRAFT, SENT, STOPPED, Campaign
-from services.errors import InvalidInput
+from services.errors import DomainError, InvalidInput
 from services.i18n import N_
 from services.identity.profile import parse_date
 from services.money import parse_amount
@@ -30,7 +30,8 @@ STATUS_WORDS = {
     DRAFT: N_("draft, not sent"),
     SENT: N_("sent"),
     STOPPED: N_("stopped"),
-    "ended": N_("ended"),
+    campaign_claims.EXPIRED: N_("ended"),
+    campaign_claims.SOLD_OUT: N_("all claimed"),
 }
 
 
@@ -40,22 +41,72 @@ async def claim(ctx: Ctx, arg: str) -> None:
     """A button on the campaign message: checks everything itself (it may be old)."""
     if not arg.isdigit():
         raise InvalidInput("This campaign is unknown.")
-    voucher = await campaign_claims.claim(ctx.uow, ctx.city, int(arg), ctx.citizen_id, now=ctx.now)
-    ctx.say(
+    try:
+        voucher = await campaign_claims.claim(
+            ctx.uow, ctx.city, int(arg), ctx.citizen_id, now=ctx.now
+        )
+    except DomainError as problem:
+        # this one cannot be claimed: the others the resident received still can
+        others = await campaign_claims.open_offers(ctx.uow, ctx.citizen_id, ctx.now)
+        if not others:
+            raise
+        ctx.say(
+            ctx.t(problem.message, **problem.params),
+            [*_offer_buttons(ctx, others), back_to_menu(ctx)],
+        )
+        return
+    buttons = [
+        ctx.button("Show voucher", "voucher.show", str(voucher.id)),
+        ctx.button("Wallet", "wallet.show"),
+    ]
+    others = await campaign_claims.open_offers(ctx.uow, ctx.citizen_id, ctx.now)
+    lines = [
         ctx.t(
             "Here you go: a city voucher worth {value} is in your wallet, valid until {until}. "
             "Code: {code}. Show it at any shop that accepts the city voucher.",
             value=ctx.money(voucher.value_cents),
             until=ctx.date(voucher.valid_until),
             code=codes.display(voucher.code),
-        ),
-        [
-            ctx.button("Show voucher", "voucher.show", str(voucher.id)),
-            ctx.button("Wallet", "wallet.show"),
-            back_to_menu(ctx),
-        ],
+        )
+    ]
+    if others:
+        lines.append(ctx.t("You can still claim from these offers as well:"))
+    ctx.say(
+        "\n".join(lines),
+        [*buttons, *_offer_buttons(ctx, others), back_to_menu(ctx)],
         private=True,
     )
+
+
+def _offer_buttons(ctx: Ctx, offers: list[Campaign]) -> list[Button]:
+    return [
+        Button(
+            ctx.t("Claim: {name} ({value})", name=c.name, value=ctx.money(c.value_cents)),
+            campaigns.CLAIM_ACTION,
+            str(c.id),
+        )
+        for c in offers[:8]
+    ]
+
+
+@router.command("offers", "angebote", help=N_("voucher offers you can still claim"))
+async def offers_command(ctx: Ctx, args: str) -> None:
+    offers = await campaign_claims.open_offers(ctx.uow, ctx.citizen_id, ctx.now)
+    if not offers:
+        ctx.say(ctx.t("There is no voucher offer for you to claim right now."), [back_to_menu(ctx)])
+        return
+    lines = [ctx.t("Voucher offers you can claim:")]
+    for offer in offers:
+        lines.append(
+            ctx.t(
+                "• {name}: {value}, until {day} ({left} left)",
+                name=offer.name,
+                value=ctx.money(offer.value_cents),
+                day=ctx.date(campaigns.last_claim_day(offer, ctx.city)),
+                left=offer.left,
+            )
+        )
+    ctx.say("\n".join(lines), [*_offer_buttons(ctx, offers), back_to_menu(ctx)])
 
 
 # ---------------------------------------------------------------- marketing: create
@@ -70,7 +121,9 @@ def _total(ctx: Ctx, text: str) -> int:
 
 
 def _last_day(ctx: Ctx, text: str) -> str:
-    day = campaigns.check_last_day(parse_date(text), ctx.today(), campaigns.rules_of(ctx.city))
+    day = campaigns.check_last_day(
+        parse_date(text, ctx.today(), past=False), ctx.today(), campaigns.rules_of(ctx.city)
+    )
     return day.isoformat()
 
 
@@ -202,10 +255,7 @@ async def campaigns_command(ctx: Ctx, args: str) -> None:
 
 
 def _status(ctx: Ctx, campaign: Campaign) -> str:
-    status = campaign.status
-    if status == SENT and not campaign_claims.is_open(campaign, ctx.now):
-        status = "ended"
-    return ctx.t(STATUS_WORDS[status])
+    return ctx.t(STATUS_WORDS[campaign_claims.state(campaign, ctx.now)])
 
 
 def _stats_text(ctx: Ctx, item: campaign_claims.Stats) -> str:

@@ -3,9 +3,11 @@ the case's files."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flows.context import Ctx
 from flows.types import Media
-from services import files
+from services import files, i18n
 from services.cases import records as cases
 from services.cases.records import Case, CaseEvent
 from services.i18n import N_
@@ -22,7 +24,41 @@ EVENT_LINES = {
     "withdrawn": N_("withdrawn by you"),
     "note": N_("note by {name}: {text}"),
     "pass": N_("monthly pass issued: {text}"),
+    "permit": N_("permit issued: {text}"),
+    "objection": N_("your answer or objection: {text}"),
+    "reopened": N_("looked at again by {name}"),
 }
+
+
+def decision_lines(ctx: Ctx, case: Case) -> list[str]:
+    """What the approval decided, as the resident (and staff) read it in the case."""
+    decided = case.decision or {}
+    lines = []
+    if "tag" in decided:
+        lines.append(ctx.t("Dog tag number: {tag}", tag=decided["tag"]))
+        lines.append(
+            ctx.t("Dog tax: exempt")
+            if decided.get("exempt")
+            else ctx.t(
+                "Dog tax: {yearly} a year; {this_year} for {year}",
+                yearly=ctx.money(int(decided["yearly_cents"])),
+                this_year=ctx.money(int(decided["this_year_cents"])),
+                year=decided["year"],
+            )
+        )
+    if "daycare_name" in decided:
+        lines.append(ctx.t("Daycare place at: {daycare}", daycare=decided["daycare_name"]))
+    if "fee_cents" in decided:
+        lines.append(
+            ctx.t(
+                "Permit: {area} m², {first} to {last}, fee {fee}",
+                area=i18n.number(decided["area"]),
+                first=ctx.date(date.fromisoformat(decided["first_day"])),
+                last=ctx.date(date.fromisoformat(decided["last_day"])),
+                fee=ctx.money(int(decided["fee_cents"])),
+            )
+        )
+    return lines
 
 
 def status_word(ctx: Ctx, case: Case) -> str:

@@ -3,8 +3,10 @@ information, the receipt, withdrawing."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from flows.applications import receipt
-from flows.case_views import event_line, file_name, send_files, status_word
+from flows.case_views import decision_lines, event_line, file_name, send_files, status_word
 from flows.context import Ctx
 from flows.forms import store_attachment
 from flows.menu import back_to_menu
@@ -13,7 +15,8 @@ from flows.staff import show_details
 from flows.types import Button
 from services.cases import actions as case_actions
 from services.cases import records as cases
-from services.cases.rules import APPROVED, OPEN_STATUSES, QUESTION
+from services.cases.records import Case
+from services.cases.rules import APPROVED, OPEN_STATUSES, QUESTION, REJECTED
 from services.errors import NotFound
 from services.i18n import N_
 
@@ -86,6 +89,7 @@ async def show_case(ctx: Ctx, ref: str) -> None:
         lines.append(ctx.t("Handled by: {name}", name=case.assignee_name))
     if case.expected_on and case.status in OPEN_STATUSES:
         lines.append(ctx.t("Decision expected by: {date}", date=ctx.date(case.expected_on)))
+    lines += decision_lines(ctx, case)
     lines.append(ctx.t("History:"))
     for event in await cases.history(ctx.uow, case, for_staff=False):
         lines.append(event_line(ctx, event, await file_name(ctx, event)))
@@ -94,6 +98,10 @@ async def show_case(ctx: Ctx, ref: str) -> None:
         buttons.append(ctx.button("Answer", "case.answer", case.reference))
     elif case.status in OPEN_STATUSES:
         buttons.append(ctx.button("Add information", "case.info", case.reference))
+    if case.status == REJECTED and ctx.today() <= case_actions.objection_until(
+        ctx.city, case.closed_at or case.updated_at
+    ):
+        buttons.append(ctx.button("Answer or object", "case.object", case.reference))
     if case.status == APPROVED and case.form == "transit":
         buttons.append(ctx.button("Buy the monthly pass", "transit.buy", case.reference))
     buttons.append(ctx.button("Receipt (PDF)", "case.receipt", case.reference))
@@ -119,6 +127,57 @@ async def answer_case(ctx: Ctx, ref: str) -> None:
     )
 
 
+@router.action("case.object")
+async def object_case(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_own(ctx.uow, ctx.citizen_id, ref)
+    if case.status != REJECTED:
+        await show_case(ctx, ref)
+        return
+    ctx.ask(
+        "case.objection",
+        ctx.t(
+            "What would you like to answer to the decision on {ref}? You can explain, object "
+            "and send documents (photo or PDF). The department will look at it.",
+            ref=case.reference,
+        ),
+        [ctx.button("Cancel", "case.show", case.reference)],
+        ref=case.reference,
+    )
+
+
+async def _text_or_file(ctx: Ctx, record: Callable[..., Awaitable[Case]]) -> Case | None:
+    """Pass what the resident sent (text, or a photo or PDF) to `record`; None if neither."""
+    ref = str(ctx.data.get("ref", ""))
+    inbound = ctx.inbound
+    if inbound.attachments:
+        stored = await store_attachment(ctx, inbound.attachments[0], f"case:{ref}"[:50])
+        return await record(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored)
+    if inbound.kind == "text":
+        return await record(ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, text=inbound.text)
+    ctx.say(ctx.t("Please type your answer as text, or send a photo or PDF."))
+    return None
+
+
+@router.step("case.objection")
+async def objection_given(ctx: Ctx) -> None:
+    case = await _text_or_file(ctx, case_actions.object_to)
+    if case is None:
+        return
+    ctx.done()
+    ctx.say(
+        ctx.t(
+            "Thank you. Your answer on {ref} was passed on to the department; you will hear "
+            "from them here.",
+            ref=case.reference,
+        ),
+        [
+            ctx.button("Answer or object", "case.object", case.reference),
+            ctx.button("Show the application", "case.show", case.reference),
+            back_to_menu(ctx),
+        ],
+    )
+
+
 @router.action("case.info")
 async def add_info(ctx: Ctx, ref: str) -> None:
     case = await cases.find_own(ctx.uow, ctx.citizen_id, ref)
@@ -139,19 +198,8 @@ async def add_info(ctx: Ctx, ref: str) -> None:
 
 @router.step("case.reply")
 async def reply_given(ctx: Ctx) -> None:
-    ref = str(ctx.data.get("ref", ""))
-    inbound = ctx.inbound
-    if inbound.attachments:
-        stored = await store_attachment(ctx, inbound.attachments[0], f"case:{ref}"[:50])
-        case = await case_actions.answer(
-            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, file=stored
-        )
-    elif inbound.kind == "text":
-        case = await case_actions.answer(
-            ctx.uow, ctx.city, ctx.citizen_id, ref, ctx.now, text=inbound.text
-        )
-    else:
-        ctx.say(ctx.t("Please type your answer as text, or send a photo or PDF."))
+    case = await _text_or_file(ctx, case_actions.answer)
+    if case is None:
         return
     ctx.done()
     ctx.say(

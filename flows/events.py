@@ -12,11 +12,10 @@ from flows.registry import Router
 from flows.types import Button, Media
 from flows.wallet import qr_media
 from services import codes
-from services.errors import InvalidInput
+from services.errors import InvalidInput, NotFound
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
 from services.events.booking import CANCELLED, HELD, VALID, Booking, Event, Ticket
-from services.events.files import event_ics
 from services.i18n import N_
 from services.payments import checkout
 
@@ -244,16 +243,11 @@ async def ticket_details(ctx: Ctx, ticket: Ticket, event: Event) -> None:
 @router.action("events.ics")
 async def calendar_file(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    host = ctx.env.links.host
-    data = event_ics(
-        uid=f"event-{event.id}@{host}",
-        title=event.title,
-        description=event.description,
-        place=event.place,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        now=ctx.now,
-        cancelled=event.status == CANCELLED,
+    first = await tickets_svc.calendar_tickets(ctx.uow, event.id or 0, ctx.citizen_id)
+    if ctx.citizen_id not in first:
+        raise NotFound("You have no ticket for this event.")
+    filename, data = tickets_svc.calendar_file(
+        event, first[ctx.citizen_id], ctx.now, ctx.city.tz, ctx.city.name
     )
     ctx.say(
         ctx.t(
@@ -261,7 +255,7 @@ async def calendar_file(ctx: Ctx, arg: str) -> None:
             event=event.title,
         ),
         [ctx.button("My tickets", "events.mine"), back_to_menu(ctx)],
-        media=Media("document", "event.ics", "text/calendar", data),
+        media=Media("document", filename, "text/calendar", data),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import date
 
 from flows.context import Ctx
 from services.errors import InvalidInput
+from services.i18n import N_
 from services.identity import profile
 from services.money import parse_amount
 
@@ -65,9 +66,20 @@ def amount(ctx: Ctx, value: str) -> int:
     return parse_amount(value)
 
 
+# what people type for "none at all" where a count is asked
+ZERO_WORDS = frozenset(
+    {
+        "kein", "keine", "keinen", "keiner", "keins", "niemand", "niemanden", "null", "nix",
+        "nichts", "none", "no", "nobody", "no one", "zero", "nil",
+    }
+)  # fmt: skip
+
+
 def integer(low: int, high: int) -> Parser:
     def parse(ctx: Ctx, value: str) -> int:
         cleaned = value.strip()
+        if low <= 0 <= high and " ".join(cleaned.casefold().rstrip(".!").split()) in ZERO_WORDS:
+            return 0
         if not re.fullmatch(r"-?\d{1,9}", cleaned):
             raise InvalidInput("Please enter a whole number, for example {example}.", example=low)
         number = int(cleaned)
@@ -100,13 +112,19 @@ def day(
     min_days: int | None = None,
     max_days: int | None = None,
     max_years_back: int | None = None,
+    min_age: int | None = None,
+    too_young: str = N_(
+        "Born on {born}, this person is {age} years old; at least {min_age} is needed here. "
+        "Please check the date."
+    ),
 ) -> Parser:
     """A date, stored as ISO text. past=True: not in the future; past=False: not in the past;
-    min_days/max_days: relative to today (e.g. min_days=1: from tomorrow on)."""
+    min_days/max_days: relative to today (e.g. min_days=1: from tomorrow on); min_age: a birth
+    date of someone at least that many years old today."""
 
     def parse(ctx: Ctx, value: str) -> str:
-        found = profile.parse_date(value)
         today = ctx.today()
+        found = profile.parse_date(value, today, past=past, example=_example(ctx, today, past))
         if past is True and found > today:
             raise InvalidInput("This date is in the future. Please check it.")
         if past is False and found < today:
@@ -124,9 +142,30 @@ def day(
             raise InvalidInput(
                 "This date is more than {years} years ago. Please check it.", years=max_years_back
             )
+        if min_age is not None and age_on(found, today) < min_age:
+            raise InvalidInput(
+                too_young,
+                born=_iso_day(found.toordinal()),
+                age=age_on(found, today),
+                min_age=min_age,
+            )
         return found.isoformat()
 
     return parse
+
+
+def age_on(born: date, today: date) -> int:
+    """Completed years of life on `today` (born 29.02.: a year older on 01.03.)."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _example(ctx: Ctx, today: date, past: bool | None) -> str:
+    """An example date that fits the question: a birth date in the past, a start ahead."""
+    if past is True:
+        sample = date(today.year - 35, 5, 12)
+    else:
+        sample = date.fromordinal(today.toordinal() + 14)
+    return sample.strftime("%d.%m.%Y")
 
 
 def _iso_day(ordinal: int) -> dict[str, str]:

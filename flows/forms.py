@@ -24,6 +24,7 @@ from services import drafts, files
 from services.errors import DomainError, InvalidInput
 from services.files import FILE_TYPES, MAX_FILE_BYTES
 from services.i18n import N_
+from services.town_area import in_town
 
 FieldKind = Literal["text", "choice", "photo", "file", "location"]
 Answers = dict[str, Any]
@@ -314,7 +315,14 @@ async def _value(ctx: Ctx, form: Form, fld: Field, answers: Answers) -> Any:
         return await store_attachment(ctx, inbound.attachments[0], f"form:{form.key}", fld)
     if fld.kind == "location":
         if inbound.location is not None:
-            return {"lat": inbound.location[0], "lon": inbound.location[1]}
+            lat, lon = inbound.location
+            if not in_town(ctx.city, lat, lon):
+                raise InvalidInput(
+                    "This place is outside {town}. Please share a location in {town}, or skip "
+                    "this question.",
+                    town=ctx.city.name,
+                )
+            return {"lat": lat, "lon": lon}
         if inbound.kind == "text" and fld.parse is not None:
             return fld.parse(ctx, inbound.text)
         raise InvalidInput("Please share a location pin, or skip this question.")
@@ -342,7 +350,7 @@ async def store_attachment(
     ctx: Ctx, attachment: Attachment, purpose: str, fld: Field | None = None
 ) -> dict[str, Any]:
     """Keep a photo or PDF in the database, owned by the resident; return its answer value."""
-    files.check_upload(
+    mime = files.check_upload(
         attachment.mime,
         attachment.data,
         accept=fld.accept if fld else FILE_TYPES,
@@ -353,7 +361,7 @@ async def store_attachment(
         citizen_id=ctx.citizen_id,
         purpose=purpose,
         filename=attachment.filename,
-        mime=attachment.mime,
+        mime=mime,
         data=attachment.data,
         now=ctx.now,
     )

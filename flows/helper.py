@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import Router
 from flows.staff import actor, still_waiting
+from services import workdays
 from services.cases import helpdesk
 from services.cases.rules import in_office_hours, next_opening, rules
 from services.i18n import N_
@@ -38,8 +41,12 @@ async def start(ctx: Ctx, arg: str) -> None:
         else ctx.t("You are still connected with our Digitallotsen.")
     ]
     town = rules(ctx.city)
-    if not in_office_hours(town, ctx.now, ctx.city.tz):
-        opening = next_opening(town, ctx.now, ctx.city.tz)
+    open_day = functools.partial(workdays.is_open_day, ctx.city)
+    if not in_office_hours(town, ctx.now, ctx.city.tz, open_day):
+        opening = next_opening(town, ctx.now, ctx.city.tz, open_day)
+        holiday = workdays.holiday_name(ctx.city, ctx.today())
+        if holiday:
+            lines.append(ctx.t("Today is a public holiday ({holiday}).", holiday=holiday))
         lines.append(
             ctx.t(
                 "They are not in the office right now. Someone will answer from {when}; "

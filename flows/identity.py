@@ -11,10 +11,12 @@ from flows.registry import Router
 from flows.types import Button, Media
 from services import codes
 from services.errors import InvalidInput
+from services.events import booking as events
 from services.i18n import N_
 from services.identity import accounts as identity
 from services.identity import privacy
 from services.identity.profile import PROFILE_FIELDS
+from services.wallet import refunds, vouchers
 
 router = Router("identity")
 router.menu(
@@ -224,6 +226,10 @@ async def deleteme_command(ctx: Ctx, args: str) -> None:
 
 @router.action("deleteme.ask")
 async def ask_delete(ctx: Ctx, arg: str) -> None:
+    held = await privacy.holdings(ctx.uow, ctx.city, ctx.citizen_id, ctx.now)
+    if held:
+        await _money_left(ctx, held)
+        return
     ctx.say(
         ctx.t(
             "Do you really want to delete your data? Your profile, linked channels, drafts "
@@ -235,6 +241,67 @@ async def ask_delete(ctx: Ctx, arg: str) -> None:
             ctx.button("No, keep everything", "menu.main"),
         ],
     )
+
+
+async def _money_left(ctx: Ctx, held: list[privacy.Holding]) -> None:
+    """Name every voucher and ticket with money left, offer to gift or refund it first."""
+    total = sum(h.cents for h in held)
+    lines = [
+        ctx.t(
+            "Before you delete your data: you still hold {total}. After deleting, vouchers "
+            "are closed and tickets cancelled; the money left in them is lost.",
+            total=ctx.money(total),
+        )
+    ]
+    buttons: list[Button] = []
+    for holding in held:
+        lines.append("• " + ctx.t(holding.title, **dict(holding.params)))
+        buttons += await _rescue_buttons(ctx, holding)
+    lines.append(
+        ctx.t(
+            "You can give a voucher to someone as a gift, refund what can still be refunded, "
+            "or cancel tickets in time. Records the law requires us to keep (payments, "
+            "vouchers' bookings, applications) are kept without your name."
+        )
+    )
+    buttons += [
+        Button(
+            ctx.t("Delete anyway and give up {total}", total=ctx.money(total)),
+            "deleteme.confirm",
+        ),
+        ctx.button("No, keep everything", "menu.main"),
+    ]
+    ctx.say("\n".join(lines), buttons, private=True)
+
+
+async def _rescue_buttons(ctx: Ctx, holding: privacy.Holding) -> list[Button]:
+    if holding.kind == "voucher":
+        voucher = await vouchers.get_own(ctx.uow, ctx.citizen_id, int(holding.ref))
+        shown = codes.display(voucher.code)
+        found = []
+        if voucher.gift_code is None:
+            found.append(Button(ctx.t("Gift {code}", code=shown), "gift.create", holding.ref))
+        if refunds.can_refund(voucher, ctx.citizen_id, vouchers.rules_of(ctx.city), ctx.now):
+            found.append(
+                Button(
+                    ctx.t("Refund {code}", code=shown),
+                    "voucher.refund",
+                    holding.ref,
+                )
+            )
+        return found
+    if holding.kind == "ticket":
+        ticket, event = await events.own_ticket(ctx.uow, ctx.citizen_id, int(holding.ref))
+        rules = ctx.city.section("events", events.EventRules)
+        if ctx.now < events.cancellation_deadline(event, rules):
+            return [
+                Button(
+                    ctx.t("Cancel the ticket for {event}", event=event.title),
+                    "events.cancel",
+                    str(ticket.id),
+                )
+            ]
+    return []
 
 
 @router.action("deleteme.confirm")

@@ -50,7 +50,7 @@ def parse_moment(ctx: Ctx, text: str) -> str:
     match = _MOMENT.fullmatch(" ".join(text.split()))
     if not match:
         raise InvalidInput("Please enter date and time, for example 24.12.2026 18:00.")
-    day = parse_date(match["date"].rstrip(","))
+    day = parse_date(match["date"].rstrip(","), ctx.today(), past=False)
     hour, minute = _clock(match["time"])
     return _local(ctx, day, hour, minute).isoformat()
 

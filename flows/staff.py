@@ -4,19 +4,21 @@ action checks here, through the service, that the person serves the case's depar
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flows.applications import answer_lines
-from flows.case_views import event_line, file_name, send_files, status_word
+from flows.case_views import decision_lines, event_line, file_name, send_files, status_word
 from flows.confirm import ask_confirmation
 from flows.context import Ctx
 from flows.forms import FORMS
 from flows.registry import Router
 from flows.types import Button
+from services import i18n
 from services.cases import actions as case_actions
+from services.cases import decisions
 from services.cases import records as cases
 from services.cases.records import Case
-from services.cases.rules import OPEN_STATUSES, SUBMITTED
+from services.cases.rules import OPEN_STATUSES, SUBMITTED, rules
 from services.city import City
 from services.errors import NotAllowed
 from services.i18n import N_
@@ -122,28 +124,150 @@ async def approve(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
     if already_closed(ctx, case):
         return
+    if case.form == "daycare":
+        # the decision names the daycare: staff choose it from the resident's ranked list
+        ranked = decisions.ranked_daycares(case)
+        town = rules(ctx.city)
+        ctx.say(
+            ctx.t(
+                "Which daycare offers the place for {ref}? The resident's choices, in order:",
+                ref=case.reference,
+            ),
+            [
+                *(
+                    Button(
+                        f"{n}. {found.name if (found := town.daycare(key)) else key}",
+                        "staff.approve_daycare",
+                        f"{case.reference}|{key}",
+                    )
+                    for n, key in enumerate(ranked, 1)
+                ),
+                ctx.button("Cancel", "staff.details", case.reference),
+            ],
+        )
+        return
+    question = ctx.t(
+        "Approve {ref} ({title})? The resident is told at once; this cannot be undone.",
+        ref=case.reference,
+        title=ctx.t(cases.title_of(case.form)),
+    )
+    if case.form == "space" and decisions.has_permit_terms(case.answers):
+        terms = decisions.space_terms(ctx.city, case.answers)
+        ctx.say(
+            ctx.t(
+                "{ref}: permit for {area} m² from {first} to {last}, fee {fee}. The standard "
+                "conditions are printed on it; add more if needed.",
+                ref=case.reference,
+                area=i18n.number(terms["area"]),
+                first=ctx.date(date.fromisoformat(terms["first_day"])),
+                last=ctx.date(date.fromisoformat(terms["last_day"])),
+                fee=ctx.money(terms["fee_cents"]),
+            ),
+            [ctx.button("Add conditions", "staff.conditions", ref)],
+        )
     ask_confirmation(
         ctx,
-        ctx.t(
-            "Approve {ref} ({title})? The resident is told at once; this cannot be undone.",
-            ref=case.reference,
-            title=ctx.t(cases.title_of(case.form)),
-        ),
+        question,
         ctx.button(ctx.t("Yes, approve {ref}", ref=case.reference), "staff.approve_yes", ref),
         ctx.button("No, back to the case", "staff.details", ref),
     )
 
 
+@router.action("staff.approve_daycare", roles=["staff"])
+async def approve_daycare(ctx: Ctx, arg: str) -> None:
+    ref, _sep, key = arg.partition("|")
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    if already_closed(ctx, case):
+        return
+    found = rules(ctx.city).daycare(key)
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Approve {ref} with a place at {daycare}? The resident is told at once; this "
+            "cannot be undone.",
+            ref=case.reference,
+            daycare=found.name if found else key,
+        ),
+        ctx.button(ctx.t("Yes, approve {ref}", ref=case.reference), "staff.approve_yes", arg),
+        ctx.button("No, back to the case", "staff.details", ref),
+    )
+
+
 @router.action("staff.approve_yes", roles=["staff"])
-async def approve_confirmed(ctx: Ctx, ref: str) -> None:
+async def approve_confirmed(ctx: Ctx, arg: str) -> None:
+    ref, _sep, daycare = arg.partition("|")
+    conditions = str(ctx.data.get("conditions") or "")
     ctx.done()
-    case = await case_actions.approve(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
-    ctx.say(
+    case = await case_actions.approve(
+        ctx.uow,
+        ctx.city,
+        actor(ctx),
+        ref,
+        ctx.now,
+        daycare=daycare or None,
+        conditions=conditions,
+    )
+    lines = [
         ctx.t(
             "✅ {ref} approved by {name}. The resident has been told.",
             ref=case.reference,
             name=actor(ctx).first_name,
         )
+    ]
+    lines += decision_lines(ctx, case)
+    if "fee_cents" in (case.decision or {}):
+        lines.append(ctx.t("The permit (PDF) was sent to the resident."))
+    ctx.say("\n".join(lines))
+
+
+@router.action("staff.conditions", roles=["staff"])
+async def conditions(ctx: Ctx, ref: str) -> None:
+    case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
+    if already_closed(ctx, case):
+        return
+    prompt(
+        ctx,
+        "staff.conditions_text",
+        case.reference,
+        ctx.t(
+            "Which conditions should the permit for {ref} carry beyond the standard ones? One "
+            "per line, in German (the permit is German).",
+            ref=case.reference,
+        ),
+    )
+
+
+@router.step("staff.conditions_text")
+async def conditions_typed(ctx: Ctx) -> None:
+    if not typed_text(ctx, ctx.t("Please type the conditions as text.")):
+        return
+    ref = str(ctx.data.get("ref"))
+    extra = cases.clean_text(ctx.inbound.text)
+    ctx.done()
+    ask_confirmation(
+        ctx,
+        ctx.t(
+            "Grant {ref} with these conditions as well?\n{conditions}\nThe resident is told at "
+            "once; this cannot be undone.",
+            ref=ref,
+            conditions=extra,
+        ),
+        ctx.button(ctx.t("Yes, approve {ref}", ref=ref), "staff.approve_yes", ref),
+        ctx.button("No, back to the case", "staff.details", ref),
+        conditions=extra,
+    )
+
+
+@router.action("staff.reopen", roles=["staff"])
+async def reopen(ctx: Ctx, ref: str) -> None:
+    case = await case_actions.reopen(ctx.uow, ctx.city, actor(ctx), ref, ctx.now)
+    ctx.say(
+        ctx.t(
+            "{ref} is open again, handled by {name}. The resident has been told.",
+            ref=case.reference,
+            name=actor(ctx).first_name,
+        ),
+        case_buttons(ctx, case.reference, case.status),
     )
 
 
@@ -290,6 +414,7 @@ async def show_details(ctx: Ctx, ref: str) -> None:
     ]
     if case.assignee_name:
         lines.append(ctx.t("Handled by: {name}", name=case.assignee_name))
+    lines += decision_lines(ctx, case)
     if form is not None:
         lines += [f"• {label}: {value}" for label, value in answer_lines(ctx, form, case.answers)]
         if form.notes is not None:

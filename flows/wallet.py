@@ -32,6 +32,7 @@ KIND_WORDS = {
 STATUS_WORDS = {
     "valid": N_("valid"),
     "pending": N_("awaiting payment"),
+    "upcoming": N_("paid, not yet valid"),
     "gift": N_("reserved as a gift"),
     "used": N_("used up"),
     "expired": N_("expired"),
@@ -40,7 +41,7 @@ STATUS_WORDS = {
     "checked_in": N_("checked in"),
     "picked_up": N_("picked up"),
 }
-ACTIVE_STATES = {"valid", "pending", "gift", "ready"}
+ACTIVE_STATES = {"valid", "upcoming", "pending", "gift", "ready"}
 
 
 def deep_link(ctx: Ctx, payload: str) -> str:
@@ -57,7 +58,9 @@ def entry_label(ctx: Ctx, entry: WalletEntry) -> str:
     parts = [ctx.t(entry.title, **dict(entry.title_params))]
     if entry.balance_cents is not None and entry.status in ACTIVE_STATES | {"used"}:
         parts.append(ctx.money(entry.balance_cents))
-    if entry.status != "valid":
+    if entry.status == "upcoming" and entry.valid_from is not None:
+        parts.append(ctx.t("paid, valid from {date}", date=ctx.date(entry.valid_from)))
+    elif entry.status != "valid":
         parts.append(status_word(ctx, entry.status))
     elif entry.valid_until is not None:
         parts.append(ctx.t("until {date}", date=ctx.date(entry.valid_until)))

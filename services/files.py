@@ -15,20 +15,45 @@ FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
+def sniff_mime(data: bytes) -> str | None:
+    """The type of a file by its first bytes (magic numbers): JPEG, PNG or PDF, else None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"%PDF"):
+        return "application/pdf"
+    return None
+
+
 def check_upload(
     mime: str, data: bytes, *, accept: Collection[str] = FILE_TYPES, limit: int = MAX_FILE_BYTES
-) -> None:
-    """Raise InvalidInput (with a friendly text) for a file that cannot be kept."""
-    if mime not in accept:
-        if "application/pdf" not in accept:
-            raise InvalidInput("Please send a photo (JPEG or PNG).")
-        raise InvalidInput("Please send a photo (JPEG or PNG) or a PDF file.")
+) -> str:
+    """The file's real type (by its bytes, not by what the name or the channel says); raises
+    InvalidInput with a friendly text for a file that cannot be kept."""
     if len(data) > limit:
         raise InvalidInput(
             "This file is too large: at most {mb} MB, please.", mb=limit // (1024 * 1024)
         )
-    if mime == "application/pdf" and not data.startswith(b"%PDF"):
-        raise InvalidInput("This file is not a readable PDF.")
+    found = sniff_mime(data)
+    photos_only = "application/pdf" not in accept
+    if found is None:  # a text file named fake.png, say
+        if mime == "application/pdf" and not photos_only:
+            raise InvalidInput("This file is not a readable PDF.")
+        if photos_only:
+            raise InvalidInput(
+                "This file is not a photo (JPEG or PNG), whatever its name says. Please send "
+                "the photo itself."
+            )
+        raise InvalidInput(
+            "This file is not a photo (JPEG or PNG) or a PDF, whatever its name says. Please "
+            "send the photo or the PDF itself."
+        )
+    if found not in accept:
+        if photos_only:
+            raise InvalidInput("Please send a photo (JPEG or PNG).")
+        raise InvalidInput("Please send a photo (JPEG or PNG) or a PDF file.")
+    return found
 
 
 async def store(

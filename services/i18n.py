@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from services.money import babel_locale, format_money
 
@@ -106,10 +107,17 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return format_datetime(lang, datetime.fromisoformat(value["$datetime"]), zone)
         if "$t" in value:
             return gettext(lang, value["$t"])
+        if "$number" in value:
+            return format_decimal(value["$number"], locale=babel_locale(lang))
         if "$l" in value:  # text from the city configuration, one per language
             texts = value["$l"]
             return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
     return value
+
+
+def number(value: float) -> dict[str, float]:
+    """A decimal number shown as the recipient writes it: 12,5 in German, 12.5 in English."""
+    return {"$number": value}
 
 
 def money(cents: int) -> dict[str, int]:

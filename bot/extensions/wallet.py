@@ -18,7 +18,7 @@ from bot.payments.web import router as payment_routes
 from services.errors import DomainError
 from services.i18n import translate
 from services.identity import accounts as identity
-from services.wallet import merchants, redemption, vouchers
+from services.wallet import merchants, redemption, settlement_files, vouchers
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -44,10 +44,10 @@ def web(app: App) -> list[APIRouter]:
 
 def cli(commands: Any) -> None:
     settle = commands.add_parser(
-        "settlement", help="write the monthly voucher settlement per merchant (CSV)"
+        "settlement", help="monthly voucher settlement per merchant (CSV, PDF)"
     )
     settle.add_argument("--month", required=True, help="the month, YYYY-MM")
-    settle.add_argument("--out", default="var/settlements", help="folder for the CSV files")
+    settle.add_argument("--out", default="var/settlements", help="folder for the CSV and PDF files")
     settle.add_argument("--fee", default=None, help="fee in percent (default: city config)")
     settle.set_defaults(handler=settlement_command)
 
@@ -90,14 +90,16 @@ async def settlement_command(args: argparse.Namespace) -> int:
     finally:
         await app.close()
     folder = Path(args.out)
+    today = app.clock.now().astimezone(app.city.tz).date()
     for statement in statements:
-        path = redemption.write_csv(statement, folder, app.city)
+        path = settlement_files.write_csv(statement, folder, app.city)
+        pdf = settlement_files.write_pdf(statement, folder, app.city, today)
         print(
             f"{statement.merchant_key}: {len(statement.rows)} entries, "
             f"total {statement.total_cents / 100:.2f} EUR, fee {statement.fee_cents / 100:.2f}, "
-            f"payout {statement.payout_cents / 100:.2f} -> {path}"
+            f"payout {statement.payout_cents / 100:.2f} -> {path}, {pdf.name}"
         )
-    summary = redemption.write_summary(statements, folder, args.month)
+    summary = settlement_files.write_summary(statements, folder, args.month)
     print(f"{len(statements)} merchants; summary: {summary}")
     return 0
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, literal, select, text, update
 from sqlmodel import col
 
-from services.auction.items import rules
+from services.auction.items import price_for_day, rules, today
 from services.auction.keywords import clean_keyword, index_keyword
 from services.city import City
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
@@ -93,7 +93,25 @@ async def subscribe(
     await uow.session.flush()
     if keyword:
         await index_keyword(uow, keyword)
-    ids = list((await uow.session.execute(matching_items(sub))).scalars())
+    # the stored price is the last daily step's; with the time machine (or before tonight's
+    # step) today's price can differ: only items at or below the limit *today* are named
+    day = today(city, now)
+    candidates = (
+        (
+            await uow.session.execute(
+                select(AuctionItem).where(
+                    col(AuctionItem.id).in_(select(matching_items(sub).subquery().c.id))
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    cheap = sorted(
+        (item for item in candidates if price_for_day(item, day) <= max_cents),
+        key=lambda item: (price_for_day(item, day), item.id or 0),
+    )
+    ids = [item.id for item in cheap if item.id is not None]
     if ids:
         await uow.session.execute(
             insert(AuctionAlert),
@@ -108,20 +126,7 @@ async def subscribe(
                 for item_id in ids
             ],
         )
-    found = (
-        (
-            await uow.session.execute(
-                select(AuctionItem)
-                .where(col(AuctionItem.id).in_(ids[:50]))
-                .order_by(AuctionItem.price_cents)
-                .limit(5)
-            )
-        )
-        .scalars()
-        .all()
-        if ids
-        else []
-    )
+    found = cheap[:5]
     return sub, list(found)
 
 

@@ -32,13 +32,13 @@ from services.payments import lifecycle as payments
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
-    PENDING,
     AuctionReservation,
     AuctionWish,
 )
 from storage.models.auction import COLLECTED as COLLECTED
 from storage.models.auction import LISTED as LISTED
 from storage.models.auction import PAID as PAID
+from storage.models.auction import PENDING as PENDING
 from storage.models.auction import RESERVED as RESERVED
 from storage.models.auction import SOLD as SOLD
 from storage.models.auction import AuctionItem as AuctionItem
@@ -249,7 +249,8 @@ async def payment_failed(uow: UnitOfWork, env: Env, payment: Payment, now: datet
         uow, [r.id == int(payment.ref), r.status == PENDING, r.payment_id == payment.id], now
     )
     if lapsed:
-        await award_wishes(uow, env.city, now, item_ids=[row.item_id for row in lapsed])
+        items = [row.item_id for row in lapsed]
+        await award_wishes(uow, env.city, now, item_ids=items, passed_on=True)
 
 
 payments.register_purpose(PURPOSE, on_paid=payment_received, on_failed=payment_failed)

@@ -49,7 +49,11 @@ class AuctionRules(BaseModel):
     rounding: Literal["half_up", "down", "up"] = "half_up"
     end_after_days_at_floor: int = Field(default=14, ge=0, le=365)
     reservation_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    wish_pay_from: str = "08:00"
+    # a won wish price can be paid until this time of the day after it was won ...
+    wish_pay_until: str = "20:00"
+    wish_pay_days: int = Field(default=1, ge=0, le=14)
+    # ... with one reminder this many hours before the end (0 = none)
+    wish_remind_hours: int = Field(default=3, ge=0, le=48)
     daily_step_at: str = "00:05"
     pickup_place: str = "Bürgerbüro, Rathausplatz 1, 48683 Ahaus"
     pickup_hours_de: str = ""
@@ -64,7 +68,7 @@ class AuctionRules(BaseModel):
             raise ValueError("at most two decimal places, e.g. 1 or 0.75")
         return value
 
-    @field_validator("wish_pay_from", "daily_step_at")
+    @field_validator("wish_pay_until", "daily_step_at")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):

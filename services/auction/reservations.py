@@ -37,15 +37,22 @@ CHUNK = 5000
 
 
 def pay_deadline(city: City, now: datetime, *, wish: bool) -> datetime:
-    """30 minutes (configured) to pay; a wish price won at night may be paid from the morning."""
+    """Buying now: 30 minutes (configured) to pay. A won wish price (usually won at night by
+    the daily step): until `wish_pay_until` (20:00) of the `wish_pay_days`-th day after, in the
+    city's time, and never less than the buy-now window."""
     config = rules(city)
-    window = timedelta(minutes=config.reservation_minutes)
-    if wish and config.wish_pay_from:
-        local = now.astimezone(city.tz)
-        opens = datetime.combine(local.date(), time.fromisoformat(config.wish_pay_from), city.tz)
-        if local < opens:
-            return opens + window
-    return now + window
+    window = now + timedelta(minutes=config.reservation_minutes)
+    if not wish:
+        return window
+    local = now.astimezone(city.tz)
+    day = local.date() + timedelta(days=config.wish_pay_days)
+    until = datetime.combine(day, time.fromisoformat(config.wish_pay_until or "20:00"), city.tz)
+    return max(until, window)
+
+
+def wish_reminder_at(city: City, deadline: datetime) -> datetime | None:
+    hours = rules(city).wish_remind_hours
+    return deadline - timedelta(hours=hours) if hours else None
 
 
 def chunks(ids: Sequence[int]) -> Iterable[list[int]]:

@@ -5,13 +5,13 @@ paid in time lapses and the item passes to the next wish or back on offer."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlmodel import col
 
-from services.auction.items import get_item, price_for_day, today
-from services.auction.reservations import chunks, lapse, not_available, pay_deadline
+from services.auction.items import get_item, price_for_day, rules, today
+from services.auction.reservations import CHUNK, chunks, lapse, not_available, pay_deadline
 from services.city import City
 from services.errors import InvalidInput, NotFound
 from services.i18n import N_, moment, money
@@ -27,6 +27,7 @@ from storage.models.auction import (
     AuctionReservation,
     AuctionWish,
 )
+from storage.models.outbox import Notification
 from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
@@ -38,15 +39,74 @@ async def expire_reservations(uow: UnitOfWork, city: City, now: datetime) -> int
     r = AuctionReservation
     lapsed = await lapse(uow, [r.status == PENDING, r.expires_at <= now], now)
     if lapsed:
-        await award_wishes(uow, city, now, item_ids=[row.item_id for row in lapsed])
+        items = [row.item_id for row in lapsed]
+        await award_wishes(uow, city, now, item_ids=items, passed_on=True)
+    await remind_unpaid_wishes(uow, city, now)
     return len(lapsed)
 
 
+async def remind_unpaid_wishes(uow: UnitOfWork, city: City, now: datetime) -> int:
+    """Once, `wish_remind_hours` before a won wish price must be paid: a reminder with the pay
+    button (the dedupe key makes it once; a paid reservation is no longer pending)."""
+    hours = rules(city).wish_remind_hours
+    if not hours:
+        return 0
+    r, i, n = AuctionReservation, AuctionItem, Notification
+    already = select(n.id).where(
+        n.dedupe_key == literal("auction.remind:", String) + cast(r.id, String)
+    )
+    due = (
+        await uow.session.execute(
+            select(r.id, r.citizen_id, r.item_id, r.price_cents, r.expires_at, i.title)
+            .join(i, i.id == r.item_id)
+            .where(
+                r.status == PENDING,
+                col(r.wish_id).is_not(None),
+                r.expires_at > now,
+                r.expires_at <= now + timedelta(hours=hours),
+                ~already.exists(),
+            )
+            .limit(CHUNK)
+        )
+    ).all()
+    return await notify_many(
+        uow,
+        [
+            {
+                "citizen_id": row.citizen_id,
+                "key": N_(
+                    "Reminder: {title} is reserved for you at your wish price {price} until "
+                    "{deadline}. After that it passes to the next wish."
+                ),
+                "params": {
+                    "title": row.title,
+                    "price": money(row.price_cents),
+                    "deadline": moment(row.expires_at, city.timezone),
+                },
+                "buttons": [
+                    button(N_("Pay now"), "auction.pay", str(row.id)),
+                    button(N_("Show item"), "auction.item", str(row.item_id)),
+                ],
+                "ref": f"auction_reservation:{row.id}",
+                "dedupe_key": f"auction.remind:{row.id}",
+            }
+            for row in due
+        ],
+        now=now,
+    )
+
+
 async def award_wishes(
-    uow: UnitOfWork, city: City, now: datetime, item_ids: list[int] | None = None
+    uow: UnitOfWork,
+    city: City,
+    now: datetime,
+    item_ids: list[int] | None = None,
+    *,
+    passed_on: bool = False,
 ) -> int:
     """For every item on offer whose current price has reached its highest wish, that wish
-    (the earliest among equal ones) wins: the item is reserved for them at their wish price."""
+    (the earliest among equal ones) wins: the item is reserved for them at their wish price.
+    `passed_on`: the items come from a winner who did not pay; the next wish is told so."""
     w, i = AuctionWish, AuctionItem
     rank = func.row_number().over(
         partition_by=w.item_id, order_by=(col(w.amount_cents).desc(), w.created_at, w.id)
@@ -123,6 +183,12 @@ async def award_wishes(
             {
                 "citizen_id": row.citizen_id,
                 "key": N_(
+                    "Good news: {title} has passed on to you, the next wish in line (the "
+                    "winner before you did not pay). It is reserved for you at your wish price "
+                    "{price}. Please pay by {deadline}, otherwise it passes on again."
+                )
+                if passed_on
+                else N_(
                     "Your wish price was reached: {title} is reserved for you at {price}. "
                     "Please pay by {deadline}, otherwise it passes to the next wish."
                 ),

@@ -159,6 +159,39 @@ def is_open(campaign: Campaign, now: datetime) -> bool:
     return campaign.status == SENT and now < campaign.claim_until and campaign.left > 0
 
 
+SOLD_OUT, EXPIRED = "sold_out", "expired"
+
+
+def state(campaign: Campaign, now: datetime) -> str:
+    """draft, sent (open), stopped, sold_out (every voucher claimed while claims are still
+    open), expired (the claim period is over)."""
+    if campaign.status != SENT:
+        return campaign.status
+    if now >= campaign.claim_until:
+        return EXPIRED
+    if campaign.left <= 0:
+        return SOLD_OUT
+    return SENT
+
+
+async def open_offers(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[Campaign]:
+    """Every open campaign the resident received and has not claimed yet, newest first: each
+    can be claimed, not only the latest message's."""
+    claimed = select(CampaignClaim.campaign_id).where(CampaignClaim.citizen_id == citizen_id)
+    result = await uow.session.execute(
+        select(Campaign)
+        .where(
+            col(Campaign.status) == SENT,
+            col(Campaign.claim_until) > now,
+            col(Campaign.claimed) < col(Campaign.total),
+            col(Campaign.id).not_in(claimed),
+        )
+        .order_by(col(Campaign.id).desc())
+        .limit(50)
+    )
+    return [c for c in result.scalars() if await _received(uow, c.id or 0, citizen_id)]
+
+
 async def stats(uow: UnitOfWork, campaigns: list[Campaign]) -> list[Stats]:
     if not campaigns:
         return []

@@ -5,15 +5,17 @@ the resident, in one transaction."""
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col
 
-from services import i18n, notify
+from services import i18n, notify, workdays
 from services.audit import log_action
+from services.cases import decisions, transit
 from services.cases.records import (
     STATUS_LABELS,
     Actor,
@@ -70,6 +72,7 @@ def _tell_resident(
     key: str,
     now: datetime,
     buttons: Sequence[dict[str, str]] = (),
+    media_file_id: int | None = None,
     **params: Any,
 ) -> None:
     notify.notify_citizen(
@@ -79,6 +82,7 @@ def _tell_resident(
         {"ref": case.reference, "title": i18n.word(title_of(case.form)), **params},
         now=now,
         buttons=[*buttons, notify.button(N_("Show the application"), "case.show", case.reference)],
+        media_file_id=media_file_id,
         ref=f"case:{case.reference}",
     )
 
@@ -119,8 +123,21 @@ async def take(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetim
     return case
 
 
-async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetime) -> Case:
+async def approve(
+    uow: UnitOfWork,
+    city: City,
+    actor: Actor,
+    ref: str,
+    now: datetime,
+    *,
+    daycare: str | None = None,
+    conditions: str = "",
+) -> Case:
+    """Approve, and decide what the approval carries (services/cases/decisions.py): the dog
+    tax and tag number, the chosen daycare, the permit PDF; the resident is told all of it."""
     case = await find_for_staff(uow, actor, ref)
+    if case.status in OPEN_STATUSES:
+        decisions.check(case, daycare=daycare)
     await _move(
         uow,
         case,
@@ -133,13 +150,39 @@ async def approve(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: date
     )
     add_event(uow, case, "approved", now, actor_id=actor.citizen_id, actor_name=actor.first_name)
     _audit(uow, now, "case.approve", case, actor)
-    extra = [notify.button(N_("Buy the monthly pass"), "transit.buy", case.reference)]
+    if case.form == "transit":
+        months = await transit.offered_months(uow, city, case, case.citizen_id, now)
+        _tell_resident(
+            uow,
+            case,
+            N_(
+                "Good news: your application {ref} ({title}) was approved.\n"
+                "You can buy the pass for {months} now."
+            )
+            if months
+            else N_("Good news: your application {ref} ({title}) was approved."),
+            now,
+            buttons=[notify.button(N_("Buy the monthly pass"), "transit.buy", case.reference)]
+            if months
+            else (),
+            months=" / ".join(transit.month_label(m) for m in months),
+        )
+        return case
+    decision = await decisions.decide(uow, city, case, now, daycare=daycare, conditions=conditions)
+    if decision.data:
+        case.decision = decision.data
+    if decision.file_id is not None:
+        add_event(
+            uow,
+            case,
+            "permit",
+            now,
+            actor_id=actor.citizen_id,
+            actor_name=actor.first_name,
+            file_id=decision.file_id,
+        )
     _tell_resident(
-        uow,
-        case,
-        N_("Good news: your application {ref} ({title}) was approved."),
-        now,
-        buttons=extra if case.form == "transit" else (),
+        uow, case, decision.message, now, media_file_id=decision.file_id, **decision.params
     )
     return case
 
@@ -175,12 +218,97 @@ async def reject(
         N_(
             "We are sorry: your application {ref} ({title}) could not be approved.\n"
             "Reason given ({department}): {reason}\n"
-            'If you have questions, just reply in your application or type "Mensch" '
-            "to talk to one of our Digitallotsen."
+            "You can answer or object here until {until}: press the button, or type "
+            '"Mensch" to talk to one of our Digitallotsen.'
         ),
         now,
+        buttons=[notify.button(N_("Answer or object"), "case.object", case.reference)],
         reason=reason,
         department=department_name(city, case.department, lang),
+        until=i18n.day(objection_until(city, now)),
+    )
+    return case
+
+
+def objection_until(city: City, rejected_at: datetime) -> date:
+    """One month after the decision (§ 74 Abs. 1 VwGO, § 70 VwGO), ending on a working day
+    (§ 57 Abs. 2 VwGO with § 222 Abs. 2 ZPO)."""
+    day = rejected_at.astimezone(city.tz).date()
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    last = calendar.monthrange(year, month)[1]
+    return workdays.next_working_day(city, date(year, month, min(day.day, last)))
+
+
+async def object_to(
+    uow: UnitOfWork,
+    city: City,
+    citizen_id: int,
+    ref: str,
+    now: datetime,
+    *,
+    text: str | None = None,
+    file: dict[str, Any] | None = None,
+) -> Case:
+    """The resident answers a rejection or objects to it, inside the case: recorded, and the
+    department sees it with a button to reopen the case."""
+    case = await find_own(uow, citizen_id, ref)
+    if case.status != REJECTED:
+        raise Conflict(
+            "Application {ref} is {status}; an objection is only possible after a rejection.",
+            ref=case.reference,
+            status=i18n.word(STATUS_LABELS[case.status]),
+        )
+    rejected_at = case.closed_at or case.updated_at
+    if now.astimezone(city.tz).date() > objection_until(city, rejected_at):
+        raise Conflict(
+            "The month for an objection to {ref} ended on {until}. Please apply again, or type "
+            '"Mensch" to talk to one of our Digitallotsen.',
+            ref=case.reference,
+            until=i18n.day(objection_until(city, rejected_at)),
+        )
+    cleaned = clean_text(text) if text is not None else None
+    file_id = int(file["file_id"]) if file else None
+    case.updated_at = now
+    add_event(uow, case, "objection", now, actor_id=citizen_id, text=cleaned, file_id=file_id)
+    log_action(uow, now, "case.object", f"case:{case.reference}", actor_citizen_id=citizen_id)
+    shown = cleaned or (str(file.get("filename") or "") if file else "")
+    to_room(
+        uow,
+        city,
+        case,
+        N_("⚖️ The resident answers the rejection of {ref} / objects: {text}"),
+        {"ref": case.reference, "text": shown},
+        now,
+        [
+            notify.button(N_("Reopen the case"), "staff.reopen", case.reference),
+            notify.button(N_("Details"), "staff.details", case.reference),
+            *([notify.button(N_("Files"), "staff.files", case.reference)] if file_id else []),
+        ],
+    )
+    return case
+
+
+async def reopen(uow: UnitOfWork, city: City, actor: Actor, ref: str, now: datetime) -> Case:
+    """Staff take a rejected case up again after the resident's answer or objection."""
+    case = await find_for_staff(uow, actor, ref)
+    await _move(
+        uow,
+        case,
+        (REJECTED,),
+        IN_PROGRESS,
+        now,
+        closed_at=None,
+        assignee_id=actor.citizen_id,
+        assignee_name=actor.first_name,
+    )
+    add_event(uow, case, "reopened", now, actor_id=actor.citizen_id, actor_name=actor.first_name)
+    _audit(uow, now, "case.reopen", case, actor)
+    _tell_resident(
+        uow,
+        case,
+        N_("Your application {ref} ({title}) is being looked at again by {name}."),
+        now,
+        name=actor.first_name,
     )
     return case
 

@@ -6,17 +6,18 @@ entry and a notification to the resident, in the same transaction."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
-from services import i18n, notify
+from services import i18n, notify, workdays
 from services.audit import log_action
 from services.cases.rules import (
     APPROVED,
@@ -35,6 +36,7 @@ from services.errors import InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from storage.models.cases import Case as Case
 from storage.models.cases import CaseEvent as CaseEvent
+from storage.models.cases import NumberCounter
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
@@ -143,28 +145,45 @@ async def submit(
     form_rules = rules(city)
     days = form_rules.processing_days.get(form)
     local_today = now.astimezone(city.tz).date()
+    number = await next_number(uow, form_rules.reference_prefix, local_today.year)
     case = Case(
-        reference=f"new-{uuid.uuid4().hex}",
+        reference=reference(form_rules.reference_prefix, local_today.year, number),
         citizen_id=citizen_id,
         form=form,
         department=department,
         status=SUBMITTED,
         answers=dict(answers),
         summary=summary[:300],
-        expected_on=local_today + timedelta(days=days) if days else None,
+        expected_on=workdays.deadline(city, local_today, days) if days else None,
         created_at=now,
         updated_at=now,
     )
     uow.session.add(case)
     await uow.session.flush()
     assert case.id is not None
-    case.reference = reference(form_rules.reference_prefix, local_today.year, case.id)
     add_event(uow, case, "submitted", now, actor_id=citizen_id)
     for file_id in files:
         add_event(uow, case, "file", now, actor_id=citizen_id, file_id=file_id)
     log_action(uow, now, "case.submit", f"case:{case.reference}", actor_citizen_id=citizen_id)
     post_to_room(uow, city, case, now)
     return case
+
+
+async def next_number(uow: UnitOfWork, series: str, year: int) -> int:
+    """The next number of a series in a year: 1 for the first of a new year. One statement
+    (insert, or add one on conflict) so parallel submissions never get the same number."""
+    insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
+    counter = NumberCounter.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert(counter)
+        .values(series=series, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[counter.c.series, counter.c.year],
+            set_={"last": counter.c.last + 1},
+        )
+        .returning(counter.c.last)
+    )
+    return int((await uow.session.execute(statement)).scalar_one())
 
 
 def staff_buttons(case: Case) -> list[dict[str, str]]:

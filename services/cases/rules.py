@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -59,6 +60,10 @@ class FormRules(BaseModel):
     daycares: list[Daycare] = Field(default_factory=list)
     daycare_max_choices: int = Field(default=3, ge=1, le=10)
     transit_price_cents: int = Field(default=3900, gt=0)
+    # the current month is offered while at least this many days of it are left ...
+    transit_min_days_left: int = Field(default=10, ge=1, le=31)
+    # ... and from this day of the month the next month as well
+    transit_next_month_from_day: int = Field(default=20, ge=1, le=31)
     processing_days: dict[str, int] = Field(default_factory=dict)
     office_hours: list[OfficeHours] = Field(default_factory=list)
 
@@ -107,7 +112,25 @@ def dangerous_breed(breed: str, listed: list[str]) -> str | None:
 def valid_chip(text: str) -> str | None:
     """A transponder number: exactly 15 digits (ISO 11784/11785); spaces allowed when typed."""
     digits = "".join(text.split())
-    return digits if len(digits) == 15 and digits.isdigit() else None
+    return digits if len(digits) == 15 and digits.isascii() and digits.isdigit() else None
+
+
+def chip_problem(text: str) -> tuple[str, dict[str, object]]:
+    """Why a typed chip number is no chip number, precisely (msgid, params)."""
+    typed = "".join(text.split())
+    wrong = [ch for ch in typed if not (ch.isascii() and ch.isdigit()) and ch not in "-/."]
+    if wrong:
+        shown = ", ".join(dict.fromkeys(wrong))
+        return (
+            "A microchip number has digits only; {chars} is not a digit (the letter O is easily "
+            "mistaken for zero). Please check it.",
+            {"chars": shown},
+        )
+    digits = sum(ch.isdigit() for ch in typed)
+    return (
+        "A microchip number has exactly 15 digits; this one has {n}. Please check it.",
+        {"n": digits},
+    )
 
 
 # ---------------------------------------------------------------- special use
@@ -130,23 +153,40 @@ def short_lead(rules: FormRules, first: date, today: date) -> bool:
 
 
 # ---------------------------------------------------------------- office hours
-def in_office_hours(rules: FormRules, moment: datetime, tz: ZoneInfo) -> bool:
+OpenDay = Callable[[date], bool]  # False on public holidays (services.workdays)
+
+
+def _every_day(day: date) -> bool:
+    return True
+
+
+def in_office_hours(
+    rules: FormRules, moment: datetime, tz: ZoneInfo, open_day: OpenDay = _every_day
+) -> bool:
     if not rules.office_hours:
         return True
     local = moment.astimezone(tz)
+    if not open_day(local.date()):
+        return False
     return any(
         local.weekday() in hours.days and hours.start <= local.time() < hours.end
         for hours in rules.office_hours
     )
 
 
-def next_opening(rules: FormRules, moment: datetime, tz: ZoneInfo) -> datetime | None:
-    """When the helpdesk opens next (now, if it is open); None without office hours."""
+def next_opening(
+    rules: FormRules, moment: datetime, tz: ZoneInfo, open_day: OpenDay = _every_day
+) -> datetime | None:
+    """When the helpdesk opens next (now, if it is open); None without office hours. Days that
+    are not `open_day` (public holidays) are skipped: from Maundy Thursday evening over Easter
+    that is the Tuesday."""
     if not rules.office_hours:
         return None
     local = moment.astimezone(tz)
-    for offset in range(8):
+    for offset in range(22):
         day = local.date() + timedelta(days=offset)
+        if not open_day(day):
+            continue
         spans = sorted(
             (datetime.combine(day, h.start, tz), datetime.combine(day, h.end, tz))
             for h in rules.office_hours
@@ -165,12 +205,32 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def pass_period(today: date, proof_until: date, taken_months: set[str]) -> tuple[date, date] | None:
-    """The next month a pass can be bought for: this month from today, else the next; never
-    beyond the proof's validity. None when no month is left."""
-    candidates = [today, month_end(today) + timedelta(days=1)]
-    for start in candidates:
-        if start.strftime("%Y-%m") in taken_months or start > proof_until:
-            continue
-        return start, min(month_end(start), proof_until)
-    return None
+def month_key(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def pass_months(
+    today: date,
+    proof_until: date,
+    taken_months: set[str],
+    *,
+    min_days_left: int,
+    next_month_from_day: int,
+) -> list[tuple[date, date]]:
+    """The months a pass can be bought for today, as (first useful day, last day): the current
+    month only while at least `min_days_left` days of it are left (today counted), otherwise
+    the next; from day `next_month_from_day` of a month the next month as well (so December
+    can be paid before it starts); never a month already paid, never beyond the proof."""
+    this_end = month_end(today)
+    next_first = this_end + timedelta(days=1)
+    days_left = (this_end - today).days + 1
+    useful_now = days_left >= min_days_left and today <= proof_until
+    offered = []
+    if useful_now and month_key(today) not in taken_months:
+        offered.append((today, min(this_end, proof_until)))
+    wants_next = (
+        not useful_now or month_key(today) in taken_months or today.day >= next_month_from_day
+    )
+    if wants_next and month_key(next_first) not in taken_months and next_first <= proof_until:
+        offered.append((next_first, min(month_end(next_first), proof_until)))
+    return offered

@@ -11,7 +11,7 @@ from sqlmodel import col
 from services import codes, i18n, notify
 from services.audit import log_action
 from services.cases import records as cases
-from services.cases.rules import APPROVED, month_end, pass_period, rules
+from services.cases.rules import APPROVED, month_end, month_key, pass_months, rules
 from services.city import City
 from services.env import Env
 from services.errors import Conflict
@@ -51,26 +51,68 @@ async def passes_of(uow: UnitOfWork, citizen_id: int) -> list[TransitPass]:
     return list(result.scalars())
 
 
+async def offered_months(
+    uow: UnitOfWork, city: City, case: Case, citizen_id: int, now: datetime
+) -> list[str]:
+    """The months ("2026-12") the resident can buy a pass for now (see rules.pass_months);
+    none for a case without a readable proof date."""
+    try:
+        proof = proof_until(case)
+    except (KeyError, ValueError):
+        return []
+    form_rules = rules(city)
+    taken = {p.month for p in await passes_of(uow, citizen_id)}
+    periods = pass_months(
+        now.astimezone(city.tz).date(),
+        proof,
+        taken,
+        min_days_left=form_rules.transit_min_days_left,
+        next_month_from_day=form_rules.transit_next_month_from_day,
+    )
+    return [month_key(first) for first, _last in periods]
+
+
+async def months_to_buy(
+    uow: UnitOfWork, city: City, citizen_id: int, ref: str, now: datetime
+) -> list[str]:
+    """The approved case's months on offer; a friendly refusal when there is none."""
+    case = await _approved_case(uow, citizen_id, ref)
+    months = await offered_months(uow, city, case, citizen_id, now)
+    if not months:
+        try:
+            until = i18n.day(proof_until(case))
+        except (KeyError, ValueError):
+            raise Conflict(
+                "The pass can be bought once your Sozialticket application is approved."
+            ) from None
+        raise Conflict(
+            "Your proof of eligibility is valid until {date}, and every month until then that "
+            "a pass is useful for is paid. Please apply again with your new benefit notice.",
+            date=until,
+        )
+    return months
+
+
 async def start_purchase(
     uow: UnitOfWork,
     env: Env,
     citizen_id: int,
     ref: str,
     now: datetime,
+    month: str | None = None,
 ) -> tuple[Payment, str]:
-    """A checkout for the next month the resident can have a pass for: (payment, month)."""
+    """A checkout for `month` (default: the first month on offer): (payment, month)."""
     city = env.city
     case = await _approved_case(uow, citizen_id, ref)
-    today = now.astimezone(city.tz).date()
-    taken = {p.month for p in await passes_of(uow, citizen_id)}
-    period = pass_period(today, proof_until(case), taken)
-    if period is None:
+    months = await months_to_buy(uow, city, citizen_id, ref, now)
+    if month is None:
+        month = months[0]
+    elif month not in months:
         raise Conflict(
-            "Your proof of eligibility is valid until {date}, and every month until then is "
-            "paid. Please apply again with your new benefit notice.",
-            date=i18n.day(proof_until(case)),
+            "A pass for {month} cannot be bought now: it is paid already, or not useful any "
+            "more. Please choose again.",
+            month=month_label(month) if len(month) == 7 else month[:7],
         )
-    month = period[0].strftime("%Y-%m")
     payment_ref = f"{case.reference}:{month}"
     open_checkout = (
         await uow.session.execute(
@@ -188,9 +230,11 @@ async def wallet_entries(
             title=PASS_TITLE,
             title_params=(("month", month_label(p.month)),),
             code=p.code,
+            # paid: valid, or "upcoming" for a month still ahead (never "awaiting payment")
             status="valid"
             if p.valid_from <= today <= p.valid_until
-            else ("pending" if today < p.valid_from else "expired"),
+            else ("upcoming" if today < p.valid_from else "expired"),
+            valid_from=p.valid_from,
             valid_until=p.valid_until,
             sort_at=datetime.combine(p.valid_from, time(0), now.tzinfo),
         )

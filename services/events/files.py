@@ -1,47 +1,39 @@
-"""The file a ticket holder gets: the ICS calendar entry (RFC 5545, written by hand). The
-ticket's QR code is made by services/qr.py."""
+"""The file a ticket holder gets: the ICS calendar entry (RFC 5545, through the icalendar
+library). The ticket's QR code is made by services/qr.py."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-ICS_LINE_LIMIT = 75  # octets per line before folding (RFC 5545, 3.1)
-
-
-def ics_escape(text: str) -> str:
-    """TEXT values (RFC 5545, 3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
+from icalendar import Calendar
+from icalendar import Event as IcsEvent
 
 
-def ics_fold(line: str) -> str:
-    """Split a content line into 75-octet pieces, continuation lines starting with a space,
-    never inside a UTF-8 character."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= ICS_LINE_LIMIT:
-        return line
-    pieces: list[str] = []
-    current = ""
-    limit = ICS_LINE_LIMIT
-    for ch in line:
-        if len((current + ch).encode("utf-8")) > limit:
-            pieces.append(current)
-            current = ch
-            limit = ICS_LINE_LIMIT - 1  # the leading space counts
-        else:
-            current += ch
-    pieces.append(current)
-    return "\r\n ".join(pieces)
+def calendar_uid(ticket_id: int, town: str) -> str:
+    """The UID of a holder's calendar entry: tied to their first ticket for the event, so the
+    same entry is updated (or cancelled) however often the file is downloaded again, and not to
+    any URL that may change."""
+    return f"ticket-{ticket_id}@{_slug(town) or 'town'}.stadtlotse"
 
 
-def ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _slug(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
+    return re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode()).strip("-")
+
+
+def event_sequence(cancelled: bool) -> int:
+    """SEQUENCE (RFC 5545, 3.8.7.4): 0 as published, 1 once cancelled. Events cannot be edited
+    after publishing; an edit feature must raise this with every change of time or place."""
+    return 1 if cancelled else 0
+
+
+def ics_filename(title: str, starts_at: datetime, tz: ZoneInfo) -> str:
+    """'2026-12-12-weihnachtskonzert.ics': one file name per event, safe on every system."""
+    slug = _slug(title)
+    return f"{starts_at.astimezone(tz).date().isoformat()}-{slug[:40].strip('-') or 'event'}.ics"
 
 
 def event_ics(
@@ -53,25 +45,28 @@ def event_ics(
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
+    tz: ZoneInfo,
     cancelled: bool = False,
+    method: str = "PUBLISH",
 ) -> bytes:
-    """One VEVENT in a VCALENDAR, CRLF line endings, times in UTC."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Stadtlotse//Events//DE",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{ics_time(now)}",
-        f"DTSTART:{ics_time(starts_at)}",
-        f"DTEND:{ics_time(ends_at)}",
-        f"SUMMARY:{ics_escape(title)}",
-        f"LOCATION:{ics_escape(place)}",
-    ]
+    """One VEVENT in a VCALENDAR (icalendar): local times with TZID and the VTIMEZONE that
+    defines it, SEQUENCE, STATUS; METHOD:CANCEL tells a calendar to remove the entry."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Stadtlotse//Events//DE")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    entry = IcsEvent()
+    entry.add("uid", uid)
+    entry.add("dtstamp", now.astimezone(UTC))
+    entry.add("dtstart", starts_at.astimezone(tz))
+    entry.add("dtend", ends_at.astimezone(tz))
+    entry.add("summary", title)
+    entry.add("location", place)
     if description:
-        lines.append(f"DESCRIPTION:{ics_escape(description)}")
-    lines.append(f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
+        entry.add("description", description)
+    entry.add("sequence", event_sequence(cancelled))
+    entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(entry)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())

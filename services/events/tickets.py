@@ -4,6 +4,7 @@ payments that arrived too late. Every change of a ticket or a counter is a condi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,13 +13,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from services import notify
+from services import i18n, notify
 from services.audit import log_action
 from services.city import City
 from services.env import Env
 from services.errors import Conflict, NotAllowed, NotFound
 from services.events import booking as events
+from services.events import files as event_files
 from services.i18n import N_
+from services.identity import privacy
 from services.payments import lifecycle as payments
 from services.wallet import sources as wallet
 from storage.models.events import (
@@ -33,6 +36,7 @@ from storage.models.events import (
     Event,
     Ticket,
 )
+from storage.models.outbox import StoredFile
 from storage.models.payments import PAID, Payment
 from storage.uow import UnitOfWork, rows_changed
 
@@ -109,7 +113,8 @@ async def cancel_event(
     now: datetime,
 ) -> int:
     """The organiser calls the event off: every ticket is cancelled and refunded, open holds end,
-    every holder is told. Returns the number of residents notified."""
+    every holder is told, with a calendar file (METHOD:CANCEL) that removes the entry from their
+    calendar. Returns the number of residents notified."""
     event = await events.organiser_event(uow, organiser_id, event_id)
     if event.status == CANCELLED:
         raise Conflict("This event was cancelled.")
@@ -123,6 +128,7 @@ async def cancel_event(
     )
     if rows_changed(changed) != 1:
         raise Conflict("This event was cancelled.")
+    event.status, event.cancelled_at = CANCELLED, now  # the loaded row, as the update wrote it
     holds = await uow.session.execute(
         select(Booking.id, Booking.payment_id).where(
             Booking.event_id == event_id, Booking.status == HELD
@@ -136,6 +142,7 @@ async def cancel_event(
         select(Booking).where(Booking.event_id == event_id, Booking.status == CONFIRMED)
     )
     holders: set[int] = set()
+    first_tickets = await calendar_tickets(uow, event_id)
     for booking in bookings.scalars().all():
         tickets = await uow.session.execute(
             select(Ticket).where(Ticket.booking_id == booking.id, Ticket.status != CANCELLED)
@@ -160,6 +167,9 @@ async def cancel_event(
                 ),
                 {"event": event.title, **events.when_params(event, env.city.tz)},
                 now=now,
+                media_file_id=await _cancellation_file(
+                    uow, event, booking.citizen_id, first_tickets, now, env.city.tz, env.city.name
+                ),
                 dedupe_key=f"event-cancelled:{event_id}:{booking.citizen_id}",
             )
     await uow.session.execute(  # nothing is held or sold any more
@@ -171,6 +181,67 @@ async def cancel_event(
     await uow.session.flush()
     log_action(uow, now, "event.cancel", f"event:{event_id}", actor_citizen_id=organiser_id)
     return len(holders)
+
+
+async def calendar_tickets(
+    uow: UnitOfWork, event_id: int, citizen_id: int | None = None
+) -> dict[int, int]:
+    """Each holder's first ticket for the event (whatever its status): the calendar entry's UID."""
+    query = (
+        select(Ticket.citizen_id, func.min(Ticket.id))
+        .where(Ticket.event_id == event_id)
+        .group_by(Ticket.citizen_id)
+    )
+    if citizen_id is not None:
+        query = query.where(Ticket.citizen_id == citizen_id)
+    return {int(who): int(first) for who, first in (await uow.session.execute(query)).all()}
+
+
+def calendar_file(
+    event: Event, ticket_id: int, now: datetime, tz: ZoneInfo, town: str, method: str = "PUBLISH"
+) -> tuple[str, bytes]:
+    """File name and ICS of a holder's calendar entry for the event."""
+    data = event_files.event_ics(
+        uid=event_files.calendar_uid(ticket_id, town),
+        title=event.title,
+        description=event.description,
+        place=event.place,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        now=now,
+        tz=tz,
+        cancelled=event.status == CANCELLED,
+        method=method,
+    )
+    return event_files.ics_filename(event.title, event.starts_at, tz), data
+
+
+async def _cancellation_file(
+    uow: UnitOfWork,
+    event: Event,
+    citizen_id: int,
+    first_tickets: dict[int, int],
+    now: datetime,
+    tz: ZoneInfo,
+    town: str,
+) -> int | None:
+    ticket_id = first_tickets.get(citizen_id)
+    if ticket_id is None:
+        return None
+    filename, data = calendar_file(event, ticket_id, now, tz, town, method="CANCEL")
+    stored = StoredFile(
+        citizen_id=citizen_id,
+        purpose="event:cancel",
+        filename=filename,
+        mime="text/calendar",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        created_at=now,
+    )
+    uow.session.add(stored)
+    await uow.session.flush()
+    return stored.id
 
 
 async def refund_late_payments(uow: UnitOfWork, env: Env, now: datetime) -> int:
@@ -331,3 +402,44 @@ async def wallet_entries(
 
 
 wallet.register_source("tickets", wallet_entries)
+
+
+# ---------------------------------------------------------------- before a resident is deleted
+async def holdings(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[privacy.Holding]:
+    """Valid tickets for events still to come (what was paid for them, or 0 when free)."""
+    return [
+        privacy.Holding(
+            kind="ticket",
+            title=N_("Ticket for {event} on {day}: {amount}"),
+            params=(
+                ("event", event.title),
+                ("day", i18n.day(event.starts_at.astimezone(city.tz).date())),
+                ("amount", i18n.money(ticket.price_cents - ticket.refunded_cents)),
+            ),
+            cents=ticket.price_cents - ticket.refunded_cents,
+            ref=str(ticket.id),
+        )
+        for ticket, event in await events.tickets_of(uow, citizen_id, now)
+        if ticket.status == VALID and event.status != CANCELLED and event.ends_at > now
+    ]
+
+
+async def close_for_deletion(uow: UnitOfWork, citizen_id: int, now: datetime) -> int:
+    """Cancel the valid tickets of events still to come (the places go back on sale), so no
+    ticket code stays valid once its holder is anonymous."""
+    closed = 0
+    for ticket, event in await events.tickets_of(uow, citizen_id, now):
+        if ticket.status != VALID or event.ends_at <= now:
+            continue
+        if await _cancel_ticket_row(uow, ticket.id or 0, now):
+            if event.status != CANCELLED:
+                await events.give_back(uow, event.id or 0, 1)
+            log_action(uow, now, "ticket.forfeit", f"ticket:{ticket.id}")
+            closed += 1
+    await uow.session.flush()
+    return closed
+
+
+privacy.register_holdings("tickets", holdings, close_for_deletion)

@@ -252,5 +252,6 @@ def _link_failed(me: Citizen, now: datetime, error: DomainError) -> DomainError:
 
 
 async def delete_citizen(uow: UnitOfWork, citizen_id: int, now: datetime) -> None:
+    await privacy.close_holdings(uow, citizen_id, now)
     await privacy.erase_citizen(uow, citizen_id, now)
     log_action(uow, now, "citizen.delete", f"citizen:{citizen_id}", actor_citizen_id=citizen_id)

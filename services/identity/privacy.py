@@ -9,6 +9,8 @@ ones blanked. Tables refer to a resident through foreign keys to citizen.id.
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,10 +19,49 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table)
+from services.city import City
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
 _INTERNAL = {"link_failures", "link_blocked_until", "version"}
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Something of value the resident still holds: named before they delete their data."""
+
+    kind: str  # "voucher", "ticket"
+    title: str  # msgid, with `params`
+    params: tuple[tuple[str, Any], ...]
+    cents: int  # money left in it
+    ref: str  # the voucher or ticket id, for the gift/refund/cancel buttons
+
+
+HoldingsOf = Callable[[UnitOfWork, City, int, datetime], Awaitable[list[Holding]]]
+CloseHoldings = Callable[[UnitOfWork, int, datetime], Awaitable[int]]
+_HOLDINGS: dict[str, tuple[HoldingsOf, CloseHoldings]] = {}
+
+
+def register_holdings(name: str, listing: HoldingsOf, close: CloseHoldings) -> None:
+    """A capability that holds money for residents (vouchers, tickets) says what is left and
+    how it is closed when the resident deletes their data anyway."""
+    _HOLDINGS[name] = (listing, close)
+
+
+async def holdings(uow: UnitOfWork, city: City, citizen_id: int, now: datetime) -> list[Holding]:
+    found: list[Holding] = []
+    for listing, _close in _HOLDINGS.values():
+        found.extend(await listing(uow, city, citizen_id, now))
+    return found
+
+
+async def close_holdings(uow: UnitOfWork, citizen_id: int, now: datetime) -> int:
+    """Before erasing: close what is left (vouchers booked out, tickets cancelled), so no
+    bearer code stays usable under an anonymised record. Returns how many were closed."""
+    closed = 0
+    for _listing, close in _HOLDINGS.values():
+        closed += await close(uow, citizen_id, now)
+    return closed
 
 
 def _citizen_columns(table: Table) -> list[Column[Any]]:

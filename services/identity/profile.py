@@ -72,18 +72,24 @@ def validate_town(text: str) -> str:
     return town
 
 
-def parse_date(text: str) -> date:
-    """'24.12.2026', '24.12.26', '2026-12-24'. Impossible dates (31.02.) are refused by name."""
+def parse_date(text: str, today: date, *, past: bool | None = None, example: str = "") -> date:
+    """'24.12.2026', '24.12.26', '12.5.90', '2026-12-24'. Impossible dates (31.02.) are refused
+    by name. A two-digit year takes its century from `today`: for a date in the past (a birth
+    date) the latest year not after today ('12.5.90' is 1990), for a date ahead the next one,
+    otherwise the nearest."""
     raw = clean_text(text, 20)
     match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})", raw)
     if match:
         day, month, year = int(match[1]), int(match[2]), int(match[3])
-        if year < 100:
-            year += 2000
+        if len(match[3]) == 2:
+            year = _century(year, today, past)
     else:
         iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw)
         if not iso:
-            raise InvalidInput("Please enter a date as day.month.year, for example 24.12.2026.")
+            raise InvalidInput(
+                "Please enter a date as day.month.year, for example {example}.",
+                example=example or "24.12.2026",
+            )
         year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
     try:
         return date(year, month, day)
@@ -91,6 +97,16 @@ def parse_date(text: str) -> date:
         raise InvalidInput(
             "The date {text} does not exist. Please check day and month.", text=raw
         ) from exc
+
+
+def _century(two_digits: int, today: date, past: bool | None) -> int:
+    this_century = today.year - today.year % 100 + two_digits
+    if past is True:
+        return this_century if this_century <= today.year else this_century - 100
+    if past is False:
+        return this_century if this_century >= today.year else this_century + 100
+    candidates = (this_century - 100, this_century, this_century + 100)
+    return min(candidates, key=lambda year: abs(year - today.year))
 
 
 PROFILE_FIELDS = {

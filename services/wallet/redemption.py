@@ -3,11 +3,9 @@ undo within minutes, the day's turnover, and the monthly settlement per merchant
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +15,6 @@ from services import audit, codes, i18n, notify
 from services.city import City
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
-from services.money import format_cents_plain
 from services.wallet import merchants, vouchers
 from storage.models.vouchers import ACTIVE, REDEEM, UNDO, Voucher, VoucherEntry
 from storage.uow import UnitOfWork
@@ -31,6 +28,7 @@ def refuse_reason(voucher: Voucher, today: date) -> str | None:
         "pending": N_("This voucher has not been paid yet."),
         "cancelled": N_("This voucher was never paid and is not valid."),
         "refunded": N_("This voucher was refunded and is no longer valid."),
+        "closed": N_("This voucher was closed and is no longer valid."),
         "expired": N_("This voucher expired on {until}."),
         "used": N_("This voucher is used up: its balance is 0 €."),
         "gift": N_(
@@ -376,44 +374,3 @@ async def settlement(
 def _masked(code: str) -> str:
     """The settlement shows enough of a code to find a receipt, not enough to use it."""
     return "…" + codes.display(code)[-6:]
-
-
-def write_csv(statement: Statement, folder: Path, city: City) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"settlement-{statement.month}-{statement.merchant_key}.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle, delimiter=";")
-        out.writerow(["merchant", statement.merchant_key, statement.merchant_name])
-        out.writerow(["month", statement.month])
-        out.writerow(["booked_at", "kind", "voucher", "amount_eur", "entry"])
-        for at, kind, code, amount, entry_id in statement.rows:
-            local = at.astimezone(city.tz).isoformat(timespec="seconds")
-            out.writerow([local, kind, code, format_cents_plain(amount), entry_id])
-        out.writerow([])
-        out.writerow(["redemptions", sum(1 for r in statement.rows if r[1] == REDEEM)])
-        out.writerow(["undone", sum(1 for r in statement.rows if r[1] == UNDO)])
-        out.writerow(["total_eur", format_cents_plain(statement.total_cents)])
-        out.writerow(["fee_percent", str(statement.fee_percent)])
-        out.writerow(["fee_eur", format_cents_plain(statement.fee_cents)])
-        out.writerow(["payout_eur", format_cents_plain(statement.payout_cents)])
-    return path
-
-
-def write_summary(statements: list[Statement], folder: Path, month: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"settlement-{month}.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle, delimiter=";")
-        out.writerow(["merchant", "name", "entries", "total_eur", "fee_eur", "payout_eur"])
-        for s in statements:
-            out.writerow(
-                [
-                    s.merchant_key,
-                    s.merchant_name,
-                    len(s.rows),
-                    format_cents_plain(s.total_cents),
-                    format_cents_plain(s.fee_cents),
-                    format_cents_plain(s.payout_cents),
-                ]
-            )
-    return path

@@ -23,8 +23,9 @@ class WalletEntry:
     kind: str  # "voucher", "ticket", "transit_pass", "key", "pickup"
     title: str  # a msgid; its parameters in `title_params`
     code: str  # the bearer code (shown as text and QR)
-    status: str  # "valid", "used", "expired", "pending" ...
+    status: str  # "valid", "upcoming" (paid, starts later), "used", "expired", "pending" ...
     valid_until: date | None = None
+    valid_from: date | None = None
     balance_cents: int | None = None
     action: str = ""  # button that opens the details
     arg: str = ""

@@ -21,6 +21,7 @@ from services.city import City, register_section
 from services.env import Env
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from services.i18n import N_
+from services.identity import privacy
 from services.money import format_money, parse_amount
 from services.payments import lifecycle as payments
 from services.wallet.sources import WalletEntry, register_source
@@ -28,8 +29,10 @@ from storage.models.payments import Payment
 from storage.models.vouchers import (
     ACTIVE,
     CANCELLED,
+    CLOSED,
     EXPIRE,
     EXPIRED,
+    FORFEIT,
     ISSUE,
     PENDING,
     REFUNDED,
@@ -557,3 +560,67 @@ async def wallet_entries(
 
 
 register_source("vouchers", wallet_entries)
+
+
+# ---------------------------------------------------------------- before a resident is deleted
+
+
+async def holdings(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[privacy.Holding]:
+    """Active vouchers with money left (also those reserved as a gift not yet accepted)."""
+    return [
+        privacy.Holding(
+            kind="voucher",
+            title=N_("City voucher {code}: {amount} left")
+            if voucher.gift_code is None
+            else N_("City voucher {code}: {amount} left, reserved as a gift not yet accepted"),
+            params=(
+                ("code", codes.display(voucher.code)),
+                ("amount", i18n.money(voucher.balance_cents)),
+            ),
+            cents=voucher.balance_cents,
+            ref=str(voucher.id),
+        )
+        for voucher in await of_citizen(uow, citizen_id)
+        if voucher.status == ACTIVE and voucher.balance_cents > 0
+    ]
+
+
+async def close_for_deletion(uow: UnitOfWork, citizen_id: int, now: datetime) -> int:
+    """Book the balance out (a `forfeit` ledger entry: the bookkeeping keeps it) and close the
+    voucher, so its code cannot be used once its holder is anonymous."""
+    closed = 0
+    for voucher in await of_citizen(uow, citizen_id):
+        if voucher.status != ACTIVE:
+            continue  # a pending purchase lapses with its payment
+        changed = await uow.session.execute(
+            update(Voucher)
+            .where(
+                Voucher.id == voucher.id,
+                Voucher.status == voucher.status,
+                Voucher.balance_cents == voucher.balance_cents,
+            )
+            .values(status=CLOSED, balance_cents=0, gift_code=None)
+            .execution_options(synchronize_session=False)
+        )
+        if rows_changed(changed) != 1:
+            raise Conflict("A voucher changed just now. Please try again.")
+        if voucher.balance_cents:
+            uow.session.add(
+                VoucherEntry(
+                    voucher_id=voucher.id or 0,
+                    kind=FORFEIT,
+                    amount_cents=-voucher.balance_cents,
+                    at=now,
+                )
+            )
+        audit.log_action(
+            uow, now, "voucher.forfeit", f"voucher:{voucher.id}", balance=voucher.balance_cents
+        )
+        closed += 1
+    await uow.session.flush()
+    return closed
+
+
+privacy.register_holdings("vouchers", holdings, close_for_deletion)

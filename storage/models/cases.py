@@ -32,9 +32,22 @@ class Case(SQLModel, table=True):
     assignee_id: int | None = None
     assignee_name: str | None = Field(default=None, max_length=100)
     expected_on: date | None = None
+    # what the approval decided (dog tax and tag number, the daycare, the permit's terms)
+    decision: dict[str, Any] = json_field()
     created_at: datetime = moment_field()
     updated_at: datetime = moment_field()
     closed_at: datetime | None = moment_field(nullable=True)
+
+
+class NumberCounter(SQLModel, table=True):
+    """The last number given per series and year: case references (series "AH": AH-2027-000001
+    follows AH-2026-004711), dog tag numbers. Counted up in the database, never in Python."""
+
+    __tablename__ = "number_counter"
+
+    series: str = Field(primary_key=True, max_length=20)
+    year: int = Field(primary_key=True)
+    last: int = 0
 
 
 class CaseEvent(SQLModel, table=True):

@@ -16,7 +16,9 @@ PENDING, ACTIVE, CANCELLED, REFUNDED, EXPIRED = (
     "refunded",
     "expired",
 )
+CLOSED = "closed"  # its holder deleted their data: the balance was booked out (FORFEIT)
 ISSUE, REDEEM, UNDO, EXPIRE, REFUND = "issue", "redeem", "undo", "expire", "refund"
+FORFEIT = "forfeit"
 
 
 class Voucher(SQLModel, table=True):

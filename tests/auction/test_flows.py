@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.jobs import load, run_job
+from services.auction import wishes as auction_wishes
 from services.city import City
 from services.clock import FrozenClock
 from services.identity import accounts as identity
@@ -170,3 +171,36 @@ async def test_payments_not_wired_reserves_nothing(
         "\xa0", " "
     )
     assert "Zum heutigen Preis kaufen" in answer
+
+
+async def test_a_wish_won_at_night_can_be_paid_by_the_winner_from_the_item(
+    shop: Transcript, city: City
+) -> None:
+    now = shop.clock.now()  # Wednesday 25 Nov, 10:00
+    staff = await person(shop.db, "frank", now, "staff", "fundbuero")
+    ben = await person(shop.db, "ben", now)
+    await person(shop.db, "anna", now)
+    bike = await list_item(shop.db, city, staff, now, start=10_000, floor=4_000)
+    await shop.send("ben", "/start")
+    await shop.send("anna", "/start")
+
+    async with shop.db.uow() as uow:
+        await auction_wishes.place_wish(uow, city, ben, bike, 9_800, now)
+        await uow.commit()
+    shop.clock.set(now.replace(hour=0, minute=5) + timedelta(days=2))  # Friday 00:05: 98 €
+    assert (await run_job(shop.db, city, load()["auction.daily"], shop.clock.now())).ran
+    told = await shop.notifications("ben")
+    assert "Your wish price was reached" in told
+    assert "Please pay by 28 Nov 2026, 20:00" in told  # until 20:00 of the next day
+    shop.clock.advance(timedelta(hours=9))  # Friday morning, ben looks at the item
+    shown = await shop.press("ben", "Show item")
+    assert "Reserved for you at €98.00 until 28 Nov 2026, 20:00" in shown
+    assert "Someone is paying" not in shown
+    # anyone else looking at it meanwhile: someone is paying, no pay button
+    assert "Someone is paying for it right now" in await shop.send("anna", f"/start fund-{bike}")
+    paid = await shop.press("ben", "Pay now")
+    assert "is reserved for you at €98.00 until 28 Nov 2026, 20:00" in paid
+    await shop.press("ben", "Pay (demo)")
+    async with shop.db.uow() as uow:
+        entries = await wallet.entries(uow, ben, shop.clock.now())
+    assert [(e.kind, e.status) for e in entries] == [("pickup", "valid")]

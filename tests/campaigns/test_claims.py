@@ -246,3 +246,62 @@ async def test_campaign_messages_fall_due_a_minute_at_a_time(
         offsets = [(moment - clock.now()).total_seconds() for moment in due]
     assert offsets == [0, 0, 60, 60, 120]
     assert campaigns.sending_minutes(5, paced) == 3
+
+
+async def test_sold_out_while_claims_are_open_says_sold_out_not_ended(
+    chat: Transcript, city: City
+) -> None:
+    mara = await make_person(chat, "mara", role="marketing")  # German, as marketing reads it
+    await make_person(chat, "anna", language="en", opted_in=True)
+    campaign_id = await sent_campaign(chat, city, mara, total=1, days=3)
+    await chat.notifications("anna")
+    await chat.press("anna", "Claim voucher")
+    listing = await chat.send("mara", "/campaigns")
+    assert "Winterzauber – vergriffen" in listing and "abgelaufen" not in listing
+    campaign = await _campaign(chat.db, campaign_id)
+    assert campaign_claims.state(campaign, chat.clock.now()) == campaign_claims.SOLD_OUT
+    chat.clock.advance(timedelta(days=4))  # the claim period is over: now it has ended
+    assert campaign_claims.state(campaign, chat.clock.now()) == campaign_claims.EXPIRED
+    assert "Winterzauber – abgelaufen" in await chat.send("mara", "/campaigns")
+
+
+async def test_each_open_campaign_received_can_be_claimed_not_only_the_newest(
+    chat: Transcript, city: City
+) -> None:
+    mara = await make_person(chat, "mara", role="marketing")
+    anna = await make_person(chat, "anna", language="en", opted_in=True)
+    first = await sent_campaign(chat, city, mara, value=1000)
+    await chat.notifications("anna")
+    chat.clock.advance(timedelta(hours=2))
+    second = await sent_campaign(chat, city, mara, value=500)
+    await chat.notifications("anna")
+    # typing the label picks the newest message's button; the older offer is offered next
+    shown = await chat.press("anna", "Claim voucher")
+    assert "worth €5.00" in shown
+    assert "You can still claim from these offers as well" in shown
+    shown = await chat.press("anna", "Claim: Winterzauber (€10.00)")
+    assert "worth €10.00" in shown
+    assert sorted(v.value_cents for v in await vouchers_of(chat.db, anna)) == [500, 1000]
+    # pressing the newest message's button again: already claimed, nothing else is open
+    shown = await chat.press("anna", "Wallet")
+    shown = await chat.send("anna", "/offers")
+    assert "There is no voucher offer for you to claim right now." in shown
+    async with chat.db.uow() as uow:
+        claimed = (
+            await uow.session.execute(
+                select(CampaignClaim.campaign_id).where(CampaignClaim.citizen_id == anna)
+            )
+        ).scalars()
+        assert sorted(claimed) == sorted([first, second])
+
+
+async def test_offers_lists_what_is_still_open(chat: Transcript, city: City) -> None:
+    mara = await make_person(chat, "mara", role="marketing")
+    await make_person(chat, "anna", language="en", opted_in=True)
+    await sent_campaign(chat, city, mara, value=1000)
+    await sent_campaign(chat, city, mara, value=700, total=1)
+    await chat.notifications("anna")
+    shown = await chat.send("anna", "/offers")
+    assert "Winterzauber: €10.00" in shown and "Winterzauber: €7.00" in shown
+    shown = await chat.press("anna", "Claim: Winterzauber (€7.00)")
+    assert "worth €7.00" in shown

@@ -55,8 +55,9 @@ async def test_deletion_removes_consent_and_keeps_the_claim_anonymous(
     data = json.loads(export.data)["data"]
     assert data["news_consent"][0]["opted_in"] is True
     assert data["campaign_claim"][0]["campaign_id"] == campaign_id
-    await chat.send("anna", "/deleteme")
-    await chat.press("anna", "Yes, delete my data")
+    asked = await chat.send("anna", "/deleteme")
+    assert "you still hold €10.00" in asked  # the claimed voucher is named first
+    await chat.press("anna", "Delete anyway and give up €10.00")
     assert await count(chat.db, NewsConsent, NewsConsent.citizen_id == anna) == 0
     assert await count(chat.db, CampaignClaim, CampaignClaim.campaign_id == campaign_id) == 1
     async with chat.db.uow() as uow:

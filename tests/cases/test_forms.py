@@ -12,6 +12,7 @@ from handlers import menus
 from storage.models.cases import Case
 from tests.cases.conftest import PDF, PNG, Press, walk
 from tests.support.chat import Transcript
+from tests.support.pdf import embedded_fonts, pdf_text
 
 
 async def only_case(chat: Transcript) -> Case:
@@ -128,7 +129,22 @@ async def test_special_use_with_fee_lead_time_and_pin(
     await chat.press("anna", "Send")
     case = await only_case(chat)
     assert case.department == "ordnung" and case.answers["area"] == 12.5
-    receipt_of(chat, "anna", case.reference)
+    text = pdf_text(receipt_of(chat, "anna", case.reference))
+    # what a town's letter carries: letterhead, department, contact, office hours, reference,
+    # date, the answers, the fee estimate and the expected decision date the chat showed
+    for expected in (
+        "Stadt Ahaus",
+        "Public order office",
+        "Rathausplatz 1, 48683 Ahaus",
+        "ordnungsamt@ahaus.de",
+        "Office hours",
+        f"Reference: {case.reference}",
+        "Marktstraße 12, Ahaus",
+        "Estimated fee: €25.00",
+        "You can expect a decision by",
+    ):
+        assert expected in text, expected
+    assert "DejaVuSansBook" in embedded_fonts(receipt_of(chat, "anna", case.reference))
 
 
 async def test_daycare_with_ranked_choices(chat: Transcript, people: dict[str, int]) -> None:

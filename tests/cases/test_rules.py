@@ -6,19 +6,19 @@ from datetime import date, datetime
 
 import pytest
 
-from services.cases import receipts
+from services import documents
 from services.cases.rules import (
     dangerous_breed,
     in_office_hours,
     next_opening,
     normalise_reference,
-    pass_period,
     rules,
     space_fee,
     valid_chip,
 )
 from services.city import City
 from tests.conftest import BERLIN
+from tests.support.pdf import embedded_fonts, pdf_text, unembedded_fonts
 
 
 @pytest.mark.parametrize(
@@ -66,29 +66,27 @@ def test_office_hours(city: City) -> None:
     assert next_opening(town, friday_evening, BERLIN) == datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN)
 
 
-def test_pass_months() -> None:
-    today = date(2026, 11, 25)
-    assert pass_period(today, date(2027, 3, 1), set()) == (today, date(2026, 11, 30))
-    assert pass_period(today, date(2027, 3, 1), {"2026-11"}) == (
-        date(2026, 12, 1),
-        date(2026, 12, 31),
+def test_letters_keep_every_letter_and_the_euro_sign(city: City) -> None:
+    """DejaVu Sans is embedded: ı, ş, Ł, đ and € survive (Helvetica/WinAnsi dropped them)."""
+    letter = documents.Letter(
+        head=documents.letterhead(city, "steuern", "de"),
+        title="Eingangsbestätigung: Hundesteuer-Anmeldung",
+        facts=[("Aktenzeichen", "AH-2026-000001"), ("Datum", "25.11.2026")],
+        sections=[("Name", "Iğdır Şahin, Łukasz Đorđević"), ("Gebühr", "25,00 €")],
+        notes=["Geschätzte Gebühr: 25,00 €"],
+        footer="Bitte geben Sie das Aktenzeichen an.",
     )
-    assert pass_period(today, date(2026, 12, 10), {"2026-11"}) == (
-        date(2026, 12, 1),
-        date(2026, 12, 10),
-    )
-    assert pass_period(today, date(2026, 11, 30), {"2026-11"}) is None
+    data = documents.render(letter)
+    assert data.startswith(b"%PDF")
+    assert embedded_fonts(data) == {"DejaVuSansBook", "DejaVuSansBold"}  # subset, embedded
+    assert not unembedded_fonts(data)
+    text = pdf_text(data)
+    for expected in ("Iğdır Şahin", "Łukasz Đorđević", "25,00 €", "Stadt Ahaus", "Steueramt"):
+        assert expected in text, expected
+    assert "steueramt@ahaus.de" in text and "AH-2026-000001" in text
 
 
-def test_receipt_text_is_reduced_to_latin1() -> None:
-    assert receipts.latin1("Gebühr 25,00 € – 🐕 Größe") == "Gebühr 25,00 EUR - Größe"
-    pdf = receipts.receipt_pdf(
-        town="Stadt Ahaus",
-        heading="Eingangsbestätigung",
-        title="Hundesteuer-Anmeldung 🐕",
-        reference_line="Aktenzeichen: AH-2026-000001",
-        date_line="25.11.2026",
-        answers=[("Name", "Jürgen Öztürk"), ("Gebühr", "25,00 €")],
-        footer="…",
-    )
-    assert pdf.startswith(b"%PDF")
+def test_the_font_and_its_licence_ship_as_package_data() -> None:
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"):
+        assert (documents.FONT_DIR / name).is_file(), name
+    assert "Bitstream" in (documents.FONT_DIR / "LICENSE-DejaVu.txt").read_text()

@@ -4,12 +4,14 @@ proof's validity, a reminder to renew."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+from services.cases.rules import month_key, pass_months
 from services.payments import lifecycle as payments
 from services.wallet import sources as wallet
 from storage.models.payments import PAID, Payment
 from tests.cases.conftest import submit_case
+from tests.conftest import BERLIN
 from tests.support.chat import Transcript
 from tests.support.env import env_with
 
@@ -47,10 +49,11 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     chat: Transcript, people: dict[str, int]
 ) -> None:
     chat.env.payments = FakeProvider()
+    chat.clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=BERLIN))  # 21 days of November left
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-01-15")
     told = await chat.notifications("anna")
-    assert "was approved" in told
+    assert "was approved" in told and "You can buy the pass for 11/2026 now." in told
     offer = await chat.press("anna", "Buy the monthly pass")
     assert "for 11/2026 costs €39.00" in offer
     assert "Pay now: http://127.0.0.1:8080/pay/1-" in offer
@@ -64,14 +67,18 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     assert [(e.kind, e.status, str(e.valid_until)) for e in entries] == [
         ("transit_pass", "valid", "2026-11-30")
     ]
-    # next month: December, then January only until the proof ends
+    # from the 20th, next month: December, then January only until the proof ends
+    chat.clock.set(datetime(2026, 11, 21, 9, 0, tzinfo=BERLIN))
     await chat.send("anna", "/cases")
     await chat.press("anna", "AH-2026")
     await chat.press("anna", "Buy the monthly pass")
     assert "12/2026" in chat.log[-1]
     await chat.press("anna", "Pay (demo)")
     await chat.notifications("anna")
-    chat.clock.advance(timedelta(days=40))  # 4 January 2027
+    wallet_text = await chat.send("anna", "/wallet")  # paid, starts in December
+    assert "Deutschlandticket Sozial 12/2026 · paid, valid from 1 Dec 2026" in wallet_text
+    assert "awaiting payment" not in wallet_text
+    chat.clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=BERLIN))
     reminders = await chat.notifications("anna")
     assert "Your transit pass ends on 31 Dec 2026" in reminders
     await chat.press("anna", "Buy the monthly pass")
@@ -86,7 +93,62 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     await chat.send("anna", "/cases")
     await chat.press("anna", "AH-2026")
     no_more = await chat.press("anna", "Buy the monthly pass")
-    assert "every month until then is paid" in no_more
+    assert "every month until then that a pass is useful for is paid" in no_more
+
+
+async def test_approved_on_the_30th_offers_the_next_month(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    """The observed case: approved on 30.11., only November was offered (a day's pass)."""
+    chat.env.payments = FakeProvider()
+    chat.clock.set(datetime(2026, 11, 30, 15, 0, tzinfo=BERLIN))
+    await chat.send("anna", "/language en")
+    await approved_transit(chat, people["anna"], "2027-06-30")
+    assert "You can buy the pass for 12/2026 now." in await chat.notifications("anna")
+    offer = await chat.press("anna", "Buy the monthly pass")
+    assert "for 12/2026 costs €39.00" in offer
+    await chat.press("anna", "Pay (demo)")
+    assert "for 12/2026 is in your wallet, valid until 31 Dec 2026" in (
+        await chat.notifications("anna")
+    )
+
+
+async def test_from_the_20th_both_months_can_be_chosen(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    chat.env.payments = FakeProvider()
+    chat.clock.set(datetime(2027, 2, 18, 9, 0, tzinfo=BERLIN))  # 11 days of February left
+    await chat.send("anna", "/language en")
+    await approved_transit(chat, people["anna"], "2027-06-30")
+    await chat.notifications("anna")
+    offer = await chat.press("anna", "Buy the monthly pass")
+    assert "for 02/2027 costs" in offer  # before the 20th: this month only
+    chat.clock.set(datetime(2027, 2, 20, 9, 0, tzinfo=BERLIN))  # 9 days left: next month only
+    await chat.send("anna", "/cases")
+    await chat.press("anna", "AH-2027")
+    offer = await chat.press("anna", "Buy the monthly pass")
+    assert "for 03/2027 costs" in offer
+
+
+def test_offered_months_at_month_ends() -> None:
+    def months(today: date, proof: date, taken: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+        found = pass_months(today, proof, set(taken), min_days_left=10, next_month_from_day=20)
+        return [month_key(first) for first, _last in found]
+
+    far = date(2028, 12, 31)
+    assert months(date(2026, 11, 10), far) == ["2026-11"]
+    assert months(date(2026, 11, 20), far) == ["2026-11", "2026-12"]  # 11 days left, the 20th
+    assert months(date(2026, 11, 21), far) == ["2026-11", "2026-12"]  # 10 days left
+    assert months(date(2026, 11, 22), far) == ["2026-12"]  # 9 days left: not worth it
+    assert months(date(2026, 11, 30), far) == ["2026-12"]
+    assert months(date(2026, 12, 31), far) == ["2027-01"]  # over the new year
+    assert months(date(2027, 2, 19), far) == ["2027-02"]  # 10 days of February, before 20th
+    assert months(date(2027, 2, 20), far) == ["2027-03"]  # 9 days left
+    assert months(date(2028, 2, 20), far) == ["2028-02", "2028-03"]  # leap year: 10 days left
+    assert months(date(2026, 11, 25), far, {"2026-12"}) == []  # paid ahead, rest not useful
+    assert months(date(2026, 11, 10), far, {"2026-11"}) == ["2026-12"]
+    assert months(date(2026, 11, 25), date(2026, 11, 30)) == []  # proof ends with November
+    assert months(date(2026, 11, 10), date(2026, 11, 15)) == ["2026-11"]
 
 
 async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -71,13 +72,13 @@ def test_garbage_is_not_a_code() -> None:
 
 
 def test_dates_as_residents_write_them() -> None:
-    assert parse_date("24.12.2026").isoformat() == "2026-12-24"
-    assert parse_date("1.2.27").isoformat() == "2027-02-01"
-    assert parse_date("2026-03-29").isoformat() == "2026-03-29"
+    assert parse_date("24.12.2026", date(2026, 11, 25)).isoformat() == "2026-12-24"
+    assert parse_date("1.2.27", date(2026, 11, 25)).isoformat() == "2027-02-01"
+    assert parse_date("2026-03-29", date(2026, 11, 25)).isoformat() == "2026-03-29"
     with pytest.raises(InvalidInput, match="does not exist"):
-        parse_date("31.02.2026")
+        parse_date("31.02.2026", date(2026, 11, 25))
     with pytest.raises(InvalidInput):
-        parse_date("next friday")
+        parse_date("next friday", date(2026, 11, 25))
 
 
 def test_profile_validation() -> None:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from services.clock import FrozenClock
@@ -18,7 +19,7 @@ from services.payments import lifecycle as payments
 from services.payments.provider import ProviderUnavailable
 from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
-from storage.models.outbox import Notification
+from storage.models.outbox import Notification, StoredFile
 from storage.models.payments import EXPIRED, PAID, REFUNDED, Payment
 from tests.conftest import BERLIN
 from tests.events.conftest import FakeProvider, load_event, make_event
@@ -372,6 +373,23 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
             .all()
         )
         assert sorted(notes) == sorted([anna, ben])
+        # each holder gets a calendar file that removes their entry: METHOD:CANCEL, same UID
+        files = (
+            await uow.session.execute(
+                select(Notification.citizen_id, StoredFile.data, StoredFile.filename)
+                .join(StoredFile, StoredFile.id == Notification.media_file_id)
+                .where(Notification.key.contains("cancelled by"))  # type: ignore[attr-defined]
+            )
+        ).all()
+        assert sorted(who for who, _data, _name in files) == sorted([anna, ben])
+        first_ticket = await tickets.calendar_tickets(uow, event_id, anna)
+        for who, data, name in files:
+            calendar = Calendar.from_ical(data)
+            (entry,) = calendar.walk("VEVENT")
+            assert calendar["METHOD"] == "CANCEL" and entry["STATUS"] == "CANCELLED"
+            assert entry["SEQUENCE"] == 1 and name.endswith(".ics")
+            if who == anna:
+                assert str(entry["UID"]).startswith(f"ticket-{first_ticket[anna]}@")
     assert (await load_event(db, event_id)).taken == 0
     async with db.uow() as uow:
         with pytest.raises(Conflict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -77,9 +78,18 @@ async def test_resident_books_a_free_event_and_gets_tickets_qr_and_calendar(
     assert reply.media is not None and reply.media.mime == "image/png" and reply.private
     answer = await chat.press("anna", "In den Kalender")
     reply = next(r for r in chat.last["anna"] if r.media is not None)
-    assert reply.media is not None and reply.media.filename == "event.ics"
+    assert reply.media is not None and reply.media.filename.endswith("-digital-sprechstunde.ics")
     assert reply.media.mime == "text/calendar"
     assert b"SUMMARY:Digital-Sprechstunde\r\n" in reply.media.data
+    assert b"BEGIN:VTIMEZONE" in reply.media.data
+    assert b"DTSTART;TZID=Europe/Berlin:" in reply.media.data
+    first_uid = re.search(rb"UID:(\S+)", reply.media.data)
+    await chat.press("anna", "Meine Tickets")  # the other ticket: the same entry, same UID
+    await chat.press("anna", "2. Digital-Sprechstunde")
+    await chat.press("anna", "In den Kalender")
+    again = next(r for r in chat.last["anna"] if r.media is not None)
+    assert again.media is not None and first_uid is not None
+    assert re.search(rb"UID:(\S+)", again.media.data)[1] == first_uid[1]  # type: ignore[index]
     # the last place: ben asks for 2, gets told only 1 is left
     await chat.send("ben", "/events")
     await chat.press("ben", "Digital-Sprechstunde")

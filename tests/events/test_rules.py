@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 
 from services import qr
 from services.errors import InvalidInput
 from services.events import booking as svc
-from services.events.files import event_ics, ics_fold
+from services.events.files import calendar_uid, event_ics, ics_filename
 from storage.models.events import CANCELLED, Event
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -88,52 +88,67 @@ def test_why_not_bookable_names_the_reason() -> None:
     assert reason[1]["time"] == "09:00"
 
 
-def test_ics_is_rfc5545_with_crlf_uid_and_utc_times() -> None:
-    start = datetime(2026, 12, 12, 18, 0, tzinfo=BERLIN)
+def _ics(start: datetime, **extra: object) -> Calendar:
     data = event_ics(
-        uid="event-7@stadtlotse.example",
+        uid=calendar_uid(7, "Ahaus"),
         title="Konzert; Chor, Orchester",
         description="Zeile eins\nZeile zwei mit Umlauten äöü " + "x" * 80,
         place="Schlosspark Ahaus",
         starts_at=start,
         ends_at=start + timedelta(hours=2),
         now=NOW,
+        tz=BERLIN,
+        **extra,  # type: ignore[arg-type]
     )
     text = data.decode("utf-8")
     assert text.endswith("\r\n")
     assert "\n" not in text.replace("\r\n", "")  # every line break is CRLF
-    lines = text.split("\r\n")[:-1]
-    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
-    assert "UID:event-7@stadtlotse.example" in lines
-    assert "DTSTART:20261212T170000Z" in lines  # 18:00 in Berlin (winter) is 17:00 UTC
-    assert "DTEND:20261212T190000Z" in lines
-    assert "DTSTAMP:20261125T090000Z" in lines
-    assert "SUMMARY:Konzert\\; Chor\\, Orchester" in lines
-    assert all(len(line.encode()) <= 75 for line in lines)
-    unfolded = re.sub(r"\r\n ", "", text)
-    assert "DESCRIPTION:Zeile eins\\nZeile zwei mit Umlauten äöü " + "x" * 80 in unfolded
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))  # folded
+    return Calendar.from_ical(data)
 
 
-def test_folding_never_splits_a_multibyte_character() -> None:
-    folded = ics_fold("DESCRIPTION:" + "ä" * 100)
-    for piece in folded.split("\r\n"):
-        piece.encode("utf-8").decode("utf-8")
-        assert len(piece.encode("utf-8")) <= 75
+def test_ics_has_local_times_with_tzid_and_the_vtimezone_that_defines_them() -> None:
+    calendar = _ics(datetime(2026, 12, 12, 18, 0, tzinfo=BERLIN))
+    assert calendar["METHOD"] == "PUBLISH"
+    (entry,) = calendar.walk("VEVENT")
+    assert str(entry["UID"]) == "ticket-7@ahaus.stadtlotse"
+    assert entry["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert entry["DTSTART"].to_ical() == b"20261212T180000"  # local wall clock, not UTC
+    assert entry.decoded("DTSTART") == datetime(2026, 12, 12, 18, 0, tzinfo=BERLIN)
+    assert entry.decoded("DTEND").astimezone(UTC) == datetime(2026, 12, 12, 19, 0, tzinfo=UTC)
+    assert entry.decoded("DTSTAMP") == NOW.astimezone(UTC)
+    assert entry["SEQUENCE"] == 0 and entry["STATUS"] == "CONFIRMED"
+    assert str(entry["SUMMARY"]) == "Konzert; Chor, Orchester"
+    assert str(entry["DESCRIPTION"]).startswith("Zeile eins\nZeile zwei mit Umlauten äöü")
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert zone["TZID"] == "Europe/Berlin"
+    assert {c.name for c in zone.subcomponents} >= {"STANDARD", "DAYLIGHT"}
 
 
-def test_summer_time_start_in_utc() -> None:
-    start = datetime(2027, 7, 1, 20, 0, tzinfo=BERLIN)
-    text = event_ics(
-        uid="u",
-        title="t",
-        description="",
-        place="p",
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        now=NOW,
-    ).decode()
-    assert "DTSTART:20270701T180000Z" in text
-    assert start.astimezone(UTC).hour == 18
+def test_summer_time_start_keeps_its_local_hour() -> None:
+    calendar = _ics(datetime(2027, 7, 1, 20, 0, tzinfo=BERLIN))
+    (entry,) = calendar.walk("VEVENT")
+    assert entry["DTSTART"].to_ical() == b"20270701T200000"
+    assert entry.decoded("DTSTART").astimezone(UTC).hour == 18  # CEST is UTC+2
+
+
+def test_cancellation_is_method_cancel_with_a_higher_sequence_and_the_same_uid() -> None:
+    published = _ics(datetime(2026, 12, 12, 18, 0, tzinfo=BERLIN))
+    cancelled = _ics(datetime(2026, 12, 12, 18, 0, tzinfo=BERLIN), cancelled=True, method="CANCEL")
+    assert cancelled["METHOD"] == "CANCEL"
+    (before,), (after,) = published.walk("VEVENT"), cancelled.walk("VEVENT")
+    assert after["UID"] == before["UID"]
+    assert after["SEQUENCE"] > before["SEQUENCE"]
+    assert after["STATUS"] == "CANCELLED"
+
+
+def test_one_file_name_per_event() -> None:
+    start = datetime(2026, 12, 12, 18, 0, tzinfo=BERLIN)
+    assert ics_filename("Weihnachtskonzert: Chor & Orchester", start, BERLIN) == (
+        "2026-12-12-weihnachtskonzert-chor-orchester.ics"
+    )
+    assert ics_filename("Straßenfest Wüllen", start, BERLIN) == "2026-12-12-strassenfest-wullen.ics"
+    assert ics_filename("🎄", start, BERLIN) == "2026-12-12-event.ics"
 
 
 def test_qr_code_is_a_png_of_the_deep_link() -> None:

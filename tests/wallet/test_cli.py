@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
+import io
+import re
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +23,7 @@ from services.wallet import redemption, vouchers
 from storage.db import Database
 from storage.migrate import alembic_config
 from storage.models.outbox import AuditEntry
+from tests.support.pdf import embedded_fonts, pdf_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -91,36 +96,84 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def read(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8") as handle:
-        return list(csv.reader(handle, delimiter=";"))
+def read_as_excel(path: Path) -> list[list[str]]:
+    """As German Excel opens a CSV with a double click: the byte order mark says UTF-8 (without
+    it Excel falls back to cp1252), `;` separates the fields, numbers use a decimal comma."""
+    raw = path.read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8), "without the BOM Excel reads the file as cp1252"
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
 
 
-def test_settlement_writes_one_csv_per_merchant(
+def excel_number(cell: str) -> Decimal:
+    """A German number cell: '12,50' (a dot would be read as a thousands separator)."""
+    assert re.fullmatch(r"-?\d+(,\d+)?", cell), cell
+    return Decimal(cell.replace(",", "."))
+
+
+def test_settlement_writes_files_a_german_accountant_can_book(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     assert main(["settlement", "--month", "2026-11", "--out", str(out), "--fee", "3"]) == 0
-    cafe = read(out / "settlement-2026-11-cafe-am-schloss.csv")
-    assert cafe[0] == ["merchant", "cafe-am-schloss", "Café am Schloss"]
-    lines = [row for row in cafe if row and row[1] in ("redeem", "undo")]
-    assert [(row[0][:10], row[3]) for row in lines] == [
-        ("2026-11-01", "12.50"),
-        ("2026-11-05", "20.00"),
+    cafe = read_as_excel(out / "settlement-2026-11-cafe-am-schloss.csv")
+    header, *rows = cafe
+    assert header == [
+        "Händler-Nr.",
+        "Händler",
+        "Abrechnungsmonat",
+        "Datum",
+        "Uhrzeit",
+        "Buchungsart",
+        "Gutschein (gekürzt)",
+        "Betrag EUR",
+        "Buchungs-Nr.",
     ]
-    totals = {row[0]: row[1] for row in cafe if len(row) == 2}
-    assert totals["total_eur"] == "32.50"
-    assert totals["fee_eur"] == "0.98"  # 3 % of 32.50 = 0.975, rounded half up
-    assert totals["payout_eur"] == "31.52"
-    books = read(out / "settlement-2026-11-buchhandlung-schmitz.csv")
-    kinds = [row[1] for row in books if row and row[1] in ("redeem", "undo")]
-    assert kinds == ["redeem", "undo"]
-    assert {row[0]: row[1] for row in books if len(row) == 2}["total_eur"] == "0.00"
-    summary = read(out / "settlement-2026-11.csv")
-    assert len(summary) == 3
+    assert all(len(row) == len(header) for row in rows)  # one tidy table, no totals mixed in
+    assert [(r[1], r[2], r[3], r[5], r[7]) for r in rows] == [
+        ("Café am Schloss", "11/2026", "01.11.2026", "Einlösung", "12,50"),
+        ("Café am Schloss", "11/2026", "05.11.2026", "Einlösung", "20,00"),
+    ]
+    assert sum(excel_number(r[7]) for r in rows) == Decimal("32.50")
+    assert all(r[6].startswith("…") for r in rows)  # no usable voucher code in the file
+    books = read_as_excel(out / "settlement-2026-11-buchhandlung-schmitz.csv")
+    assert [r[5] for r in books[1:]] == ["Einlösung", "Storno"]
+    assert sum(excel_number(r[7]) for r in books[1:]) == 0
+    summary = read_as_excel(out / "settlement-2026-11.csv")
+    assert summary[0] == [
+        "Händler-Nr.",
+        "Händler",
+        "Abrechnungsmonat",
+        "Einlösungen",
+        "Stornos",
+        "Umsatz EUR",
+        "Gebühr %",
+        "Gebühr EUR",
+        "Auszahlung EUR",
+    ]
+    by_key = {row[0]: row for row in summary[1:]}
+    assert all(len(row) == len(summary[0]) for row in summary)
+    # 3 % of 32,50 = 0,975, rounded half up
+    assert by_key["cafe-am-schloss"][3:] == ["2", "0", "32,50", "3", "0,98", "31,52"]
+    assert by_key["buchhandlung-schmitz"][3:6] == ["1", "1", "0,00"]
     assert "cafe-am-schloss: 2 entries" in capsys.readouterr().out
-    # no voucher code can be read off the settlement
-    assert all(row[2].startswith("…") for row in lines)
+    statement = (out / "settlement-2026-11-cafe-am-schloss.pdf").read_bytes()
+    assert embedded_fonts(statement) >= {"DejaVuSansBook"}
+    text = pdf_text(statement)
+    for expected in (
+        "Stadt Ahaus",
+        "Stadtgutschein · Abrechnung",
+        "Gutschein-Abrechnung 11/2026",
+        "Café am Schloss (cafe-am-schloss)",
+        "Sümmermannplatz 3, 48683 Ahaus",
+        "01.11.2026",
+        "12,50 €",
+        "Umsatz: 32,50 €",
+        "Gebühr (3 %): 0,98 €",
+        "Auszahlung: 31,52 €",
+    ):
+        assert expected in text, expected
 
 
 def test_settlement_refuses_bad_months_and_fees(database: str, tmp_path: Path) -> None:
