@@ -50,7 +50,7 @@ async def _anna_with_money(chat: Transcript, city: City) -> tuple[int, int, int]
         )
         await booking.book(
             uow,
-            None,
+            chat.env,
             citizen_id=anna,
             event_id=event_id,
             quantity=1,
