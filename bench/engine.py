@@ -30,6 +30,7 @@ from flows.types import Inbound
 from handlers.dispatch import Dispatcher
 from services.city import load_city
 from services.clock import FrozenClock
+from services.env import Env
 
 SUBMITTED: list[int] = []
 
@@ -114,7 +115,7 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
     db, cleanup = await fresh_database(kind, workdir)
     city = load_city()
     clock = FrozenClock(datetime(2026, 11, 25, 10, tzinfo=ZoneInfo("Europe/Berlin")))
-    dispatcher = Dispatcher(db, city, clock)
+    dispatcher = Dispatcher(db, Env(city, clock))
     SUBMITTED.clear()
     latencies: list[float] = []
     semaphore = asyncio.Semaphore(concurrency)

@@ -24,10 +24,11 @@ import flows  # noqa: F401
 from services.errors import Conflict
 from services.events import booking as svc
 from services.identity import accounts as identity
-from services.payments.lifecycle import Checkout
+from services.payments.provider import Checkout
 from storage.db import Database
 from storage.models.events import Event, Ticket
 from storage.models.payments import Payment
+from tests.support.env import env_with
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=ZoneInfo("Europe/Berlin"))
 RULES = svc.EventRules()
@@ -95,7 +96,7 @@ async def one_round(
             async with db.uow() as uow:
                 await svc.book(
                     uow,
-                    provider,
+                    env_with(provider),
                     citizen_id=who,
                     event_id=event_id,
                     quantity=1,

@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text  # noqa: E402
 
 import flows  # noqa: E402, F401  (registers every flow)
-from flows.context import Deps  # noqa: E402
 from flows.types import Inbound  # noqa: E402
 from handlers.dispatch import Dispatcher  # noqa: E402
 from services.city import City, load_city  # noqa: E402
 from services.clock import FrozenClock  # noqa: E402
+from services.env import Env
 from services.errors import Conflict  # noqa: E402
 from services.identity import accounts as identity
 from services.wallet import redemption, settlement_files, vouchers
@@ -135,10 +135,10 @@ async def bench_wallet(db: Database, city: City, entries: int) -> dict[str, Any]
     for _ in range(20):
         async with db.uow() as uow:
             started = time.perf_counter()
-            found = await wallet.entries(uow, owner, NOW)
+            found = await wallet.entries(uow, city, owner, NOW)
             service_times.append(time.perf_counter() - started)
         assert len(found) >= entries
-    dispatcher = Dispatcher(db, city, FrozenClock(NOW), Deps())
+    dispatcher = Dispatcher(db, Env(city, FrozenClock(NOW)))
     chat_times = []
     for n in range(20):
         inbound = Inbound(

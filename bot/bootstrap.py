@@ -1,4 +1,5 @@
-"""One place that wires the program: settings -> city, database, clock, dispatcher, channels."""
+"""One place that wires the program: settings -> the Env (city, clock, links, payment provider,
+notifier), the database, the dispatcher and the channels."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from bot.clock import make_clock
 from bot.metrics import Metrics
 from bot.sender.outbox import OutboxSender
 from bot.settings import Settings
-from flows.context import Deps
 from handlers.dispatch import Dispatcher
 from services.city import City, load_city
 from services.clock import Clock
+from services.env import Env, Links
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class App:
     settings: Settings
-    city: City
     db: Database
-    clock: Clock
-    deps: Deps
+    env: Env
     dispatcher: Dispatcher
     channels: dict[str, Channel] = field(default_factory=dict)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -39,6 +38,14 @@ class App:
     # singleton roles (telegram polling, matrix sync, outbox sender, scheduler) -> held here
     roles: dict[str, bool] = field(default_factory=dict)
     _failure: asyncio.Future[None] | None = field(default=None, repr=False)
+
+    @property
+    def city(self) -> City:
+        return self.env.city
+
+    @property
+    def clock(self) -> Clock:
+        return self.env.clock
 
     @property
     def sender(self) -> OutboxSender:
@@ -85,11 +92,13 @@ def build_app(
     db: Database | None = None,
     city: City | None = None,
 ) -> App:
-    city = city or load_city(settings.city_config)
+    env = Env(
+        city=city or load_city(settings.city_config),
+        clock=clock or make_clock(settings.now),
+        links=Links(public_url=settings.public_url),
+    )
     db = db or Database(settings.database_url)
-    clock = clock or make_clock(settings.now)
-    deps = Deps(public_url=settings.public_url)
-    app = App(settings, city, db, clock, deps, Dispatcher(db, city, clock, deps))
+    app = App(settings, db, env, Dispatcher(db, env))
     db.observer = app.metrics
     for module in extensions.modules():
         setup = getattr(module, "setup", None)

@@ -14,8 +14,8 @@ from flows.registry import Router
 from flows.types import Media
 from services import documents
 from services.cases import records as cases
+from services.cases.records import Case
 from services.i18n import N_
-from storage.models.cases import Case
 
 router = Router("applications")
 router.menu(
@@ -46,7 +46,8 @@ def register_application(
     """A form whose submission becomes a case of `department` (form_args as for `Form`)."""
     form = register_form(Form(submit=_submitter(form_args["key"]), **form_args))
     APPLICATIONS[form.key] = Application(form.key, department, summary)
-    cases.FORM_TITLES[form.key] = form.title
+    if cases.title_of(form.key) != form.title:
+        raise ValueError(f"form {form.key!r}: add its title to services.cases.records.FORM_TITLES")
     router.add_keywords("form.open", keywords, form.key)
     return form
 

@@ -49,7 +49,7 @@ def _notes(ctx: Ctx, answers: Answers) -> list[str]:
         return []
     town = rules(ctx.city)
     first, last = period
-    fee = space_fee(town, str(answers.get("purpose")), float(answers["area"]), first, last)
+    fee = space_fee(town, str(answers.get("purpose")), answers["area"], first, last)
     notes = [
         ctx.t(
             "Estimated fee: {fee} (the notice of the town sets the exact amount).",

@@ -4,27 +4,27 @@ pickup codes. Deal alerts: flows/auction_alerts.py; staff listing: flows/auction
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
-import qrcode
 from babel.numbers import format_decimal
 
+from flows.checkout import offer_checkout
 from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
+from flows.wallet import qr_media
 from services import codes
 from services.auction import buying as auction_buy
 from services.auction import items as auction
+from services.auction import pickup, reservations
+from services.auction import wishes as auction_wishes
+from services.auction.buying import COLLECTED, LISTED, PAID, PENDING, RESERVED, SOLD, AuctionItem
 from services.auction.curve import price_curve_png
 from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
-from services.payments import lifecycle as payments
-from storage.models.auction import COLLECTED, LISTED, PAID, PENDING, RESERVED, SOLD, AuctionItem
-from storage.models.payments import PAID as PAYMENT_PAID
 
 router = Router("auction")
 router.menu(
@@ -168,7 +168,7 @@ async def show_item(ctx: Ctx, arg: str) -> None:
         )
         lines.append(rule_sentence(ctx, item))
         holding = (
-            await auction_buy.holding_reservation(ctx.uow, item.id or 0)
+            await reservations.holding_reservation(ctx.uow, item.id or 0)
             if item.status == RESERVED
             else None
         )
@@ -192,7 +192,7 @@ async def show_item(ctx: Ctx, arg: str) -> None:
             )
         else:
             buttons.append(ctx.button("Buy at today's price", "auction.buy", str(item.id)))
-        wish = await auction_buy.my_wish(ctx.uow, ctx.citizen_id, item.id or 0)
+        wish = await auction_wishes.my_wish(ctx.uow, ctx.citizen_id, item.id or 0)
         if wish is not None:
             lines.append(ctx.t("Your wish price: {amount}.", amount=ctx.money(wish.amount_cents)))
             buttons.append(ctx.button("Change my wish price", "auction.wish", str(item.id)))
@@ -244,66 +244,45 @@ async def show_curve(ctx: Ctx, arg: str) -> None:
 
 
 # ---------------------------------------------------------------- buying and paying
-def _provider(ctx: Ctx) -> payments.PaymentProvider:
-    provider = ctx.deps.payments
-    if provider is None:
+def _payments_wired(ctx: Ctx) -> None:
+    if ctx.env.payments is None:
         raise Conflict(
             "Payments are not available at the moment, so nothing was reserved. "
             "Please try again later."
         )
-    return provider  # type: ignore[no-any-return]
 
 
 @router.action("auction.buy")
 async def buy(ctx: Ctx, arg: str) -> None:
-    provider = _provider(ctx)
+    _payments_wired(ctx)
     reservation = await auction_buy.buy(ctx.uow, ctx.city, ctx.citizen_id, _item_id(arg), ctx.now)
-    await _checkout(ctx, provider, reservation.id or 0)
+    await _checkout(ctx, reservation.id or 0)
 
 
 @router.action("auction.pay")
 async def pay(ctx: Ctx, arg: str) -> None:
-    await _checkout(ctx, _provider(ctx), _item_id(arg))
+    _payments_wired(ctx)
+    await _checkout(ctx, _item_id(arg))
 
 
-async def _checkout(ctx: Ctx, provider: payments.PaymentProvider, reservation_id: int) -> None:
+async def _checkout(ctx: Ctx, reservation_id: int) -> None:
     payment = await auction_buy.start_payment(
-        ctx.uow, provider, ctx.citizen_id, reservation_id, ctx.now
+        ctx.uow, ctx.env, ctx.citizen_id, reservation_id, ctx.now
     )
-    reservation = await auction_buy.my_reservation(ctx.uow, ctx.citizen_id, reservation_id)
+    reservation = await reservations.my_reservation(ctx.uow, ctx.citizen_id, reservation_id)
     item = await auction.get_item(ctx.uow, reservation.item_id)
-    buttons = [ctx.button("Pay now", url=payment.checkout_url or "")]
-    if getattr(provider, "demo", False):
-        buttons.append(ctx.button("Pay (demo)", "auction.demo_pay", str(payment.id)))
-    buttons.append(ctx.button("Back", "auction.item", str(item.id)))
-    ctx.say(
-        ctx.t(
-            "{title} is reserved for you at {price} until {deadline}. Please pay by then; "
-            "otherwise the reservation lapses and nothing is charged.",
-            title=item.title,
-            price=ctx.money(reservation.price_cents),
-            deadline=ctx.datetime(reservation.expires_at),
-        ),
-        buttons,
+    text = ctx.t(
+        "{title} is reserved for you at {price}. If it is not paid in time, the reservation "
+        "lapses and nothing is charged.",
+        title=item.title,
+        price=ctx.money(reservation.price_cents),
     )
-
-
-@router.action("auction.demo_pay")
-async def demo_pay(ctx: Ctx, arg: str) -> None:
-    if ctx.deps.payments is None or not getattr(ctx.deps.payments, "demo", False):
-        raise Conflict("Demo payments are switched off.")
-    payment_id = _item_id(arg)
-    reservation = await auction_buy.payable_reservation(
-        ctx.uow, ctx.citizen_id, payment_id, ctx.now
-    )
-    await payments.settle(ctx.uow, payment_id, PAYMENT_PAID, ctx.now)
-    await ctx.uow.session.refresh(reservation)
-    await show_pickup(ctx, str(reservation.id))
+    offer_checkout(ctx, payment, text, [ctx.button("Back", "auction.item", str(item.id))])
 
 
 @router.action("auction.pickup")
 async def show_pickup(ctx: Ctx, arg: str) -> None:
-    reservation = await auction_buy.my_reservation(ctx.uow, ctx.citizen_id, _item_id(arg))
+    reservation = await reservations.my_reservation(ctx.uow, ctx.citizen_id, _item_id(arg))
     item = await auction.get_item(ctx.uow, reservation.item_id)
     if reservation.status not in (PAID, COLLECTED) or not reservation.pickup_code:
         raise Conflict("This purchase is not paid.")
@@ -327,20 +306,17 @@ async def show_pickup(ctx: Ctx, arg: str) -> None:
             hours=config.pickup_hours(ctx.lang),
             days=config.pickup_days,
         )
-    image = qrcode.make(reservation.pickup_code, box_size=8, border=2)
-    out = io.BytesIO()
-    image.save(out)
     ctx.say(
         text,
         [ctx.button("My purchases", "auction.purchases"), back_to_menu(ctx)],
-        media=Media("image", f"pickup-{reservation.id}.png", "image/png", out.getvalue()),
+        media=qr_media(f"pickup-{reservation.id}", reservation.pickup_code),
         private=True,
     )
 
 
 @router.action("auction.purchases")
 async def purchases(ctx: Ctx, arg: str) -> None:
-    mine = await auction_buy.purchases(ctx.uow, ctx.citizen_id)
+    mine = await pickup.purchases(ctx.uow, ctx.citizen_id)
     if not mine:
         ctx.say(
             ctx.t("You have not bought anything in the auction yet."),
@@ -395,7 +371,9 @@ async def wish_amount(ctx: Ctx) -> None:
         ctx.say(ctx.t("Please type the amount as text, for example 45,00."))
         return
     amount = parse_amount(ctx.inbound.text)
-    wish = await auction_buy.place_wish(ctx.uow, ctx.city, ctx.citizen_id, item_id, amount, ctx.now)
+    wish = await auction_wishes.place_wish(
+        ctx.uow, ctx.city, ctx.citizen_id, item_id, amount, ctx.now
+    )
     item = await auction.get_item(ctx.uow, item_id)
     ctx.done()
     ctx.say(
@@ -412,7 +390,7 @@ async def wish_amount(ctx: Ctx) -> None:
 
 @router.action("auction.unwish")
 async def unwish(ctx: Ctx, arg: str) -> None:
-    await auction_buy.withdraw_wish(ctx.uow, ctx.citizen_id, _item_id(arg))
+    await auction_wishes.withdraw_wish(ctx.uow, ctx.citizen_id, _item_id(arg))
     ctx.say(
         ctx.t("Your wish price was withdrawn."),
         [ctx.button("Back", "auction.item", arg), back_to_menu(ctx)],

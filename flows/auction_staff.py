@@ -13,8 +13,8 @@ from flows.forms import Choice, Field, FieldProblem, Form, open_form, register_f
 from flows.menu import back_to_menu
 from flows.registry import Router
 from services import codes
-from services.auction import buying as auction_buy
 from services.auction import items as auction
+from services.auction import pickup
 from services.errors import InvalidInput, NotAllowed
 from services.i18n import N_
 
@@ -205,7 +205,7 @@ async def pickup_code(ctx: Ctx) -> None:
 
 
 async def _hand_over(ctx: Ctx, text: str) -> None:
-    reservation, item = await auction_buy.for_pickup(ctx.uow, text, ctx.now)
+    reservation, item = await pickup.for_pickup(ctx.uow, text, ctx.now)
     code = codes.display(reservation.pickup_code or "")
     ask_confirmation(
         ctx,
@@ -228,7 +228,7 @@ async def hand_over(ctx: Ctx, code: str) -> None:
             "Only the lost property office and the citizens' office hand over auction items."
         )
     ctx.done()
-    reservation, item = await auction_buy.collect(ctx.uow, code, ctx.citizen_id, ctx.now)
+    reservation, item = await pickup.collect(ctx.uow, code, ctx.citizen_id, ctx.now)
     ctx.say(
         ctx.t(
             "Item {id}, {title}, is handed over (pickup code {code}).",

@@ -15,11 +15,11 @@ from flows.types import Button
 from services import codes
 from services.campaigns import claims as campaign_claims
 from services.campaigns import sending as campaigns
+from services.campaigns.sending import DRAFT, SENT, STOPPED, Campaign
 from services.errors import DomainError, InvalidInput
 from services.i18n import N_
 from services.identity.profile import parse_date
 from services.money import parse_amount
-from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign
 
 router = Router("campaigns")
 router.menu(N_("Voucher campaigns"), "campaign.list", order=870, roles=["marketing"])
@@ -115,7 +115,9 @@ def _value(ctx: Ctx, text: str) -> int:
 
 
 def _total(ctx: Ctx, text: str) -> int:
-    return int(fields.integer(1, campaigns.rules_of(ctx.city).max_vouchers)(ctx, text))
+    number = fields.integer(1, campaigns.rules_of(ctx.city).max_vouchers)(ctx, text)
+    assert isinstance(number, int)
+    return number
 
 
 def _last_day(ctx: Ctx, text: str) -> str:

@@ -7,11 +7,10 @@ from datetime import date
 
 from flows.context import Ctx
 from flows.types import Media
-from services import i18n
+from services import files, i18n
 from services.cases import records as cases
+from services.cases.records import Case, CaseEvent
 from services.i18n import N_
-from storage.models.cases import Case, CaseEvent
-from storage.models.outbox import StoredFile
 
 EVENT_LINES = {
     "submitted": N_("sent"),
@@ -76,7 +75,7 @@ def event_line(ctx: Ctx, event: CaseEvent, text: str | None = None) -> str:
 async def file_name(ctx: Ctx, event: CaseEvent) -> str | None:
     if event.file_id is None:
         return None
-    stored = await ctx.uow.session.get(StoredFile, event.file_id)
+    stored = await files.get(ctx.uow, event.file_id)
     name = (stored.filename if stored else "") or ""
     return f"{event.text} ({name})" if event.text else name
 
@@ -85,7 +84,7 @@ async def send_files(ctx: Ctx, case: Case) -> None:
     """The case's files; callers have checked that this person may see them."""
     file_ids = await cases.case_files(ctx.uow, case)
     for file_id in file_ids:
-        stored = await ctx.uow.session.get(StoredFile, file_id)
+        stored = await files.get(ctx.uow, file_id)
         if stored is None:
             continue
         kind = "image" if stored.mime.startswith("image/") else "document"

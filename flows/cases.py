@@ -15,10 +15,10 @@ from flows.staff import show_details
 from flows.types import Button
 from services.cases import actions as case_actions
 from services.cases import records as cases
+from services.cases.records import Case
 from services.cases.rules import APPROVED, OPEN_STATUSES, QUESTION, REJECTED
 from services.errors import NotFound
 from services.i18n import N_
-from storage.models.cases import Case
 
 router = Router("cases")
 router.menu(

@@ -1,5 +1,5 @@
 """/room: whether this chat is end-to-end encrypted, said plainly. The channel adapters that
-know it register a check in `deps.extras["chat_security"][channel] = async (chat_id) -> bool`."""
+know it register a check in `env.chat_security[channel] = async (chat_id) -> bool | None`."""
 
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ async def room_command(ctx: Ctx, args: str) -> None:
 
 @router.action("room.security")
 async def show(ctx: Ctx, arg: str) -> None:
-    checks = ctx.deps.extras.get("chat_security", {})
-    check = checks.get(ctx.inbound.channel)
+    check = ctx.env.chat_security.get(ctx.inbound.channel)
     encrypted = await check(ctx.inbound.chat_id) if check is not None else None
     ctx.say(security_text(ctx.lang, encrypted))

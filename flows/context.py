@@ -1,5 +1,6 @@
-"""What a flow step gets: the person, their conversation, the unit of work, `now`, the city,
-and a place to put replies. Flows never see the channel."""
+"""What a flow step gets: the person, their conversation, the unit of work, `now`, the running
+program's Env (city, payment provider, links, notifier ...) and a place to put replies. Flows
+never see the channel."""
 
 from __future__ import annotations
 
@@ -11,35 +12,30 @@ from typing import Any
 from flows.types import Button, Inbound, Media, Reply
 from services import i18n
 from services.city import City
+from services.env import Env
 from services.i18n import format_date, format_datetime
+from services.identity.accounts import ChannelAccount, Citizen
 from services.money import format_money
-from storage.models.identity import ChannelAccount, Citizen
-from storage.uow import UnitOfWork
-
-
-@dataclass
-class Deps:
-    """Things flows need from the running program, wired once at start (bot/bootstrap.py)."""
-
-    public_url: str = "http://127.0.0.1:8080"
-    payments: Any = None  # services.payments.lifecycle.PaymentProvider
-    extras: dict[str, Any] = field(default_factory=dict)
+from services.uow import UnitOfWork
 
 
 @dataclass
 class Ctx:
     uow: UnitOfWork
     now: dt.datetime
-    city: City
+    env: Env
     citizen: Citizen
     account: ChannelAccount
     inbound: Inbound
     roles: set[tuple[str, str]]
     step: str = ""
     data: dict[str, Any] = field(default_factory=dict)
-    deps: Deps = field(default_factory=Deps)
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False  # the conversation itself was deleted (/deleteme)
+
+    @property
+    def city(self) -> City:
+        return self.env.city
 
     # --- who -----------------------------------------------------------------
     @property

@@ -16,10 +16,10 @@ from flows.registry import Router
 from flows.types import Button
 from services.defects import actions, photos, places, reports
 from services.defects.config import Category, rules
+from services.defects.reports import DefectEvent, DefectReport
 from services.defects.states import LABELS, OPEN_STATES, QUESTION
 from services.errors import InvalidInput
 from services.i18n import N_
-from storage.models.defects import DefectEvent, DefectReport
 
 router = Router("defects")
 # words that start a report; the city's categories decide which category a text means

@@ -12,9 +12,9 @@ from flows.registry import Router
 from flows.staff import actor, prompt, queue_department, typed_text
 from flows.types import Button, Media
 from services.defects import actions, reports
+from services.defects.reports import DefectEvent, DefectReport
 from services.defects.states import LABELS, OPEN_STATES, REVIEW, SUBMITTED
 from services.i18n import N_
-from storage.models.defects import DefectEvent, DefectReport
 
 router = Router("defects_staff")
 

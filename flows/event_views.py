@@ -9,8 +9,8 @@ from babel.dates import format_date
 
 from flows.context import Ctx
 from services.events import booking as svc
+from services.events.booking import CANCELLED, CHECKED_IN, Event, Ticket
 from services.money import babel_locale
-from storage.models.events import CANCELLED, CHECKED_IN, Event, Ticket
 
 
 def rules(ctx: Ctx) -> svc.EventRules:

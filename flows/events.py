@@ -3,21 +3,21 @@ The organiser's side (publish, door check-in, cancel an event) is in flows/organ
 
 from __future__ import annotations
 
+from flows.checkout import offer_checkout
 from flows.context import Ctx
 from flows.event_views import moment, places_line, price, rules, status_text, when
 from flows.menu import back_to_menu
 from flows.organiser import door_view
 from flows.registry import Router
 from flows.types import Button, Media
+from flows.wallet import qr_media
 from services import codes
 from services.errors import InvalidInput, NotFound
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
-from services.events.files import qr_png
+from services.events.booking import CANCELLED, HELD, VALID, Booking, Event, Ticket
 from services.i18n import N_
-from services.wallet import sources as wallet
-from storage.models.events import CANCELLED, HELD, VALID, Booking, Event, Ticket
-from storage.uow import UnitOfWork
+from services.payments import checkout
 
 PAGE = 8
 
@@ -69,9 +69,9 @@ async def show_list(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.show")
 async def show_event(ctx: Ctx, arg: str) -> None:
+    await svc.get_event(ctx.uow, _id(arg))
+    await svc.release_lapsed(ctx.uow, ctx.env, ctx.now, event_id=_id(arg))
     event = await svc.get_event(ctx.uow, _id(arg))
-    await svc.release_lapsed(ctx.uow, ctx.now, event_id=event.id)
-    await ctx.uow.session.refresh(event)
     lines = [f"{event.title}", when(ctx, event), ctx.t("Place: {place}", place=event.place)]
     if event.description:
         lines.append(event.description)
@@ -96,7 +96,7 @@ async def show_event(ctx: Ctx, arg: str) -> None:
 @router.action("events.book")
 async def ask_quantity(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
-    reason = svc.why_not_bookable(event, 1, ctx.now)
+    reason = svc.why_not_bookable(event, 1, ctx.now, ctx.city.tz)
     if reason is not None:
         raise InvalidInput(reason[0], **reason[1])
     most = min(rules(ctx).max_tickets_per_booking, svc.free_places(event))
@@ -121,7 +121,7 @@ async def quantity_typed(ctx: Ctx) -> None:
         return
     result = await svc.book(
         ctx.uow,
-        ctx.deps.payments,
+        ctx.env,
         citizen_id=ctx.citizen_id,
         event_id=event_id,
         quantity=int(text),
@@ -149,27 +149,19 @@ async def quantity_typed(ctx: Ctx) -> None:
 
 
 async def show_payment(ctx: Ctx, booking: Booking, event: Event) -> None:
-    from storage.models.payments import Payment
-
-    payment = await ctx.uow.session.get(Payment, booking.payment_id) if booking.payment_id else None
-    assert booking.held_until is not None
+    payment = await checkout.open_payment(ctx.uow, booking.payment_id, ctx.now)
+    if payment is None:
+        await my_tickets(ctx, "")
+        return
     text = ctx.tn(
-        "I am holding {n} place for {event} for you until {until}. Total: {total}. "
-        "Please pay by then, or the place goes back on sale.",
-        "I am holding {n} places for {event} for you until {until}. Total: {total}. "
-        "Please pay by then, or the places go back on sale.",
+        "I am holding {n} place for {event} for you. If it is not paid in time, it goes back "
+        "on sale.",
+        "I am holding {n} places for {event} for you. If they are not paid in time, they go "
+        "back on sale.",
         booking.quantity,
         event=event.title,
-        until=f"{booking.held_until.astimezone(ctx.city.tz):%H:%M}",
-        total=ctx.money(booking.quantity * booking.unit_price_cents),
     )
-    buttons: list[Button] = []
-    if payment is not None and payment.checkout_url:
-        buttons.append(Button(ctx.t("Pay now"), url=payment.checkout_url))
-    if ctx.deps.payments is not None and getattr(ctx.deps.payments, "demo", False):
-        buttons.append(ctx.button("Pay (demo)", "events.demo_pay", str(booking.id)))
-    buttons.append(ctx.button("Cancel reservation", "events.drop", str(booking.id)))
-    ctx.say(text, buttons)
+    offer_checkout(ctx, payment, text, [ctx.button("My tickets", "events.mine")])
 
 
 @router.action("events.booking")
@@ -179,33 +171,6 @@ async def show_booking(ctx: Ctx, arg: str) -> None:
         await my_tickets(ctx, "")
         return
     await show_payment(ctx, booking, await svc.get_event(ctx.uow, booking.event_id))
-
-
-@router.action("events.demo_pay")
-async def demo_pay(ctx: Ctx, arg: str) -> None:
-    if ctx.deps.payments is None or not getattr(ctx.deps.payments, "demo", False):
-        ctx.say(ctx.t("Payment is not available right now."), [back_to_menu(ctx)])
-        return
-    booking = await svc.pay_demo(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
-    event = await svc.get_event(ctx.uow, booking.event_id)
-    ctx.say(
-        ctx.tn(
-            "Paid (demo). Your {n} ticket for {event} is in your wallet.",
-            "Paid (demo). Your {n} tickets for {event} are in your wallet.",
-            booking.quantity,
-            event=event.title,
-        ),
-        [ctx.button("My tickets", "events.mine"), back_to_menu(ctx)],
-    )
-
-
-@router.action("events.drop")
-async def drop_reservation(ctx: Ctx, arg: str) -> None:
-    await svc.drop_hold(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
-    ctx.say(
-        ctx.t("The reservation is cancelled and the places are free again. Nothing was charged."),
-        [ctx.button("All events", "events.list"), back_to_menu(ctx)],
-    )
 
 
 # ---------------------------------------------------------------- tickets
@@ -264,9 +229,7 @@ async def ticket_details(ctx: Ctx, ticket: Ticket, event: Event) -> None:
     media = None
     if ticket.status == VALID and event.status != CANCELLED:
         lines.append(ctx.t("Show the QR code or the code at the entrance."))
-        media = Media(
-            "image", f"ticket-{ticket.code}.png", "image/png", qr_png(svc.ticket_link(ticket.code))
-        )
+        media = qr_media(f"ticket-{ticket.code}", svc.ticket_link(ticket.code))
     buttons = [ctx.button("Add to calendar", "events.ics", str(event.id))]
     if ticket.status == VALID and event.status != CANCELLED:
         deadline = svc.cancellation_deadline(event, rules(ctx))
@@ -318,7 +281,7 @@ async def confirm_cancel(ctx: Ctx, arg: str) -> None:
 async def cancel_ticket(ctx: Ctx, arg: str) -> None:
     cancelled, refunded = await tickets_svc.cancel_tickets(
         ctx.uow,
-        ctx.deps.payments,
+        ctx.env,
         citizen_id=ctx.citizen_id,
         ticket_ids=[_id(arg)],
         rules=rules(ctx),
@@ -365,42 +328,3 @@ def _id(arg: str) -> int:
     if not arg.isdigit() or len(arg) > 12:
         raise InvalidInput("This option is no longer available.")
     return int(arg)
-
-
-# ---------------------------------------------------------------- wallet
-async def wallet_tickets(uow: UnitOfWork, citizen_id: int, now: object) -> list[wallet.WalletEntry]:
-    from datetime import datetime
-
-    assert isinstance(now, datetime)
-    entries = [
-        wallet.WalletEntry(
-            kind="ticket",
-            title=N_("Ticket: {event}"),
-            title_params=(("event", event.title),),
-            code=ticket.code,
-            status=ticket.status,
-            valid_until=event.ends_at.astimezone(svc.BERLIN).date(),
-            action="events.ticket",
-            arg=str(ticket.id),
-            sort_at=event.starts_at,
-        )
-        for ticket, event in await svc.tickets_of(uow, citizen_id, now)
-    ]
-    for booking in await svc.held_bookings_of(uow, citizen_id, now):
-        event = await svc.get_event(uow, booking.event_id)
-        entries.append(
-            wallet.WalletEntry(
-                kind="ticket",
-                title=N_("Reserved, waiting for payment: {event}"),
-                title_params=(("event", event.title),),
-                code="",
-                status="pending",
-                action="events.booking",
-                arg=str(booking.id),
-                sort_at=event.starts_at,
-            )
-        )
-    return entries
-
-
-wallet.register_source("tickets", wallet_tickets)

@@ -11,28 +11,23 @@ Answers are JSON values: text, ISO dates, choice values, {"file_id": ...} for ph
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from sqlalchemy import delete, select
 
 from flows import fields
 from flows.context import Ctx
 from flows.menu import back_to_menu, show_main_menu
 from flows.registry import Router
 from flows.types import Attachment, Button
+from services import drafts, files
 from services.errors import DomainError, InvalidInput
+from services.files import FILE_TYPES, MAX_FILE_BYTES
 from services.i18n import N_
 from services.town_area import in_town
-from storage.models.conversation import FormDraft
-from storage.models.outbox import StoredFile
 
 FieldKind = Literal["text", "choice", "photo", "file", "location"]
 Answers = dict[str, Any]
-MAX_FILE_BYTES = 10 * 1024 * 1024
-FILE_TYPES = ("image/jpeg", "image/png", "application/pdf")
 
 
 @dataclass(frozen=True)
@@ -110,32 +105,16 @@ def register_form(form: Form) -> Form:
 
 
 # ---------------------------------------------------------------- drafts
-async def _draft(ctx: Ctx, key: str) -> FormDraft | None:
-    result = await ctx.uow.session.execute(
-        select(FormDraft).where(FormDraft.citizen_id == ctx.citizen_id, FormDraft.form == key)
-    )
-    return result.scalar_one_or_none()
-
-
 async def _save(ctx: Ctx, key: str, answers: Answers, current: str) -> None:
-    draft = await _draft(ctx, key)
-    if draft is None:
-        draft = FormDraft(citizen_id=ctx.citizen_id, form=key, updated_at=ctx.now)
-        ctx.uow.session.add(draft)
-    draft.answers = dict(answers)
-    draft.field = current
-    draft.updated_at = ctx.now
+    await drafts.save(ctx.uow, ctx.citizen_id, key, answers, current, ctx.now)
 
 
 async def _answers(ctx: Ctx, key: str) -> Answers:
-    draft = await _draft(ctx, key)
-    return dict(draft.answers) if draft else {}
+    return await drafts.answers(ctx.uow, ctx.citizen_id, key) or {}
 
 
 async def discard_draft(ctx: Ctx, key: str) -> None:
-    await ctx.uow.session.execute(
-        delete(FormDraft).where(FormDraft.citizen_id == ctx.citizen_id, FormDraft.form == key)
-    )
+    await drafts.discard(ctx.uow, ctx.citizen_id, key)
 
 
 # ---------------------------------------------------------------- the walk
@@ -367,57 +346,25 @@ def _plain_text(text: str) -> str:
     return clean_text(text, 1000)
 
 
-def sniff_mime(data: bytes) -> str | None:
-    """The type of a file by its first bytes (magic numbers): JPEG, PNG or PDF, else None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"%PDF"):
-        return "application/pdf"
-    return None
-
-
 async def store_attachment(
     ctx: Ctx, attachment: Attachment, purpose: str, fld: Field | None = None
 ) -> dict[str, Any]:
     """Keep a photo or PDF in the database, owned by the resident; return its answer value."""
-    accept = fld.accept if fld else FILE_TYPES
-    limit = fld.max_bytes if fld else MAX_FILE_BYTES
-    if len(attachment.data) > limit:
-        raise InvalidInput(
-            "This file is too large: at most {mb} MB, please.", mb=limit // (1024 * 1024)
-        )
-    mime = sniff_mime(attachment.data)  # what the bytes are, not what the name or channel says
-    photos_only = "application/pdf" not in accept
-    if mime is None:  # a text file named fake.png, say
-        if attachment.mime == "application/pdf" and not photos_only:
-            raise InvalidInput("This file is not a readable PDF.")
-        if photos_only:
-            raise InvalidInput(
-                "This file is not a photo (JPEG or PNG), whatever its name says. Please send "
-                "the photo itself."
-            )
-        raise InvalidInput(
-            "This file is not a photo (JPEG or PNG) or a PDF, whatever its name says. Please "
-            "send the photo or the PDF itself."
-        )
-    if mime not in accept:
-        if photos_only:
-            raise InvalidInput("Please send a photo (JPEG or PNG).")
-        raise InvalidInput("Please send a photo (JPEG or PNG) or a PDF file.")
-    stored = StoredFile(
+    mime = files.check_upload(
+        attachment.mime,
+        attachment.data,
+        accept=fld.accept if fld else FILE_TYPES,
+        limit=fld.max_bytes if fld else MAX_FILE_BYTES,
+    )
+    stored = await files.store(
+        ctx.uow,
         citizen_id=ctx.citizen_id,
         purpose=purpose,
-        filename=attachment.filename[:255] or "upload",
+        filename=attachment.filename,
         mime=mime,
-        size=len(attachment.data),
-        sha256=hashlib.sha256(attachment.data).hexdigest(),
         data=attachment.data,
-        created_at=ctx.now,
+        now=ctx.now,
     )
-    ctx.uow.session.add(stored)
-    await ctx.uow.session.flush()
     return {
         "file_id": stored.id,
         "filename": stored.filename,
@@ -556,9 +503,8 @@ async def form_discard(ctx: Ctx, key: str) -> None:
 @router.action("form.submit")
 async def form_submit(ctx: Ctx, key: str) -> None:
     form = _form(ctx, key)
-    draft = await _draft(ctx, key)
-    answers = dict(draft.answers) if draft else {}
-    if draft is None or _next_field(form, answers) is not None:
+    answers = await drafts.answers(ctx.uow, ctx.citizen_id, key)
+    if answers is None or _next_field(form, answers) is not None:
         show_main_menu(ctx, ctx.t("This application was already sent or is incomplete."))
         return
     if form.check is not None:

@@ -226,7 +226,7 @@ async def deleteme_command(ctx: Ctx, args: str) -> None:
 
 @router.action("deleteme.ask")
 async def ask_delete(ctx: Ctx, arg: str) -> None:
-    held = await privacy.holdings(ctx.uow, ctx.citizen_id, ctx.now)
+    held = await privacy.holdings(ctx.uow, ctx.city, ctx.citizen_id, ctx.now)
     if held:
         await _money_left(ctx, held)
         return

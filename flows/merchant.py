@@ -14,7 +14,7 @@ from services.errors import DomainError
 from services.i18n import N_
 from services.money import parse_amount
 from services.wallet import merchants, redemption, vouchers
-from storage.models.vouchers import Voucher, VoucherEntry
+from services.wallet.vouchers import Voucher, VoucherEntry
 
 router = Router("merchant")
 router.menu(
@@ -133,7 +133,7 @@ async def ask_amount(ctx: Ctx, key: str, voucher: Voucher) -> None:
 @router.step("merchant.amount")
 async def amount_typed(ctx: Ctx) -> None:
     key = str(ctx.data.get("merchant", ""))
-    voucher = await ctx.uow.session.get(Voucher, int(ctx.data.get("voucher", 0)))
+    voucher = await redemption.voucher(ctx.uow, int(ctx.data.get("voucher", 0)))
     if voucher is None:
         ctx.done()
         await redeem_start(ctx, key)
@@ -160,7 +160,7 @@ async def amount_typed(ctx: Ctx) -> None:
 @router.action("merchant.amount_all", roles=["merchant"])
 async def amount_all(ctx: Ctx, arg: str) -> None:
     parts = _parts(arg, 2)
-    voucher = await ctx.uow.session.get(Voucher, int(parts[1])) if parts else None
+    voucher = await redemption.voucher(ctx.uow, int(parts[1])) if parts else None
     if parts is None or voucher is None:
         await redeem_start(ctx, "")
         return
@@ -219,7 +219,7 @@ async def confirmed(ctx: Ctx, arg: str) -> None:
         now=ctx.now,
         code=code,
     )
-    voucher = await ctx.uow.session.get(Voucher, voucher_id)
+    voucher = await redemption.voucher(ctx.uow, voucher_id)
     assert voucher is not None and entry.id is not None
     rules = vouchers.rules_of(ctx.city)
     ctx.say(
@@ -292,7 +292,7 @@ async def undo_confirmed(ctx: Ctx, arg: str) -> None:
         entry_id=int(parts[1]),
         now=ctx.now,
     )
-    voucher = await ctx.uow.session.get(Voucher, reversal.voucher_id)
+    voucher = await redemption.voucher(ctx.uow, reversal.voucher_id)
     assert voucher is not None
     ctx.say(
         ctx.t(

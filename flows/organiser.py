@@ -18,9 +18,9 @@ from services import codes
 from services.errors import DomainError, InvalidInput
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
+from services.events.booking import CANCELLED, CHECKED_IN, Ticket
 from services.i18n import N_
 from services.identity.profile import parse_date
-from storage.models.events import CANCELLED, CHECKED_IN, Ticket
 
 router = Router("organiser")
 router.menu(N_("My events (organiser)"), "events.organised", order=35, roles=["organiser"])
@@ -244,9 +244,9 @@ async def organised(ctx: Ctx, arg: str) -> None:
 
 @router.action("events.manage", roles=["organiser"])
 async def manage(ctx: Ctx, arg: str) -> None:
+    await svc.organiser_event(ctx.uow, ctx.citizen_id, _id(arg))
+    await svc.release_lapsed(ctx.uow, ctx.env, ctx.now, event_id=_id(arg))
     event = await svc.organiser_event(ctx.uow, ctx.citizen_id, _id(arg))
-    await svc.release_lapsed(ctx.uow, ctx.now, event_id=event.id)
-    await ctx.uow.session.refresh(event)
     stats = await svc.event_stats(ctx.uow, event)
     lines = [
         f"{event.title}",
@@ -297,13 +297,7 @@ async def confirm_call_off(ctx: Ctx, arg: str) -> None:
 @router.action("events.call_off_yes", roles=["organiser"])
 async def call_off(ctx: Ctx, arg: str) -> None:
     told = await tickets_svc.cancel_event(
-        ctx.uow,
-        ctx.deps.payments,
-        organiser_id=ctx.citizen_id,
-        event_id=_id(arg),
-        now=ctx.now,
-        tz=ctx.city.tz,
-        town=ctx.city.name,
+        ctx.uow, ctx.env, organiser_id=ctx.citizen_id, event_id=_id(arg), now=ctx.now
     )
     ctx.say(
         ctx.tn(
@@ -391,7 +385,7 @@ async def door_view(ctx: Ctx, ticket: Ticket, event_id: int) -> None:
 
 @router.action("events.admit", roles=["organiser"])
 async def admit(ctx: Ctx, arg: str) -> None:
-    ticket = await tickets_svc.check_in(ctx.uow, ctx.citizen_id, _id(arg), ctx.now)
+    ticket = await tickets_svc.check_in(ctx.uow, ctx.citizen_id, _id(arg), ctx.now, tz=ctx.city.tz)
     event = await svc.get_event(ctx.uow, ticket.event_id)
     stats = await svc.event_stats(ctx.uow, event)
     _ask_code(

@@ -143,7 +143,7 @@ class Registry:
 
     def _find(self, attribute: str, name: str) -> object | None:
         for router in self.routers.values():
-            found = getattr(router, attribute).get(name)
+            found: object | None = getattr(router, attribute).get(name)
             if found is not None:
                 return found
         return None

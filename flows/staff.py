@@ -17,13 +17,13 @@ from services import i18n
 from services.cases import actions as case_actions
 from services.cases import decisions
 from services.cases import records as cases
+from services.cases.records import Case
 from services.cases.rules import OPEN_STATUSES, SUBMITTED, rules
 from services.city import City
 from services.errors import NotAllowed
 from services.i18n import N_
+from services.identity import accounts as identity
 from services.identity.profile import clean_text
-from storage.models.cases import Case
-from storage.models.identity import Citizen
 
 router = Router("staff")
 STEP_TIMEOUT = timedelta(minutes=30)  # a staff room is a group: an old prompt must not catch chat
@@ -402,7 +402,7 @@ async def note_typed(ctx: Ctx) -> None:
 async def show_details(ctx: Ctx, ref: str) -> None:
     case = await cases.find_for_staff(ctx.uow, actor(ctx), ref)
     form = FORMS.get(case.form)
-    resident = await ctx.uow.session.get(Citizen, case.citizen_id)
+    resident = await identity.citizen(ctx.uow, case.citizen_id)
     lines = [
         f"{ctx.t(cases.title_of(case.form))} – {case.reference}",
         ctx.t("Status: {status}", status=status_word(ctx, case)),

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from flows.checkout import offer_checkout
 from flows.context import Ctx
 from flows.menu import back_to_menu
-from flows.payments import offer_checkout
 from flows.registry import Router
 from flows.types import Button
 from flows.wallet import deep_link, qr_media, status_word
 from services import codes
 from services.errors import DomainError
 from services.i18n import N_
+from services.payments import checkout
 from services.wallet import gifts, refunds, vouchers
-from storage.models.payments import CREATED, Payment
-from storage.models.vouchers import Voucher, VoucherEntry
+from services.wallet.vouchers import Voucher, VoucherEntry
 
 router = Router("vouchers")
 router.menu(
@@ -119,13 +119,12 @@ async def offer_chosen(ctx: Ctx, arg: str) -> None:
 
 
 async def start_purchase(ctx: Ctx, *, value_cents: int | None = None, offer_key: str = "") -> None:
-    if ctx.deps.payments is None:
+    if ctx.env.payments is None:
         ctx.say(ctx.t("Payments are not available right now. Please try again later."))
         return
     purchase = await vouchers.buy(
         ctx.uow,
-        ctx.deps.payments,
-        ctx.city,
+        ctx.env,
         ctx.citizen_id,
         now=ctx.now,
         value_cents=value_cents,
@@ -179,8 +178,8 @@ async def show_voucher(ctx: Ctx, voucher: Voucher, *, with_history: bool = False
         lines.append(gift_text(ctx, voucher.gift_code))
         buttons.append(ctx.button("Take the gift back", "gift.cancel", str(voucher.id)))
     if current == "pending":
-        payment = await ctx.uow.session.get(Payment, voucher.payment_id or 0)
-        if payment is not None and payment.status == CREATED and payment.expires_at > ctx.now:
+        payment = await checkout.open_payment(ctx.uow, voucher.payment_id, ctx.now)
+        if payment is not None:
             offer_checkout(ctx, payment, "\n".join(lines))
             return
         lines.append(ctx.t("We are waiting for the payment."))
@@ -253,8 +252,7 @@ async def refund_ask(ctx: Ctx, arg: str) -> None:
 async def refund_confirm(ctx: Ctx, arg: str) -> None:
     voucher = await refunds.refund(
         ctx.uow,
-        ctx.deps.payments,
-        ctx.city,
+        ctx.env,
         ctx.citizen_id,
         int(arg) if arg.isdigit() else 0,
         ctx.now,

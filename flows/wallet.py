@@ -47,9 +47,7 @@ ACTIVE_STATES = {"valid", "upcoming", "pending", "gift", "ready"}
 def deep_link(ctx: Ctx, payload: str) -> str:
     """What a QR code carries: a Telegram deep link (https://t.me/<bot>?start=...) when the
     Telegram channel runs, else the command to type in any channel."""
-    make_link = ctx.deps.extras.get("telegram_deep_link")
-    link = make_link(payload) if callable(make_link) else ""
-    return str(link) if link else f"/start {payload}"
+    return ctx.env.links.start(payload)
 
 
 def status_word(ctx: Ctx, status: str) -> str:
@@ -74,7 +72,7 @@ def qr_media(name: str, payload: str) -> Media:
 
 
 async def sorted_entries(ctx: Ctx) -> list[WalletEntry]:
-    found = await wallet.entries(ctx.uow, ctx.citizen_id, ctx.now)
+    found = await wallet.entries(ctx.uow, ctx.city, ctx.citizen_id, ctx.now)
     return sorted(
         found,
         key=lambda e: (
@@ -91,7 +89,7 @@ async def wallet_command(ctx: Ctx, args: str) -> None:
 
 @router.action("wallet.show")
 async def show(ctx: Ctx, arg: str) -> None:
-    await payments.expire_due(ctx.uow, ctx.now, citizen_id=ctx.citizen_id)
+    await payments.expire_due(ctx.uow, ctx.env, ctx.now, citizen_id=ctx.citizen_id)
     entries = await sorted_entries(ctx)
     extra = [
         ctx.button("Buy a voucher", "voucher.buy"),

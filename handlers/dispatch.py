@@ -12,20 +12,21 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from flows.context import Ctx, Deps
+from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
-from handlers import menus, picking
+from handlers import menus, picking, rooms
 from handlers.locks import KeyedLocks
 from services import i18n, log_context
 from services.city import City
 from services.clock import Clock
+from services.env import Env
 from services.errors import DomainError
 from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.conversation import Conversation, Menu, ProcessedUpdate
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +53,21 @@ class Dispatcher:
     def __init__(
         self,
         db: Database,
-        city: City,
-        clock: Clock,
-        deps: Deps | None = None,
+        env: Env,
         registry: Registry = REGISTRY,
     ) -> None:
         self.db = db
-        self.city = city
-        self.clock = clock
-        self.deps = deps or Deps()
+        self.env = env
         self.registry = registry
         self.locks = KeyedLocks()
+
+    @property
+    def city(self) -> City:
+        return self.env.city
+
+    @property
+    def clock(self) -> Clock:
+        return self.env.clock
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         started = time.perf_counter()
@@ -101,6 +106,10 @@ class Dispatcher:
             now = self.clock.now()
             if inbound.key and not await self._first_time(uow, inbound):
                 return []
+            refused = await rooms.refusal(uow, self.city, inbound)
+            if refused is not None:  # a staff room, and not its staff: nothing else happens
+                await uow.commit()
+                return [refused]
             citizen, account = await identity.contact(
                 uow,
                 channel=inbound.channel,
@@ -118,14 +127,13 @@ class Dispatcher:
             ctx = Ctx(
                 uow=uow,
                 now=now,
-                city=self.city,
+                env=self.env,
                 citizen=citizen,
                 account=account,
                 inbound=inbound,
                 roles=roles,
                 step=conversation.step,
                 data=copy.deepcopy(conversation.data),
-                deps=self.deps,
             )
             savepoint = await session.begin_nested()
             try:
@@ -406,7 +414,7 @@ class Dispatcher:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies
 

@@ -12,7 +12,7 @@ from sqlmodel import col
 from flows.types import Button
 from services.codes import ALPHABET
 from storage.models.conversation import Menu
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 TOKEN_SEPARATOR = ":"
 
@@ -100,4 +100,4 @@ async def recent_detached_menus(
 async def forget_old_menus(uow: UnitOfWork, before: datetime) -> int:
     """Housekeeping: menus older than `before` can no longer be pressed (they answer 'outdated')."""
     result = await uow.session.execute(delete(Menu).where(Menu.created_at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)

@@ -4,10 +4,11 @@ A capability adds a job with one line in scheduler/tasks/<capability>.py:
 
     register(Job("vouchers.remind", daily(9, 0), remind_expiring))
 
-where `async def remind_expiring(uow, now, city) -> object` calls services and returns a short
-report. Every run records (job, period) in `job_run` in the same transaction as the job's work,
-so a period runs at most once, on one replica, even when two try at the same moment; a run that
-fails records nothing and is tried again. Daily periods are local dates (city time zone).
+where `async def remind_expiring(uow, env, now) -> object` calls services and returns a short
+report; `env` is the running program's Env (city, payment provider, notifier ...). Every run
+records (job, period) in `job_run` in the same transaction as the job's work, so a period runs
+at most once, on one replica, even when two try at the same moment; a run that fails records
+nothing and is tried again. Daily periods are local dates (city time zone).
 """
 
 from __future__ import annotations
@@ -27,16 +28,14 @@ from sqlalchemy.exc import IntegrityError
 
 from services import log_context
 from services.city import City
+from services.env import Env
 from storage.db import Database
 from storage.models.scheduler import JobRun
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-JobFn = Callable[[UnitOfWork, datetime, City], Awaitable[object]]
-# What the running program lends jobs that need more than the database (set by bot/ at start):
-# "deps" -> flows.context.Deps (the payment provider for refunds).
-CONTEXT: dict[str, Any] = {}
+JobFn = Callable[[UnitOfWork, Env, datetime], Awaitable[object]]
 KEEP_FREQUENT_RUNS = timedelta(days=2)
 
 
@@ -140,21 +139,22 @@ class Outcome:
     result: str = ""
 
 
-async def run_job(db: Database, city: City, job: Job, now: datetime) -> Outcome:
+async def run_job(db: Database, env: Env, job: Job, now: datetime) -> Outcome:
     """Run `job` for the period `now` falls in, unless that period ran already. Reports the run
     to the database's observer (stadtlotse_job_runs_total, stadtlotse_job_seconds)."""
     started = timer.perf_counter()
     outcome = "failed"
     try:
         with log_context.bind(job=job.name):
-            result = await _run_job(db, city, job, now)
+            result = await _run_job(db, env, job, now)
         outcome = "ok" if result.ran else "skipped"
         return result
     finally:
         db.observer.timing("job", timer.perf_counter() - started, job=job.name, outcome=outcome)
 
 
-async def _run_job(db: Database, city: City, job: Job, now: datetime) -> Outcome:
+async def _run_job(db: Database, env: Env, job: Job, now: datetime) -> Outcome:
+    city = env.city
     trigger = job.when(city)
     period = trigger.period(now, city.tz)
     async with db.uow() as uow:
@@ -165,7 +165,7 @@ async def _run_job(db: Database, city: City, job: Job, now: datetime) -> Outcome
                 await uow.session.flush()
         except IntegrityError:
             return Outcome(job.name, period, ran=False)
-        result = await job.fn(uow, now, city)
+        result = await job.fn(uow, env, now)
         record.finished_at = now
         record.result = str(result if result is not None else "")[:500]
         if trigger.kind != "daily":

@@ -14,8 +14,7 @@ from collections.abc import Callable
 
 from scheduler.jobs import Job, load, run_job
 from scheduler.leader import Leader
-from services.city import City
-from services.clock import Clock
+from services.env import Env
 from storage.db import Database
 from storage.locks import hold_once, hold_role
 
@@ -26,17 +25,18 @@ RETRY_SECONDS = 5.0  # how often a follower asks for the lock
 
 
 class SchedulerService:
-    def __init__(self, db: Database, city: City, clock: Clock, leader: Leader | None = None):
+    def __init__(self, db: Database, env: Env, leader: Leader | None = None):
         self.db = db
-        self.city = city
-        self.clock = clock
+        self.env = env
+        self.city = env.city
+        self.clock = env.clock
         self.leader = leader or Leader(db)
         self.scheduler: object | None = None
 
     async def fire(self, name: str) -> None:
         job = load()[name]
         try:
-            await run_job(self.db, self.city, job, self.clock.now())
+            await run_job(self.db, self.env, job, self.clock.now())
         except asyncio.CancelledError:
             raise
         except Exception:

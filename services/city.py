@@ -133,9 +133,9 @@ def _validated(source: Path, prefix: str, build: Any) -> Any:
 def load_city(path: Path | None = None) -> City:
     source = path or DEFAULT_CITY
     data = read_city_file(source)
-    city = _validated(source, "", lambda: City.model_validate(data))
+    city: City = _validated(source, "", lambda: City.model_validate(data))
     for name, model in _SECTIONS.items():
-        _validated(source, f"{name}.", lambda n=name, m=model: city.section(n, m))  # type: ignore[misc]
+        _validated(source, f"{name}.", lambda n=name, m=model: city.section(n, m))
     keys = [d.key for d in city.departments]
     if len(keys) != len(set(keys)):
         raise CityConfigError(f"city configuration {source}: department keys must be unique")

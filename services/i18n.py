@@ -95,7 +95,7 @@ def translate(lang: str, message: str, params: Mapping[str, Any] | None = None) 
 
 def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
     """Typed parameters stored with notifications: {"$money": 1250}, {"$date": "2026-12-01"},
-    {"$datetime": "...", "tz": "Europe/Berlin"}, {"$t": "msgid"} (a translated word),
+    {"$datetime": "...", "tz": "<the city's zone>"}, {"$t": "msgid"} (a translated word),
     {"$l": {"de": "...", "en": "..."}} (configured text in each language)."""
     if isinstance(value, dict):
         if "$money" in value:
@@ -103,7 +103,7 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
         if "$date" in value:
             return format_date(lang, date.fromisoformat(value["$date"]))
         if "$datetime" in value:
-            zone = ZoneInfo(value.get("tz", "Europe/Berlin"))
+            zone = ZoneInfo(value["tz"]) if value.get("tz") else (tz or ZoneInfo("UTC"))
             return format_datetime(lang, datetime.fromisoformat(value["$datetime"]), zone)
         if "$t" in value:
             return gettext(lang, value["$t"])
@@ -128,7 +128,8 @@ def day(value: date) -> dict[str, str]:
     return {"$date": value.isoformat()}
 
 
-def moment(value: datetime, tz: str = "Europe/Berlin") -> dict[str, str]:
+def moment(value: datetime, tz: str) -> dict[str, str]:
+    """A date and time shown in the zone `tz` (the city's: City.timezone)."""
     return {"$datetime": value.isoformat(), "tz": tz}
 
 

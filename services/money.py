@@ -1,9 +1,10 @@
-"""Money as integer cents (EUR). Parsing accepts what residents type; display goes through Babel."""
+"""Money is integer cents (EUR) everywhere: columns, rules and parameters are plain `int`s named
+`*_cents`, and there is no money type to convert from and to. Parsing accepts what residents
+type; display goes through Babel (format_money), in files through format_cents_plain."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
 from babel.numbers import format_currency
@@ -12,24 +13,6 @@ from services.errors import InvalidInput
 
 _PLAIN = re.compile(r"\d{1,7}(?:[.,](\d+))?")
 _GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,(\d+))?")  # German "1.000,50"
-
-
-@dataclass(frozen=True, order=True)
-class Money:
-    cents: int
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.cents, int):
-            raise TypeError("Money holds integer cents")
-
-    def __add__(self, other: Money) -> Money:
-        return Money(self.cents + other.cents)
-
-    def __sub__(self, other: Money) -> Money:
-        return Money(self.cents - other.cents)
-
-    def format(self, locale: str = "de") -> str:
-        return format_money(self.cents, locale)
 
 
 def parse_amount(text: str) -> int:

@@ -1,19 +1,37 @@
-"""Writing notifications into the outbox, in the caller's transaction.
+"""Writing notifications into the outbox, in the caller's transaction: the one way to do it.
 
 A notification is a message key (msgid) plus parameters, rendered in the recipient's language
-when it is sent. Parameters that need locale formatting use services.i18n.money/day/moment.
-Buttons are dicts {"label": msgid, "action": ..., "arg": ...} or {"label": msgid, "url": ...}.
+when it is sent (bot/sender/). Parameters that need locale formatting use
+services.i18n.money/day/moment. Buttons are dicts {"label": msgid, "action": ..., "arg": ...}
+or {"label": msgid, "url": ...}.
+
+    notify_citizen(uow, citizen_id, msgid, params, now=now, dedupe_key=...)   one resident
+    notify_department(uow, city, "fundbuero", msgid, params, now=now)         a staff room
+    await notify_many(uow, [{"citizen_id": 1, "key": msgid, ...}, ...], now=now)
+                                                      many rows, one statement per chunk
+    await notify_selected(uow, select(Citizen.id)..., msgid, params, now=now, ref=...)
+                                                      everyone a query finds (INSERT ... SELECT)
+    await known_keys(uow, keys)                       which dedupe keys were written already
+
+A dedupe key is unique in the table: a message with a key already written is not written again
+by notify_many and notify_selected; callers of notify_citizen check with known_keys first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import PydanticUndefined
+from sqlalchemy import JSON, Select, String, cast, insert, literal, select
+from sqlmodel import col
+
 from services.city import City
 from storage.models.outbox import Notification
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
+
+CHUNK = 1000  # rows per INSERT (and per IN list): well below the drivers' parameter limits
 
 
 def button(label: str, action: str = "", arg: str = "", url: str = "") -> dict[str, str]:
@@ -96,3 +114,132 @@ def notify_department(
         uow.session.add(note)
         notes.append(note)
     return notes
+
+
+def _defaults(now: datetime) -> dict[str, Any]:
+    """Every column of a new row as the model defines it (bulk inserts bypass the model)."""
+    values: dict[str, Any] = {}
+    for name, field in Notification.model_fields.items():
+        if name == "id":
+            continue
+        if field.default_factory is not None:
+            values[name] = field.default_factory()  # type: ignore[call-arg]
+        else:
+            values[name] = None if field.default is PydanticUndefined else field.default
+    values.update(next_attempt_at=now, created_at=now)
+    return values
+
+
+async def known_keys(uow: UnitOfWork, keys: Collection[str]) -> set[str]:
+    """The dedupe keys among `keys` that are in the outbox already (sent or not)."""
+    found: set[str] = set()
+    ordered = list(keys)
+    for start in range(0, len(ordered), CHUNK):
+        rows = await uow.session.execute(
+            select(Notification.dedupe_key).where(
+                col(Notification.dedupe_key).in_(ordered[start : start + CHUNK])
+            )
+        )
+        found.update(key for key in rows.scalars() if key is not None)
+    return found
+
+
+async def notify_many(uow: UnitOfWork, rows: Iterable[Mapping[str, Any]], *, now: datetime) -> int:
+    """Many outbox rows (dicts of Notification columns: citizen_id, key, params, buttons, ref,
+    dedupe_key ...) in one statement per chunk. Rows whose dedupe key was written before, or
+    repeats one given earlier, are left out. Returns how many were written."""
+    defaults = _defaults(now)
+    wanted = [defaults | dict(row) for row in rows]
+    keys = {row["dedupe_key"] for row in wanted if row["dedupe_key"] is not None}
+    known = await known_keys(uow, keys) if keys else set()
+    fresh: list[dict[str, Any]] = []
+    for row in wanted:
+        key = row["dedupe_key"]
+        if key is not None:
+            if key in known:
+                continue
+            known.add(key)
+        fresh.append(row)
+    for start in range(0, len(fresh), CHUNK):
+        await uow.session.execute(insert(Notification), fresh[start : start + CHUNK])
+    return len(fresh)
+
+
+async def notify_selected(
+    uow: UnitOfWork,
+    citizens: Select[Any],
+    key: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    now: datetime,
+    buttons: Sequence[dict[str, str]] = (),
+    ref: str | None = None,
+    dedupe_prefix: str | None = None,
+) -> int:
+    """One message for every resident `citizens` finds (a query whose first column is the
+    citizen id), written by the database (INSERT ... SELECT) without loading anyone into Python.
+    With `dedupe_prefix` each row gets the key "<prefix>:<citizen id>" and a resident who has
+    it already is left out. Returns how many rows were written."""
+    table = Notification.__table__  # type: ignore[attr-defined]
+    found = citizens.subquery()
+    citizen_id = next(iter(found.c))
+    dedupe: Any = literal(None, String)
+    query_filter: list[Any] = []
+    if dedupe_prefix is not None:
+        dedupe = literal(f"{dedupe_prefix}:", String) + cast(citizen_id, String)
+        already = select(Notification.id).where(col(Notification.dedupe_key) == dedupe)
+        query_filter.append(~already.exists())
+    source = select(
+        citizen_id,
+        literal(key, String),
+        literal(dict(params or {}), JSON),
+        literal(list(buttons), JSON),
+        literal(ref, String),
+        dedupe,
+        literal(_defaults(now)["status"], String),
+        literal(0),
+        literal(now, table.c.next_attempt_at.type),
+        literal(now, table.c.created_at.type),
+    ).where(*query_filter)
+    columns = [
+        "citizen_id",
+        "key",
+        "params",
+        "buttons",
+        "ref",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    result = await uow.session.execute(insert(table).from_select(columns, source))
+    return rows_changed(result)
+
+
+class Notifier:
+    """The outbox writer of the running town: the functions above with the city (its
+    departments' staff rooms) already bound. Reached as `env.notifier`."""
+
+    def __init__(self, city: City) -> None:
+        self.city = city
+
+    def citizen(
+        self,
+        uow: UnitOfWork,
+        citizen_id: int,
+        key: str,
+        params: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Notification:
+        return notify_citizen(uow, citizen_id, key, params, **options)
+
+    def department(
+        self,
+        uow: UnitOfWork,
+        department: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> list[Notification]:
+        return notify_department(uow, self.city, department, key, params, **options)

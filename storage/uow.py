@@ -1,15 +1,25 @@
-"""Unit of work: one session, one commit at the end of a use case."""
+"""Unit of work: one session, one commit at the end of a use case.
+
+Nothing slow happens inside: a call to a payment provider (or any other network service) is
+registered with `after_transaction` and runs once the transaction committed and the unit of
+work let go of its connection and, on SQLite, of the process-wide write lock. Such a call
+records its result in a short transaction of its own (`uow.fresh()`)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.observe import Observer, Unobserved
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -23,8 +33,13 @@ class UnitOfWork:
         self.observer: Observer = observer or Unobserved()
         self._write_lock = write_lock
         self._session: AsyncSession | None = None
-        self._after_commit: list[Callable[[], None]] = []
+        self._after_transaction: list[Callable[[], Awaitable[object]]] = []
         self.committed = False
+
+    def fresh(self) -> UnitOfWork:
+        """Another unit of work on the same database, for a short transaction of its own (only
+        outside this one: on SQLite a unit of work inside another would wait for itself)."""
+        return UnitOfWork(self._sessions, self._write_lock)
 
     @property
     def session(self) -> AsyncSession:
@@ -66,13 +81,17 @@ class UnitOfWork:
                 if task is not None:
                     task._stadtlotse_uow = False  # type: ignore[attr-defined]
                 self._write_lock.release()
+        later, self._after_transaction = self._after_transaction, []
+        if self.committed:
+            for call in later:
+                try:
+                    await call()
+                except Exception:  # recorded state stays; the scheduled jobs retry
+                    log.exception("work after the transaction failed; a job will retry it")
 
     async def commit(self) -> None:
         await self.session.commit()
         self.committed = True
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
 
     async def rollback(self) -> None:
         await self.session.rollback()
@@ -80,10 +99,22 @@ class UnitOfWork:
     async def flush(self) -> None:
         await self.session.flush()
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run `callback` once the commit succeeded (e.g. wake the outbox sender)."""
-        self._after_commit.append(callback)
+    def after_transaction(self, call: Callable[[], Awaitable[object]]) -> None:
+        """Run `call` once this unit of work committed and closed (never if it rolled back):
+        the place for network calls. A failure is logged; what the transaction recorded lets
+        a job repeat the call."""
+        self._after_transaction.append(call)
 
     def count_after_commit(self, event: str, /, **labels: str) -> None:
-        """Report `event` to the observer (metrics) once the commit succeeded."""
-        self.after_commit(lambda: self.observer.count(event, **labels))
+        """Report `event` to the observer (metrics) once the transaction committed."""
+
+        async def count() -> None:
+            self.observer.count(event, **labels)
+
+        self.after_transaction(count)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT ... SELECT changed: the count a conditional
+    update is judged by (1 = it happened, 0 = someone else was first)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

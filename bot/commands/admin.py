@@ -21,7 +21,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.identity import Citizen
 from storage.models.outbox import PARKED, PENDING, Notification
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 async def db_upgrade(args: argparse.Namespace) -> int:
@@ -190,7 +190,7 @@ async def requeue_parked(db: Database, now: datetime) -> int:
             .values(status=PENDING, attempts=0, next_attempt_at=now)
         )
         await uow.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)
 
 
 __all__ = ["db_upgrade", "demo_data", "grant", "outbox"]

@@ -1,7 +1,7 @@
 """Capabilities that need wiring in the running program (channels, payment providers, the
 scheduler) put a module here. Each module may define any of:
 
-    def setup(app: App) -> None            # fill app.deps, add channels
+    def setup(app: App) -> None            # fill app.env (provider, links, checks), add channels
     def cli(commands: argparse._SubParsersAction) -> None   # add `stadtlotse` subcommands
     def web(app: App) -> list[fastapi.APIRouter]            # routes of the web app
     async def run(app: App) -> None        # a background task while `stadtlotse run` runs

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
-from services.auction import buying as auction_buy  # noqa: F401  (registers the payment hooks)
+from services.auction import buying, pickup  # noqa: F401  (register payments and the wallet)
 from services.auction import items as auction
 from services.auction.daily import reprice
 from services.identity import accounts as identity
@@ -18,10 +18,6 @@ from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
-
-
-def setup(app: App) -> None:
-    auction.use_city(app.city)
 
 
 def _picture(kind: str, colour: str) -> bytes:

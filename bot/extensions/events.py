@@ -94,7 +94,7 @@ async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
         free = created[-1]
         assert free.id is not None
         await events.book(
-            uow, None, citizen_id=anna, event_id=free.id, quantity=1, rules=rules, now=now
+            uow, app.env, citizen_id=anna, event_id=free.id, quantity=1, rules=rules, now=now
         )
     return (
         f"{len(created)} events by olaf (organiser), one free ticket in anna's wallet"

@@ -16,7 +16,7 @@ def setup(app: App) -> None:
         return
     channel = MatrixChannel(app.settings, app.db, app.dispatcher, app.city, app.clock)
     app.channels[channel.name] = channel
-    app.deps.extras.setdefault("chat_security", {})[channel.name] = channel.is_encrypted
+    app.env.chat_security[channel.name] = channel.is_encrypted
 
 
 # No `run` here: `stadtlotse run` starts the channel with its role, on the replica that sends

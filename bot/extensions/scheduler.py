@@ -9,12 +9,6 @@ if TYPE_CHECKING:
     from bot.bootstrap import App
 
 
-def setup(app: App) -> None:
-    from scheduler.jobs import CONTEXT
-
-    CONTEXT["deps"] = app.deps  # read when a job runs: other extensions fill it after us
-
-
 async def run(app: App) -> None:
     """Among replicas one runs the jobs: the holder of the `scheduler` role."""
     from bot.roles import SCHEDULER
@@ -24,7 +18,7 @@ async def run(app: App) -> None:
         app.roles[SCHEDULER] = held
 
     app.roles.setdefault(SCHEDULER, False)
-    await SchedulerService(app.db, app.city, app.clock).run_forever(on_change=changed)
+    await SchedulerService(app.db, app.env).run_forever(on_change=changed)
 
 
 def cli(commands: Any) -> None:
@@ -52,7 +46,7 @@ async def jobs_command(args: argparse.Namespace) -> int:
             if job is None:
                 print(f"stadtlotse: no job {args.name!r}; known: " + ", ".join(sorted(registry)))
                 return 2
-            outcome = await run_job(app.db, app.city, job, now)
+            outcome = await run_job(app.db, app.env, job, now)
             if outcome.ran:
                 print(f"{job.name} ran for {outcome.period}: {outcome.result}")
             else:

@@ -40,7 +40,7 @@ def setup(app: App) -> None:
         default_language=app.city.default_language,
     )
     app.channels[channel.name] = channel
-    app.deps.extras["telegram_deep_link"] = channel.deep_link
+    app.env.links.chat_link = channel.deep_link
 
 
 def _channel(app: App) -> TelegramChannel | None:

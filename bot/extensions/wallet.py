@@ -28,14 +28,14 @@ if TYPE_CHECKING:
 def setup(app: App) -> None:
     settings = app.settings
     if settings.stripe_secret_key:
-        app.deps.payments = StripeProvider(
+        app.env.payments = StripeProvider(
             settings.stripe_secret_key,
             settings.stripe_webhook_secret or "",
             settings.public_url,
             api_url=settings.stripe_api_url,
         )
     else:
-        app.deps.payments = DemoProvider(settings.public_url)
+        app.env.payments = DemoProvider(settings.public_url)
 
 
 def web(app: App) -> list[APIRouter]:

@@ -513,12 +513,12 @@ class MatrixChannel:
         if found is None:
             return False
         inbound, addressed = found
-        if not is_direct:
-            if not addressed and not await self.state.in_a_step(chat_id, event.sender):
-                return False
-            if staff is not None and not await self._is_staff(event.sender, staff[1]):
-                await self._refuse(room, event.sender, staff[1], inbound.thread)
-                return True
+        if (
+            not is_direct
+            and not addressed
+            and not await self.state.in_a_step(chat_id, event.sender)
+        ):
+            return False
         replies = await self.dispatcher.handle(inbound)
         if is_direct and info is not None and info.encrypted != bool(room.encrypted):
             info.encrypted = bool(room.encrypted)
@@ -538,26 +538,6 @@ class MatrixChannel:
             sender=event.sender,
         )
         return True
-
-    async def _is_staff(self, user_id: str, department: str) -> bool:
-        _lang, roles = await self.state.language_and_roles(user_id, self.city.default_language)
-        return ("staff", department) in roles or any(role == "admin" for role, _s in roles)
-
-    async def _refuse(self, room: MatrixRoom, user_id: str, department: str, thread: str) -> None:
-        lang, _roles = await self.state.language_and_roles(user_id, self.city.default_language)
-        found = self.city.department(department)
-        name = found.name(lang) if found is not None else department
-        text = i18n.translate(
-            lang,
-            N_(
-                "Sorry, {name}: only the staff of {department} can act in this room. "
-                "For your own requests, please write to me in a direct chat."
-            ),
-            {"name": room.user_name(user_id) or user_id, "department": name},
-        )
-        await self._sender().send_reply(
-            room.room_id, Reply(text=text), thread_root=thread, patient=True
-        )
 
     async def _undecryptable(
         self, room: MatrixRoom, event: MegolmEvent, info: MatrixRoomInfo | None

@@ -6,7 +6,7 @@ import hmac
 import itertools
 import secrets
 
-from services.payments.lifecycle import Checkout
+from services.payments.provider import Checkout
 from storage.models.payments import Payment
 
 NAME = "demo"
@@ -21,7 +21,7 @@ class DemoProvider:
         self._refunds = itertools.count(1)
 
     async def create_checkout(self, payment: Payment) -> Checkout:
-        token = secrets.token_urlsafe(18)
+        token = payment.provider_ref or secrets.token_urlsafe(18)  # the same page when asked again
         return Checkout(url=f"{self.public_url}/pay/demo/{payment.id}-{token}", provider_ref=token)
 
     async def refund(self, payment: Payment, amount_cents: int) -> str:

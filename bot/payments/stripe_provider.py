@@ -8,7 +8,7 @@ from typing import Any
 
 import stripe
 
-from services.payments.lifecycle import Checkout, ProviderUnavailable
+from services.payments.provider import Checkout, ProviderUnavailable
 from storage.models.payments import Payment
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ class StripeProvider:
             ) from error
 
     async def _create_checkout(self, payment: Payment) -> Checkout:
+        if payment.provider_ref:  # made before (the pay link was opened already)
+            made = await self.read_session(payment.provider_ref)
+            if made.url:
+                return Checkout(url=made.url, provider_ref=made.id)
         reference = str(payment.id)
         session = await self.client.v1.checkout.sessions.create_async(
             params={
@@ -97,7 +101,9 @@ class StripeProvider:
                 "amount": amount_cents,
                 "metadata": {"payment_id": str(payment.id)},
             },
-            options={"idempotency_key": f"stadtlotse-refund-{payment.id}-{payment.refunded_cents}"},
+            options={
+                "idempotency_key": f"stadtlotse-refund-{payment.id}-{payment.refund_sent_cents}"
+            },
         )
         return str(created.id)
 

@@ -11,8 +11,9 @@ from typing import Any
 import stripe
 
 from bot.payments.stripe_provider import NAME, StripeProvider
-from services.clock import Clock
+from services.env import Env
 from services.payments import lifecycle as payments
+from services.payments import provider as provider_ids
 from storage.db import Database
 from storage.models.payments import EXPIRED, FAILED, PAID, Payment
 
@@ -47,7 +48,7 @@ def outcome_of(event_type: str, session: dict[str, Any]) -> str | None:
 
 
 async def handle(
-    db: Database, clock: Clock, provider: StripeProvider, payload: bytes, signature: str | None
+    db: Database, env: Env, provider: StripeProvider, payload: bytes, signature: str | None
 ) -> Answer:
     try:
         event = provider.verify(payload, signature)
@@ -66,8 +67,8 @@ async def handle(
         return Answer(503, "try again later")
     try:
         async with db.uow() as uow:
-            now = clock.now()
-            payment_id = await payments.find_object(uow, NAME, session["id"])
+            now = env.now()
+            payment_id = await provider_ids.find_object(uow, NAME, session["id"])
             if payment_id is None:
                 log.warning("Stripe session %s belongs to no payment of ours", session["id"])
                 return Answer(200, "unknown session")
@@ -76,7 +77,7 @@ async def handle(
             if payment is None or (reference and reference != str(payment_id)):
                 log.error("Stripe session %s does not match payment %s", session["id"], payment_id)
                 return Answer(200, "mismatch ignored")
-            if not await payments.first_time_event(
+            if not await provider_ids.first_time_event(
                 uow, NAME, event.id, event.type, now, payment_id=payment_id
             ):
                 return Answer(200, "already processed")
@@ -84,10 +85,12 @@ async def handle(
             if isinstance(intent, dict):
                 intent = intent.get("id")
             if isinstance(intent, str) and intent:
-                await payments.remember_object(uow, NAME, intent, "payment_intent", payment_id, now)
+                await provider_ids.remember_object(
+                    uow, NAME, intent, "payment_intent", payment_id, now
+                )
             outcome = outcome_of(event.type, session)
             if outcome is not None:
-                await payments.settle(uow, payment_id, outcome, now)
+                await payments.settle(uow, env, payment_id, outcome, now)
             await uow.commit()
     except Exception:
         log.exception("Stripe event %s could not be processed; Stripe will retry", event.id)

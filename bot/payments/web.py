@@ -3,19 +3,24 @@ the Stripe webhook."""
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.payments import demo, stripe_webhook
 from bot.payments.stripe_provider import StripeProvider
 from services import i18n
+from services.errors import DomainError
 from services.i18n import N_
 from services.money import format_money
 from services.payments import lifecycle as payments
+from services.payments import provider as provider_ids
+from services.payments import provider_calls
+from services.payments.provider import ProviderUnavailable
 from storage.models.identity import Citizen
 from storage.models.payments import CANCELLED, CREATED, EXPIRED, FAILED, PAID, REFUNDED, Payment
 
@@ -66,7 +71,7 @@ def router(app: App) -> APIRouter:
             citizen = await uow.session.get(Citizen, payment.citizen_id)
             lang = citizen.language if citizen is not None else app.city.default_language
             if payment.status == CREATED and payment.expires_at <= app.clock.now():
-                await payments.settle(uow, parts[0], EXPIRED, app.clock.now())
+                await payments.settle(uow, app.env, parts[0], EXPIRED, app.clock.now())
                 await uow.session.refresh(payment)
             await uow.commit()  # also keeps the loaded payment readable after the session
             return payment, lang
@@ -126,7 +131,7 @@ def router(app: App) -> APIRouter:
             current = await uow.session.get(Payment, payment.id)
             assert current is not None and current.id is not None
             if current.status == CREATED:
-                changed = await payments.settle(uow, current.id, outcome, app.clock.now())
+                changed = await payments.settle(uow, app.env, current.id, outcome, app.clock.now())
                 if changed:
                     notice = (
                         i18n.translate(lang, "Paid. Thank you! You can go back to the chat now.")
@@ -153,7 +158,7 @@ def router(app: App) -> APIRouter:
 
     async def payment_of_session(session_id: str) -> int | None:
         async with app.db.uow() as uow:
-            return await payments.find_object(uow, "stripe", session_id[:255])
+            return await provider_ids.find_object(uow, "stripe", session_id[:255])
 
     @routes.get("/pay/stripe/success", response_class=HTMLResponse)
     async def stripe_success(session_id: str = "") -> HTMLResponse:
@@ -184,14 +189,51 @@ def router(app: App) -> APIRouter:
             lang=lang,
         )
 
+    @routes.get("/pay/{token}", response_class=HTMLResponse, response_model=None)
+    async def pay_link(token: str) -> Response:
+        """The pay link the chat shows: the provider's checkout page is made now (outside any
+        transaction) and the payer is sent there."""
+        number, sep, secret = token.partition("-")
+        if not sep or not number.isdigit() or len(number) > 12 or not 10 <= len(secret) <= 64:
+            return not_found()
+        now = app.clock.now()
+        async with app.db.uow() as uow:
+            payment = await uow.session.get(Payment, int(number))
+            if payment is None or not hmac.compare_digest(payments.link_token(payment), secret):
+                return not_found()
+            citizen = await uow.session.get(Citizen, payment.citizen_id)
+            lang = citizen.language if citizen is not None else app.city.default_language
+            if payment.status == CREATED and payment.expires_at <= now:
+                await payments.settle(uow, app.env, payment.id or 0, EXPIRED, now)
+                await uow.session.refresh(payment)
+            status = payment.status
+            await uow.commit()
+        if status != CREATED:
+            return page(
+                i18n.translate(lang, "Payment"),
+                [i18n.translate(lang, STATUS_TEXT.get(status, status))],
+                lang=lang,
+            )
+        try:
+            checkout = await provider_calls.open_checkout(app.db.uow, app.env, int(number), now)
+        except DomainError as error:
+            response = page(
+                i18n.translate(lang, "Payment"),
+                [i18n.translate(lang, error.message, error.params)],
+                lang=lang,
+            )
+            response.status_code = 503 if isinstance(error, ProviderUnavailable) else 409
+            return response
+        return RedirectResponse(checkout.url, status_code=303)
+
     @routes.post("/webhooks/stripe")
     async def stripe_hook(request: Request) -> Response:
-        provider = app.deps.payments
+        provider = app.env.payments
         if not isinstance(provider, StripeProvider):
             return PlainTextResponse("stripe is not configured", status_code=404)
         answer = await stripe_webhook.handle(
             app.db,
-            app.clock,
+            app.env,
             provider,
             await request.body(),
             request.headers.get("stripe-signature"),

@@ -44,7 +44,7 @@ from flows.types import Reply
 from storage.db import Database
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import FAILED, PARKED, PENDING, SENT, Notification
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -484,7 +484,7 @@ async def recover(db: Database) -> int:
             update(Notification).where(Notification.status == SENDING).values(status=PENDING)
         )
         await uow.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)
 
 
 async def resolve_targets(

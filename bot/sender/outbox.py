@@ -155,6 +155,8 @@ class OutboxSender:
     async def send_one(
         self, note_id: int, stats: SendStats, only_chats: set[tuple[str, str]] | None = None
     ) -> None:
+        """Render in one short transaction, deliver outside any, record the result in a
+        second short one: a slow channel holds no lock."""
         now = self._now()
         async with self.db.uow() as uow:
             note = await uow.session.get(Notification, note_id)
@@ -175,30 +177,46 @@ class OutboxSender:
             if channel is None:
                 return  # the channel is not running in this process: leave it pending
             reply = await render(uow, note, channel_name, chat_id, lang, now)
+            thread = note.thread or ""
+            await uow.commit()  # the menu of the message's buttons
+        failure: DeliveryError | None = None
+        external_id = ""
+        try:
+            external_id = await channel.deliver(chat_id, reply, thread=thread)
+        except DeliveryError as error:
+            failure = error
+        async with self.db.uow() as uow:
+            note = await uow.session.get(Notification, note_id)
+            if note is None or note.status != PENDING:
+                return
             note.channel, note.chat_id = channel_name, chat_id
             outcome = "retry"
-            try:
-                external_id = await channel.deliver(chat_id, reply, thread=note.thread or "")
-            except RetryAfter as wait:
+            if failure is None:
+                outcome = "sent"
+                note.status = SENT
+                note.sent_at = now
+                note.external_id = external_id or None
+                stats.count_sent(channel_name)
+            elif isinstance(failure, RetryAfter):
                 outcome = "throttled"
-                note.next_attempt_at = now + timedelta(seconds=wait.seconds)
+                note.next_attempt_at = now + timedelta(seconds=failure.seconds)
                 stats.retried += 1
-                stats.waited += wait.seconds
-            except Unreachable as error:
+                stats.waited += failure.seconds
+            elif isinstance(failure, Unreachable):
                 note.status = FAILED
-                note.last_error = f"unreachable: {error}"[:500]
+                note.last_error = f"unreachable: {failure}"[:500]
                 await mark_unreachable(uow, channel_name, chat_id, now)
                 stats.unreachable += 1
                 outcome = "unreachable"
-            except Rejected as error:
+            elif isinstance(failure, Rejected):
                 outcome = "parked"
                 note.attempts += 1
                 note.status = PARKED
-                note.last_error = f"rejected: {error}"[:500]
+                note.last_error = f"rejected: {failure}"[:500]
                 stats.parked += 1
-            except DeliveryError as error:
+            else:
                 note.attempts += 1
-                note.last_error = str(error)[:500]
+                note.last_error = str(failure)[:500]
                 if note.attempts >= self.max_attempts:
                     outcome = "parked"
                     note.status = PARKED
@@ -206,12 +224,6 @@ class OutboxSender:
                 else:
                     note.next_attempt_at = now + timedelta(seconds=backoff(note.attempts))
                     stats.retried += 1
-            else:
-                note.status = SENT
-                note.sent_at = now
-                note.external_id = external_id or None
-                stats.count_sent(channel_name)
-                outcome = "sent"
             uow.count_after_commit("send", channel=channel_name, outcome=outcome)
             await uow.commit()
 

@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from scheduler.jobs import CONTEXT, Job, Trigger, daily, every, register
+from scheduler.jobs import Job, Trigger, daily, every, register
 from services.auction import buying as auction_buy
 from services.auction import daily as auction_day
+from services.auction import wishes as auction_wishes
 from services.auction.items import rules
 from services.city import City
+from services.env import Env
 from storage.uow import UnitOfWork
 
 
-async def daily_step(uow: UnitOfWork, now: datetime, city: City) -> object:
-    return await auction_day.daily_step(uow, city, now)
+async def daily_step(uow: UnitOfWork, env: Env, now: datetime) -> object:
+    return await auction_day.daily_step(uow, env.city, now)
 
 
-async def expire_reservations(uow: UnitOfWork, now: datetime, city: City) -> object:
-    return f"{await auction_buy.expire_reservations(uow, city, now)} reservations lapsed"
+async def expire_reservations(uow: UnitOfWork, env: Env, now: datetime) -> object:
+    return f"{await auction_wishes.expire_reservations(uow, env.city, now)} reservations lapsed"
 
 
-async def refund_late(uow: UnitOfWork, now: datetime, city: City) -> object:
-    provider = getattr(CONTEXT.get("deps"), "payments", None)
-    if provider is None:
+async def refund_late(uow: UnitOfWork, env: Env, now: datetime) -> object:
+    if env.payments is None:
         return "no payment provider wired"
-    return f"{await auction_buy.refund_late_payments(uow, provider, now)} late payments refunded"
+    refunded = await auction_buy.refund_late_payments(uow, env, now)
+    return f"{refunded} late payments refunded"
 
 
 def after_midnight(city: City) -> Trigger:

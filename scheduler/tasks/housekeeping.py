@@ -8,21 +8,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from scheduler.jobs import Job, daily, register
-from services.city import City
+from services.env import Env
 from storage.models.conversation import Menu, ProcessedUpdate
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 MENU_AGE = timedelta(days=30)
 UPDATE_AGE = timedelta(days=7)
 
 
-async def tidy(uow: UnitOfWork, now: datetime, city: City) -> object:
+async def tidy(uow: UnitOfWork, env: Env, now: datetime) -> object:
     old_menus = await uow.session.execute(delete(Menu).where(Menu.created_at < now - MENU_AGE))
     old_updates = await uow.session.execute(
         delete(ProcessedUpdate).where(ProcessedUpdate.at < now - UPDATE_AGE)
     )
     return (
-        f"{old_menus.rowcount} old menus and {old_updates.rowcount} "  # type: ignore[attr-defined]
+        f"{rows_changed(old_menus)} old menus and {rows_changed(old_updates)} "
         "processed-update records removed"
     )
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.jobs import Job, daily, register
-from services.city import City
+from services.env import Env
 from services.wallet import vouchers
 from storage.uow import UnitOfWork
 
 
-async def expire(uow: UnitOfWork, now: datetime, city: City) -> object:
-    return f"{await vouchers.expire_vouchers(uow, now, city)} vouchers expired"
+async def expire(uow: UnitOfWork, env: Env, now: datetime) -> object:
+    return f"{await vouchers.expire_vouchers(uow, now, env.city)} vouchers expired"
 
 
-async def remind(uow: UnitOfWork, now: datetime, city: City) -> object:
-    return f"{await vouchers.remind_expiring(uow, now, city)} reminders written"
+async def remind(uow: UnitOfWork, env: Env, now: datetime) -> object:
+    return f"{await vouchers.remind_expiring(uow, now, env.city)} reminders written"
 
 
 register(Job("vouchers.expire", daily(0, 20), expire, "vouchers: expire at the end of validity"))

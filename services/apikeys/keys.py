@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from services.errors import Conflict, InvalidInput, NotFound
 from storage.models.apikeys import ApiKey
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 
@@ -87,7 +87,7 @@ async def list_keys(uow: UnitOfWork, purpose: str | None = None) -> list[ApiKey]
 
 
 async def revoke(uow: UnitOfWork, name: str, now: datetime) -> ApiKey:
-    key = (
+    key: ApiKey | None = (
         await uow.session.execute(select(ApiKey).where(ApiKey.name == name))
     ).scalar_one_or_none()
     if key is None:
@@ -101,7 +101,7 @@ async def verify(uow: UnitOfWork, secret: str, purpose: str, now: datetime) -> A
     """The live key for `purpose` with this secret, or None (unknown, revoked, other purpose)."""
     if not secret or len(secret) > 200:
         return None
-    key = (
+    key: ApiKey | None = (
         await uow.session.execute(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
     ).scalar_one_or_none()
     if key is None or key.revoked_at is not None or key.purpose != purpose:
@@ -138,7 +138,7 @@ async def take_write(
         .values(window_start=now, window_count=1)
         .execution_options(synchronize_session=False)
     )
-    if fresh.rowcount == 1:  # type: ignore[attr-defined]
+    if rows_changed(fresh) == 1:
         return True
     counted = await uow.session.execute(
         update(ApiKey)
@@ -146,7 +146,7 @@ async def take_write(
         .values(window_count=ApiKey.window_count + 1)
         .execution_options(synchronize_session=False)
     )
-    return bool(counted.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_changed(counted) == 1
 
 
 async def retry_after(uow: UnitOfWork, key: ApiKey, now: datetime) -> int:

@@ -1,102 +1,52 @@
-"""Buying at today's price, wish prices, payment, pickup codes.
+"""Buying a lost-and-found item at today's price, and what its payment settles.
 
 Exactly one resident wins an item: reserving is one conditional UPDATE (`status = 'listed'`),
-and a partial unique index allows one holding reservation per item. Wish awards and lapsed
-reservations are handled set-based, for all items at once."""
+and a partial unique index allows one holding reservation per item. Wish prices are in
+services/auction/wishes.py, reservations lapsing in services/auction/reservations.py, pickup in
+services/auction/pickup.py."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from services import audit, codes
-from services.auction.items import get_item, hook_city, price_for_day, rules, today
+from services.auction.items import get_item, price_for_day, rules, today
+from services.auction.reservations import (
+    holding_reservation,
+    lapse,
+    my_reservation,
+    not_available,
+    pay_deadline,
+)
+from services.auction.wishes import award_wishes
 from services.city import City
-from services.errors import Conflict, InvalidInput, NotFound
-from services.i18n import N_, day, moment, money
+from services.env import Env
+from services.errors import Conflict
+from services.i18n import N_, money
 from services.notify import button, notify_citizen, notify_department
 from services.payments import lifecycle as payments
-from services.wallet import sources as wallet
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
-    COLLECTED,
-    LAPSED,
-    LISTED,
-    PAID,
-    PENDING,
-    RESERVED,
-    SOLD,
-    WON,
-    AuctionItem,
     AuctionReservation,
     AuctionWish,
 )
-from storage.models.outbox import PENDING as NOTE_PENDING
-from storage.models.outbox import Notification
+from storage.models.auction import COLLECTED as COLLECTED
+from storage.models.auction import LISTED as LISTED
+from storage.models.auction import PAID as PAID
+from storage.models.auction import PENDING as PENDING
+from storage.models.auction import RESERVED as RESERVED
+from storage.models.auction import SOLD as SOLD
+from storage.models.auction import AuctionItem as AuctionItem
 from storage.models.payments import CREATED, Payment
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 PURPOSE = "auction"
-CHUNK = 5000
-
-
-def pay_deadline(city: City, now: datetime, *, wish: bool) -> datetime:
-    """Buying now: 30 minutes (configured) to pay. A won wish price (usually won at night by
-    the daily step): until `wish_pay_until` (20:00) of the `wish_pay_days`-th day after, in the
-    city's time, and never less than the buy-now window."""
-    config = rules(city)
-    window = now + timedelta(minutes=config.reservation_minutes)
-    if not wish:
-        return window
-    local = now.astimezone(city.tz)
-    day = local.date() + timedelta(days=config.wish_pay_days)
-    until = datetime.combine(day, time.fromisoformat(config.wish_pay_until or "20:00"), city.tz)
-    return max(until, window)
-
-
-def wish_reminder_at(city: City, deadline: datetime) -> datetime | None:
-    hours = rules(city).wish_remind_hours
-    return deadline - timedelta(hours=hours) if hours else None
-
-
-async def bulk_notify(uow: UnitOfWork, rows: Sequence[dict[str, Any]], now: datetime) -> None:
-    """Many outbox rows in one statement (the daily step's alerts and awards)."""
-    if not rows:
-        return
-    defaults: dict[str, Any] = {
-        "department": None,
-        "channel": None,
-        "chat_id": None,
-        "media_file_id": None,
-        "thread": None,
-        "ref": None,
-        "dedupe_key": None,
-        "status": NOTE_PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "buttons": [],
-        "params": {},
-        "last_error": None,
-        "external_id": None,
-        "sent_at": None,
-    }
-    for start in range(0, len(rows), CHUNK):
-        await uow.session.execute(
-            insert(Notification), [defaults | row for row in rows[start : start + CHUNK]]
-        )
-
-
-def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
 
 
 # ---------------------------------------------------------------- buying now
@@ -115,9 +65,9 @@ async def buy(
         .values(status=RESERVED)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         await uow.session.refresh(item)
-        raise _not_available(item, city)
+        raise not_available(item, city)
     reservation = AuctionReservation(
         item_id=item_id,
         citizen_id=citizen_id,
@@ -139,38 +89,9 @@ async def buy(
     return reservation
 
 
-def _not_available(item: AuctionItem, city: City) -> Conflict:
-    if item.status == RESERVED:
-        return Conflict(
-            "Someone else is paying for this item right now. If they do not pay within "
-            "{minutes} minutes, it is offered again.",
-            minutes=rules(city).reservation_minutes,
-        )
-    if item.status == SOLD:
-        return Conflict("Sorry, this item has already been sold.")
-    return Conflict("Sorry, this item is no longer in the auction.")
-
-
-async def holding_reservation(uow: UnitOfWork, item_id: int) -> AuctionReservation | None:
-    r = AuctionReservation
-    rows = await uow.session.execute(
-        select(r).where(r.item_id == item_id, col(r.status).in_((PENDING, PAID, COLLECTED)))
-    )
-    return rows.scalars().first()
-
-
-async def my_reservation(
-    uow: UnitOfWork, citizen_id: int, reservation_id: int
-) -> AuctionReservation:
-    found = await uow.session.get(AuctionReservation, reservation_id)
-    if found is None or found.citizen_id != citizen_id:
-        raise NotFound("This reservation is unknown.")
-    return found
-
-
 async def start_payment(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider,
+    env: Env,
     citizen_id: int,
     reservation_id: int,
     now: datetime,
@@ -191,7 +112,7 @@ async def start_payment(
     item = await get_item(uow, reservation.item_id)
     payment = await payments.start(
         uow,
-        provider,
+        env,
         citizen_id=citizen_id,
         purpose=PURPOSE,
         ref=str(reservation.id),
@@ -205,28 +126,8 @@ async def start_payment(
     return payment
 
 
-async def payable_reservation(
-    uow: UnitOfWork, citizen_id: int, payment_id: int, now: datetime
-) -> AuctionReservation:
-    """The reservation a demo payment would settle; refuses a lapsed one (nothing changes)."""
-    payment = await uow.session.get(Payment, payment_id)
-    if payment is None or payment.citizen_id != citizen_id or payment.purpose != PURPOSE:
-        raise NotFound("This payment is unknown.")
-    reservation = await my_reservation(uow, citizen_id, int(payment.ref))
-    if reservation.status in (PAID, COLLECTED):
-        raise Conflict("You have already paid for this item.")
-    if reservation.status != PENDING or reservation.expires_at <= now:
-        raise Conflict(
-            "Your reservation has lapsed, so nothing can be paid for it any more. "
-            "Nothing was charged."
-        )
-    if reservation.payment_id != payment_id or payment.status != CREATED:
-        raise Conflict("This payment is no longer open.")
-    return reservation
-
-
 # ---------------------------------------------------------------- payment outcome
-async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """on_paid: the reservation becomes a purchase with a pickup code (same transaction)."""
     r = AuctionReservation
     await uow.session.flush()
@@ -241,8 +142,8 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
         .execution_options(synchronize_session=False)
     )
     item = await get_item(uow, reservation.item_id)
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        await _late_payment(uow, payment, item, now)
+    if rows_changed(changed) != 1:
+        await _late_payment(uow, env.city, payment, item, now)
         return
     await uow.session.refresh(reservation)
     item.status, item.closed_at = SOLD, now
@@ -261,7 +162,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
         price_cents=reservation.price_cents,
         payment_id=payment.id,
     )
-    config = rules(hook_city())
+    config = rules(env.city)
     notify_citizen(
         uow,
         reservation.citizen_id,
@@ -283,7 +184,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
 
 
 async def _late_payment(
-    uow: UnitOfWork, payment: Payment, item: AuctionItem, now: datetime
+    uow: UnitOfWork, city: City, payment: Payment, item: AuctionItem, now: datetime
 ) -> None:
     """Money arrived for a reservation that lapsed: the item is not given; staff refund."""
     log.warning("late auction payment %s for reservation %s", payment.id, payment.ref)
@@ -299,7 +200,6 @@ async def _late_payment(
         ref=f"payment:{payment.id}",
         dedupe_key=f"auction.late:{payment.id}",
     )
-    city = hook_city()
     if city.department("fundbuero") is not None:
         notify_department(
             uow,
@@ -318,12 +218,10 @@ async def _late_payment(
     )
 
 
-async def refund_late_payments(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, now: datetime
-) -> int:
+async def refund_late_payments(uow: UnitOfWork, env: Env, now: datetime) -> int:
     """Payments that arrived for a reservation that had lapsed (no item was given): pay them
     back through the provider. For the scheduler; returns how many were refunded."""
-    if provider is None:
+    if env.payments is None:
         return 0
     query = (
         select(Payment.id, Payment.amount_cents - Payment.refunded_cents)
@@ -338,418 +236,21 @@ async def refund_late_payments(
     )
     done = 0
     for payment_id, due in (await uow.session.execute(query)).all():
-        await payments.refund(uow, provider, payment_id, int(due), now)
+        await payments.refund(uow, env, payment_id, int(due), now)
         audit.log_action(uow, now, "auction.refund_late", f"payment:{payment_id}", actor="system")
         done += 1
     return done
 
 
-async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_failed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """on_failed: the reservation lapses at once; the item goes back (or to the next wish)."""
     r = AuctionReservation
-    lapsed = await _lapse(
+    lapsed = await lapse(
         uow, [r.id == int(payment.ref), r.status == PENDING, r.payment_id == payment.id], now
     )
     if lapsed:
         items = [row.item_id for row in lapsed]
-        await award_wishes(uow, hook_city(), now, item_ids=items, passed_on=True)
-
-
-# ---------------------------------------------------------------- lapsing and wishes
-async def _lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
-    r = AuctionReservation
-    lapsed = (
-        await uow.session.execute(
-            update(r)
-            .where(*where)
-            .values(status=LAPSED)
-            .returning(r.id, r.item_id, r.citizen_id, r.wish_id)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
-    if not lapsed:
-        return []
-    items = [row.item_id for row in lapsed]
-    wishes = [row.wish_id for row in lapsed if row.wish_id is not None]
-    for chunk in chunks(items):
-        await uow.session.execute(
-            update(AuctionItem)
-            .where(col(AuctionItem.id).in_(chunk), AuctionItem.status == RESERVED)
-            .values(status=LISTED)
-            .execution_options(synchronize_session=False)
-        )
-    for chunk in chunks(wishes):
-        await uow.session.execute(
-            update(AuctionWish)
-            .where(col(AuctionWish.id).in_(chunk))
-            .values(status=LAPSED)
-            .execution_options(synchronize_session=False)
-        )
-    titles: dict[int, str] = dict(
-        (
-            await uow.session.execute(
-                select(AuctionItem.id, AuctionItem.title).where(
-                    col(AuctionItem.id).in_(items[:CHUNK])
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
-    await bulk_notify(
-        uow,
-        [
-            {
-                "citizen_id": row.citizen_id,
-                "key": N_(
-                    "Your reservation of {title} has lapsed because it was not paid in time. "
-                    "Nothing was charged."
-                ),
-                "params": {"title": titles.get(row.item_id, "")},
-                "ref": f"auction_reservation:{row.id}",
-                "dedupe_key": f"auction.lapsed:{row.id}",
-            }
-            for row in lapsed
-        ],
-        now,
-    )
-    return list(lapsed)
-
-
-async def expire_reservations(uow: UnitOfWork, city: City, now: datetime) -> int:
-    """Every minute: reservations not paid in time lapse; their items pass to the next wish
-    (if the price has reached it) or go back on offer."""
-    r = AuctionReservation
-    lapsed = await _lapse(uow, [r.status == PENDING, r.expires_at <= now], now)
-    if lapsed:
-        items = [row.item_id for row in lapsed]
-        await award_wishes(uow, city, now, item_ids=items, passed_on=True)
-    await remind_unpaid_wishes(uow, city, now)
-    return len(lapsed)
-
-
-async def remind_unpaid_wishes(uow: UnitOfWork, city: City, now: datetime) -> int:
-    """Once, `wish_remind_hours` before a won wish price must be paid: a reminder with the pay
-    button (the dedupe key makes it once; a paid reservation is no longer pending)."""
-    hours = rules(city).wish_remind_hours
-    if not hours:
-        return 0
-    r, i, n = AuctionReservation, AuctionItem, Notification
-    already = select(n.id).where(
-        n.dedupe_key == literal("auction.remind:", String) + cast(r.id, String)
-    )
-    due = (
-        await uow.session.execute(
-            select(r.id, r.citizen_id, r.item_id, r.price_cents, r.expires_at, i.title)
-            .join(i, i.id == r.item_id)
-            .where(
-                r.status == PENDING,
-                col(r.wish_id).is_not(None),
-                r.expires_at > now,
-                r.expires_at <= now + timedelta(hours=hours),
-                ~already.exists(),
-            )
-            .limit(CHUNK)
-        )
-    ).all()
-    await bulk_notify(
-        uow,
-        [
-            {
-                "citizen_id": row.citizen_id,
-                "key": N_(
-                    "Reminder: {title} is reserved for you at your wish price {price} until "
-                    "{deadline}. After that it passes to the next wish."
-                ),
-                "params": {
-                    "title": row.title,
-                    "price": money(row.price_cents),
-                    "deadline": moment(row.expires_at, city.timezone),
-                },
-                "buttons": [
-                    button(N_("Pay now"), "auction.pay", str(row.id)),
-                    button(N_("Show item"), "auction.item", str(row.item_id)),
-                ],
-                "ref": f"auction_reservation:{row.id}",
-                "dedupe_key": f"auction.remind:{row.id}",
-            }
-            for row in due
-        ],
-        now,
-    )
-    return len(due)
-
-
-async def award_wishes(
-    uow: UnitOfWork,
-    city: City,
-    now: datetime,
-    item_ids: list[int] | None = None,
-    *,
-    passed_on: bool = False,
-) -> int:
-    """For every item on offer whose current price has reached its highest wish, that wish
-    (the earliest among equal ones) wins: the item is reserved for them at their wish price.
-    `passed_on`: the items come from a winner who did not pay; the next wish is told so."""
-    w, i = AuctionWish, AuctionItem
-    rank = func.row_number().over(
-        partition_by=w.item_id, order_by=(col(w.amount_cents).desc(), w.created_at, w.id)
-    )
-    ranked = (
-        select(w.id, w.item_id, w.citizen_id, w.amount_cents, rank.label("rank"))
-        .join(i, i.id == w.item_id)
-        .where(w.status == ACTIVE, i.status == LISTED, w.amount_cents >= i.price_cents)
-    )
-    if item_ids is not None:
-        if not item_ids:
-            return 0
-        ranked = ranked.where(col(w.item_id).in_(item_ids))
-    table = ranked.subquery()
-    winners = (await uow.session.execute(select(table).where(table.c.rank == 1))).all()
-    if not winners:
-        return 0
-    flipped: set[int] = set()
-    for chunk in chunks([row.item_id for row in winners]):
-        flipped.update(
-            (
-                await uow.session.execute(
-                    update(i)
-                    .where(col(i.id).in_(chunk), i.status == LISTED)
-                    .values(status=RESERVED)
-                    .returning(i.id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalars()
-        )
-    winners = [row for row in winners if row.item_id in flipped]
-    deadline = pay_deadline(city, now, wish=True)
-    if not winners:
-        return 0
-    await uow.session.execute(
-        insert(AuctionReservation),
-        [
-            {
-                "item_id": row.item_id,
-                "citizen_id": row.citizen_id,
-                "wish_id": row.id,
-                "price_cents": row.amount_cents,
-                "status": PENDING,
-                "created_at": now,
-                "expires_at": deadline,
-                "payment_id": None,
-                "paid_at": None,
-                "pickup_code": None,
-                "collected_at": None,
-            }
-            for row in winners
-        ],
-    )
-    for chunk in chunks([row.id for row in winners]):
-        await uow.session.execute(
-            update(w)
-            .where(col(w.id).in_(chunk))
-            .values(status=WON)
-            .execution_options(synchronize_session=False)
-        )
-    r = AuctionReservation
-    made: dict[int, tuple[int, str]] = {}
-    for chunk in chunks([row.item_id for row in winners]):
-        rows = await uow.session.execute(
-            select(r.item_id, r.id, i.title)
-            .join(i, i.id == r.item_id)
-            .where(col(r.item_id).in_(chunk), r.status == PENDING)
-        )
-        made.update({item_id: (res_id, title) for item_id, res_id, title in rows.tuples()})
-    tz = city.timezone
-    await bulk_notify(
-        uow,
-        [
-            {
-                "citizen_id": row.citizen_id,
-                "key": N_(
-                    "Good news: {title} has passed on to you, the next wish in line (the "
-                    "winner before you did not pay). It is reserved for you at your wish price "
-                    "{price}. Please pay by {deadline}, otherwise it passes on again."
-                )
-                if passed_on
-                else N_(
-                    "Your wish price was reached: {title} is reserved for you at {price}. "
-                    "Please pay by {deadline}, otherwise it passes to the next wish."
-                ),
-                "params": {
-                    "title": made[row.item_id][1],
-                    "price": money(row.amount_cents),
-                    "deadline": moment(deadline, tz),
-                },
-                "buttons": [
-                    button(N_("Pay now"), "auction.pay", str(made[row.item_id][0])),
-                    button(N_("Show item"), "auction.item", str(row.item_id)),
-                ],
-                "ref": f"auction_reservation:{made[row.item_id][0]}",
-                "dedupe_key": f"auction.won:{made[row.item_id][0]}",
-            }
-            for row in winners
-        ],
-        now,
-    )
-    return len(winners)
-
-
-async def place_wish(
-    uow: UnitOfWork, city: City, citizen_id: int, item_id: int, amount_cents: int, now: datetime
-) -> AuctionWish:
-    item = await get_item(uow, item_id)
-    if item.status not in (LISTED, RESERVED):
-        raise _not_available(item, city)
-    price = price_for_day(item, today(city, now))
-    if amount_cents >= price:
-        raise InvalidInput(
-            "A wish price must be below today's price of {price}. To pay today's price, "
-            "choose Buy.",
-            price=money(price),
-        )
-    if amount_cents < item.floor_cents:
-        raise InvalidInput(
-            "The price never falls below {floor}, so a wish price must be at least that.",
-            floor=money(item.floor_cents),
-        )
-    w = AuctionWish
-    existing = (
-        (
-            await uow.session.execute(
-                select(w).where(
-                    w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE
-                )
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if existing is not None:  # a changed wish queues again behind equal, earlier ones
-        existing.amount_cents, existing.created_at = amount_cents, now
-        return existing
-    wish = AuctionWish(
-        item_id=item_id,
-        citizen_id=citizen_id,
-        amount_cents=amount_cents,
-        status=ACTIVE,
-        created_at=now,
-    )
-    uow.session.add(wish)
-    await uow.session.flush()
-    return wish
-
-
-async def withdraw_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> None:
-    w = AuctionWish
-    changed = await uow.session.execute(
-        update(w)
-        .where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
-        .values(status=CLOSED)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFound("You have no wish price for this item.")
-
-
-async def my_wish(uow: UnitOfWork, citizen_id: int, item_id: int) -> AuctionWish | None:
-    w = AuctionWish
-    rows = await uow.session.execute(
-        select(w).where(w.item_id == item_id, w.citizen_id == citizen_id, w.status == ACTIVE)
-    )
-    return rows.scalars().first()
-
-
-# ---------------------------------------------------------------- pickup
-async def purchases(
-    uow: UnitOfWork, citizen_id: int
-) -> list[tuple[AuctionReservation, AuctionItem]]:
-    r, i = AuctionReservation, AuctionItem
-    rows = await uow.session.execute(
-        select(r, i)
-        .join(i, i.id == r.item_id)
-        .where(r.citizen_id == citizen_id, col(r.status).in_((PENDING, PAID, COLLECTED)))
-        .order_by(col(r.id).desc())
-    )
-    return [(res, item) for res, item in rows.tuples()]
-
-
-async def pickup_entries(
-    uow: UnitOfWork, citizen_id: int, now: datetime
-) -> list[wallet.WalletEntry]:
-    entries = []
-    for reservation, item in await purchases(uow, citizen_id):
-        if reservation.status == PENDING or reservation.pickup_code is None:
-            continue
-        entries.append(
-            wallet.WalletEntry(
-                kind="pickup",
-                title=N_("Pickup: {title}"),
-                title_params=(("title", item.title),),
-                code=reservation.pickup_code,
-                status="valid" if reservation.status == PAID else "used",
-                action="auction.pickup",
-                arg=str(reservation.id),
-                sort_at=reservation.paid_at,
-            )
-        )
-    return entries
-
-
-async def for_pickup(
-    uow: UnitOfWork, code_text: str, now: datetime
-) -> tuple[AuctionReservation, AuctionItem]:
-    """The paid purchase a pickup code stands for, before staff confirm the handover."""
-    try:
-        code = codes.parse_code(code_text, 12)
-    except codes.CodeTypo:
-        raise InvalidInput("This code has a typo. Please check it and type it again.") from None
-    except ValueError:
-        raise InvalidInput(
-            "This is not a pickup code. It has 13 characters, e.g. ABCD-EFGH-JKMN-P."
-        ) from None
-    r = AuctionReservation
-    reservation = (
-        (await uow.session.execute(select(r).where(r.pickup_code == code))).scalars().first()
-    )
-    if reservation is None:
-        raise NotFound("There is no purchase with this pickup code.")
-    item = await get_item(uow, reservation.item_id)
-    if reservation.status == COLLECTED:
-        raise Conflict(
-            "This item was already picked up on {day}.",
-            day=day((reservation.collected_at or now).date()),
-        )
-    if reservation.status != PAID:
-        raise Conflict("This purchase cannot be handed over.")
-    return reservation, item
-
-
-async def collect(
-    uow: UnitOfWork, code_text: str, staff_id: int, now: datetime
-) -> tuple[AuctionReservation, AuctionItem]:
-    """Staff hand a paid item over against its pickup code."""
-    reservation, item = await for_pickup(uow, code_text, now)
-    r = AuctionReservation
-    changed = await uow.session.execute(
-        update(r)
-        .where(r.id == reservation.id, r.status == PAID)
-        .values(status=COLLECTED, collected_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This purchase cannot be handed over.")
-    await uow.session.refresh(reservation)
-    audit.log_action(
-        uow,
-        now,
-        "auction.collect",
-        f"auction_item:{item.id}",
-        actor_citizen_id=staff_id,
-        reservation_id=reservation.id,
-    )
-    return reservation, item
+        await award_wishes(uow, env.city, now, item_ids=items, passed_on=True)
 
 
 payments.register_purpose(PURPOSE, on_paid=payment_received, on_failed=payment_failed)
-wallet.register_source("pickup", pickup_entries)

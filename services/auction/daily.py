@@ -21,12 +21,13 @@ from sqlalchemy import BigInteger, case, cast, select, update
 from sqlmodel import col
 
 from services.auction.alerts import find_new_alerts
-from services.auction.buying import award_wishes, bulk_notify, chunks
 from services.auction.items import today
 from services.auction.price import PPB, factor_ppb
+from services.auction.reservations import chunks
+from services.auction.wishes import award_wishes
 from services.city import City
 from services.i18n import N_, money
-from services.notify import button
+from services.notify import button, notify_many
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
@@ -38,7 +39,7 @@ from storage.models.auction import (
     AuctionSubscription,
     AuctionWish,
 )
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 @dataclass
@@ -93,7 +94,7 @@ async def reprice(uow: UnitOfWork, dayno: int) -> int:
             .values(price_cents=price, price_dayno=dayno)
             .execution_options(synchronize_session=False)
         )
-        changed += result.rowcount  # type: ignore[attr-defined]
+        changed += rows_changed(result)
     return changed
 
 
@@ -108,7 +109,7 @@ async def queue_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
             .where(col(a.id) > first_new, a.run == run)
         )
     ).all()
-    await bulk_notify(
+    await notify_many(
         uow,
         [
             {
@@ -129,7 +130,7 @@ async def queue_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
             }
             for row in rows
         ],
-        now,
+        now=now,
     )
     return len(rows)
 
@@ -159,7 +160,7 @@ async def end_items(uow: UnitOfWork, dayno: int, now: datetime) -> int:
                 .execution_options(synchronize_session=False)
             )
         ).all()
-    await bulk_notify(
+    await notify_many(
         uow,
         [
             {
@@ -173,7 +174,7 @@ async def end_items(uow: UnitOfWork, dayno: int, now: datetime) -> int:
             }
             for row in wishers
         ],
-        now,
+        now=now,
     )
     return len(ended)
 

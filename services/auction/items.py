@@ -92,22 +92,6 @@ class AuctionRules(BaseModel):
 register_section("auction", AuctionRules)
 
 
-_HOOK_CITY: list[City] = []
-
-
-def use_city(city: City) -> None:
-    """The city for code that is called without one: payment hooks (bot/ sets it at start)."""
-    _HOOK_CITY[:] = [city]
-
-
-def hook_city() -> City:
-    if not _HOOK_CITY:
-        from services.city import load_city
-
-        _HOOK_CITY.append(load_city())
-    return _HOOK_CITY[0]
-
-
 def rules(city: City) -> AuctionRules:
     return city.section("auction", AuctionRules)
 

@@ -58,7 +58,7 @@ def factor_ppb(variant: str, rate_bp: int, day: int) -> int:
     if variant == "linear":
         return max(0, PPB - day * rate_bp * (PPB // 10_000))
     keep, whole = (10_000 - rate_bp) ** day, 10_000**day
-    return (2 * PPB * keep + whole) // (2 * whole)  # half up
+    return int((2 * PPB * keep + whole) // (2 * whole))  # half up
 
 
 def price_on(start_cents: int, floor_cents: int, rule: Rule, day: int) -> int:

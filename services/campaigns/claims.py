@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from services import audit, i18n
+from services import audit, i18n, notify
 from services.campaigns.sending import last_claim_day
 from services.city import City
 from services.errors import Conflict, LimitReached, NotAllowed, NotFound
@@ -18,18 +18,13 @@ from services.wallet import vouchers
 from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, CampaignClaim
 from storage.models.outbox import Notification
 from storage.models.vouchers import REDEEM, UNDO, Voucher, VoucherEntry
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 async def _received(uow: UnitOfWork, campaign_id: int, citizen_id: int) -> bool:
     """Was the campaign sent to this resident? The dedupe key finds it through a unique index;
     after two accounts were merged (/link) the row carries the other account's id in its key."""
-    direct = await uow.session.execute(
-        select(Notification.id).where(
-            col(Notification.dedupe_key) == f"campaign:{campaign_id}:{citizen_id}"
-        )
-    )
-    if direct.first() is not None:
+    if await notify.known_keys(uow, [f"campaign:{campaign_id}:{citizen_id}"]):
         return True
     merged = await uow.session.execute(
         select(Notification.id)
@@ -118,7 +113,7 @@ async def claim(
         .values(claimed=col(Campaign.claimed) + 1)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(taken) != 1:
         await uow.session.refresh(campaign)
         raise _closed(campaign, city, now) or LimitReached(
             "Sorry, all vouchers of this campaign are gone. Thank you for your interest – "

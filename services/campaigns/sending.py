@@ -12,18 +12,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, String, cast, exists, func, insert, literal, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from services import audit, i18n
+from services import audit, i18n, notify
 from services.city import City, register_section
 from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_
-from storage.models.campaigns import DRAFT, SENT, STOPPED, Campaign, NewsConsent
+from storage.models.campaigns import DRAFT as DRAFT
+from storage.models.campaigns import SENT as SENT
+from storage.models.campaigns import STOPPED as STOPPED
+from storage.models.campaigns import Campaign as Campaign
+from storage.models.campaigns import NewsConsent
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import CANCELLED, PENDING, Notification
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 CLAIM_ACTION = "campaign.claim"
 UNSUBSCRIBE_ACTION = "news.off"
@@ -103,7 +107,7 @@ def recipients(city: City, residents_only: bool) -> Select[Any]:
         ChannelAccount.citizen_id == Citizen.id,
         col(ChannelAccount.unreachable_at).is_(None),
     )
-    query = (
+    query: Select[Any] = (
         select(Citizen.id)
         .join(NewsConsent, NewsConsent.citizen_id == Citizen.id)
         .where(
@@ -209,12 +213,13 @@ async def send(
         .values(status=SENT, sent_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This campaign was already sent.")
     buttons = [
-        {"label": N_("Claim voucher"), "action": CLAIM_ACTION, "arg": str(campaign_id)},
-        {"label": N_("Unsubscribe"), "action": UNSUBSCRIBE_ACTION, "arg": "button"},
+        notify.button(N_("Claim voucher"), CLAIM_ACTION, str(campaign_id)),
+        notify.button(N_("Unsubscribe"), UNSUBSCRIBE_ACTION, "button"),
     ]
+    ref = f"campaign:{campaign_id}"
     base = recipients(city, campaign.residents_only)
     groups = [(base, campaign.text_de)]
     if campaign.text_en:
@@ -222,15 +227,22 @@ async def send(
         groups = [(base.where(~english), campaign.text_de), (base.where(english), campaign.text_en)]
     written = 0
     for query, text in groups:
-        written += await _insert_notifications(
-            uow, query, campaign, _message_params(campaign, city, text), buttons, now
+        written += await notify.notify_selected(
+            uow,
+            query,
+            MESSAGE,
+            _message_params(campaign, city, text),
+            now=now,
+            buttons=buttons,
+            ref=ref,
+            dedupe_prefix=ref,  # once per resident, however the groups overlap
         )
     if written == 0:  # rolled back by the caller: the campaign stays a draft
         raise Conflict(
             "Nobody would receive this campaign now: no resident has signed up for news and "
             "offers (for a town-only campaign: with the town's postal code in the profile)."
         )
-    await _pace(uow, f"campaign:{campaign_id}", rules_of(city).send_per_minute, now)
+    await _pace(uow, ref, rules_of(city).send_per_minute, now)
     await uow.session.execute(
         update(Campaign)
         .where(col(Campaign.id) == campaign_id)
@@ -242,47 +254,6 @@ async def send(
         uow, now, "campaign.send", f"campaign:{campaign_id}", actor_citizen_id=actor_id, to=written
     )
     return written
-
-
-async def _insert_notifications(
-    uow: UnitOfWork,
-    recipients_query: Select[Any],
-    campaign: Campaign,
-    params: dict[str, Any],
-    buttons: list[dict[str, str]],
-    now: datetime,
-) -> int:
-    """INSERT ... SELECT: the same rows services.notify.notify_citizen writes, for everyone the
-    query finds, without loading them into Python. The dedupe key keeps it once per resident."""
-    table = Notification.__table__  # type: ignore[attr-defined]
-    citizen = recipients_query.subquery()
-    prefix = f"campaign:{campaign.id}"
-    source = select(
-        citizen.c.id,
-        literal(MESSAGE, String),
-        literal(params, JSON),
-        literal(buttons, JSON),
-        literal(prefix, String),
-        literal(f"{prefix}:", String) + cast(citizen.c.id, String),
-        literal(PENDING, String),
-        literal(0),
-        literal(now, table.c.next_attempt_at.type),
-        literal(now, table.c.created_at.type),
-    )
-    columns = [
-        "citizen_id",
-        "key",
-        "params",
-        "buttons",
-        "ref",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-    ]
-    result = await uow.session.execute(insert(table).from_select(columns, source))
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def _pace(uow: UnitOfWork, ref: str, per_minute: int, now: datetime) -> None:
@@ -324,7 +295,7 @@ async def stop(uow: UnitOfWork, campaign_id: int, actor_id: int, *, now: datetim
         .values(status=STOPPED, stopped_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This campaign was already stopped.")
     await uow.session.execute(  # an offer nobody can claim is not delivered any more
         update(Notification)

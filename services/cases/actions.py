@@ -42,7 +42,7 @@ from services.city import City
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from storage.models.cases import Case
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 # ---------------------------------------------------------------- staff actions
@@ -56,7 +56,7 @@ async def _move(
         .values(status=status, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         await uow.session.refresh(case)
         raise Conflict(
             "Case {ref} is already {status}. Nothing was changed.",

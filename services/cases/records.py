@@ -6,9 +6,10 @@ entry and a notification to the resident, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,7 +34,9 @@ from services.cases.rules import (
 from services.city import City
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
-from storage.models.cases import Case, CaseEvent, NumberCounter
+from storage.models.cases import Case as Case
+from storage.models.cases import CaseEvent as CaseEvent
+from storage.models.cases import NumberCounter
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
@@ -45,7 +48,17 @@ STATUS_LABELS = {
     REJECTED: N_("rejected"),
     CLOSED: N_("closed"),
 }
-FORM_TITLES: dict[str, str] = {}  # form key -> msgid, filled by the forms that submit cases
+# The kinds of application that become cases: form key -> title (msgid). The form of each
+# (flows/apply_*.py) carries the same title; flows/applications.py checks that at import.
+FORM_TITLES: Mapping[str, str] = MappingProxyType(
+    {
+        "dogtax": N_("Dog tax registration"),
+        "business": N_("Business registration"),
+        "space": N_("Special use of public space"),
+        "daycare": N_("Daycare registration"),
+        "transit": N_("Subsidised transit ticket"),
+    }
+)
 MAX_TEXT = 2000
 
 
@@ -232,7 +245,7 @@ def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None
 async def find_own(uow: UnitOfWork, citizen_id: int, ref_text: str) -> Case:
     """The resident's own case by its reference; someone else's is simply not found."""
     ref = normalise_reference(ref_text)
-    case = None
+    case: Case | None = None
     if ref:
         case = (
             await uow.session.execute(select(Case).where(Case.reference == ref))
@@ -245,7 +258,7 @@ async def find_own(uow: UnitOfWork, citizen_id: int, ref_text: str) -> Case:
 
 async def find_for_staff(uow: UnitOfWork, actor: Actor, ref_text: str) -> Case:
     ref = normalise_reference(ref_text)
-    case = None
+    case: Case | None = None
     if ref:
         case = (
             await uow.session.execute(select(Case).where(Case.reference == ref))

@@ -7,6 +7,7 @@ import calendar
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -133,11 +134,17 @@ def chip_problem(text: str) -> tuple[str, dict[str, object]]:
 
 
 # ---------------------------------------------------------------- special use
-def space_fee(rules: FormRules, purpose: str, area_m2: float, first: date, last: date) -> int:
-    """Fee estimate in cents: rate per m² and day × area × days, at least the minimum fee."""
-    days = (last - first).days + 1
+def space_fee(
+    rules: FormRules, purpose: str, area_m2: Decimal | float | str, first: date, last: date
+) -> int:
+    """Fee estimate in cents: rate per m² and day × area × days, at least the minimum fee.
+
+    Money never meets a binary float: the area (as the resident typed it, e.g. 12,5 m²) is
+    taken as a decimal, and the product is rounded half up to whole cents."""
+    days = max((last - first).days + 1, 0)
     rate = rules.space_fees.get(purpose, rules.space_fees.get("other", 0))
-    cents = round(rate * area_m2 * max(days, 0))
+    area = Decimal(str(area_m2))
+    cents = int((rate * area * days).to_integral_value(rounding=ROUND_HALF_UP))
     return max(cents, rules.space_minimum_fee.cents)
 
 

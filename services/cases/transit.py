@@ -4,7 +4,6 @@ never valid beyond the eligibility proof; it appears in the wallet."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -14,6 +13,7 @@ from services.audit import log_action
 from services.cases import records as cases
 from services.cases.rules import APPROVED, month_end, month_key, pass_months, rules
 from services.city import City
+from services.env import Env
 from services.errors import Conflict
 from services.i18n import N_
 from services.payments import lifecycle as payments
@@ -24,7 +24,6 @@ from storage.uow import UnitOfWork
 
 PASS_TITLE = N_("Deutschlandticket Sozial {month}")
 REMIND_DAYS_BEFORE = 5
-BERLIN = ZoneInfo("Europe/Berlin")  # wallet sources get no city: passes are local days
 
 
 def month_label(month: str) -> str:
@@ -96,14 +95,14 @@ async def months_to_buy(
 
 async def start_purchase(
     uow: UnitOfWork,
-    city: City,
-    provider: payments.PaymentProvider,
+    env: Env,
     citizen_id: int,
     ref: str,
     now: datetime,
     month: str | None = None,
 ) -> tuple[Payment, str]:
     """A checkout for `month` (default: the first month on offer): (payment, month)."""
+    city = env.city
     case = await _approved_case(uow, citizen_id, ref)
     months = await months_to_buy(uow, city, citizen_id, ref, now)
     if month is None:
@@ -129,7 +128,7 @@ async def start_purchase(
         return open_checkout, month
     payment = await payments.start(
         uow,
-        provider,
+        env,
         citizen_id=citizen_id,
         purpose="transit",
         ref=payment_ref,
@@ -140,7 +139,7 @@ async def start_purchase(
     return payment, month
 
 
-async def pass_paid(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def pass_paid(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """Payment hook: issue the pass for the paid month, and remind before it ends."""
     reference, _sep, month = payment.ref.partition(":")
     case = (await uow.session.execute(select(Case).where(Case.reference == reference))).scalar_one()
@@ -222,9 +221,9 @@ def _schedule_reminder(uow: UnitOfWork, case: Case, issued: TransitPass, now: da
 
 
 async def wallet_entries(
-    uow: UnitOfWork, citizen_id: int, now: datetime
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
 ) -> list[wallet.WalletEntry]:
-    today = now.astimezone(BERLIN).date()
+    today = now.astimezone(city.tz).date()
     return [
         wallet.WalletEntry(
             kind="transit_pass",

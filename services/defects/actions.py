@@ -31,7 +31,7 @@ from services.defects.states import (
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from storage.models.defects import DefectReport
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 MAX_NOTE = 1000
 
@@ -73,7 +73,7 @@ async def _move(
         .values(status=status, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         await uow.session.refresh(report)
         raise Conflict(
             "Report no. {number} is already {status}. Nothing was changed.",

@@ -311,7 +311,7 @@ async def one(uow: UnitOfWork, number: str) -> DefectReport:
 
 
 async def by_token(uow: UnitOfWork, token: str) -> DefectReport:
-    report = (
+    report: DefectReport | None = (
         await uow.session.execute(select(DefectReport).where(DefectReport.token == token[:20]))
     ).scalar_one_or_none()
     if report is None or report.status == REFUSED:

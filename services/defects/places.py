@@ -35,8 +35,8 @@ class Place:
     @classmethod
     def from_data(cls, data: dict[str, object]) -> Place:
         return cls(
-            float(data["lat"]),  # type: ignore[arg-type]
-            float(data["lon"]),  # type: ignore[arg-type]
+            float(data["lat"]),
+            float(data["lon"]),
             str(data.get("address") or ""),
             str(data.get("zipcode") or ""),
         )

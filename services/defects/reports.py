@@ -23,7 +23,9 @@ from services.defects.places import Place, box_around, distance_m, in_town
 from services.defects.states import CLOSED_STATES, OPEN_STATES, PUBLIC_STATES, REVIEW, SUBMITTED
 from services.errors import InvalidInput, NotFound
 from services.i18n import N_
-from storage.models.defects import DefectEvent, DefectFollower, DefectReport
+from storage.models.defects import DefectEvent as DefectEvent
+from storage.models.defects import DefectFollower
+from storage.models.defects import DefectReport as DefectReport
 from storage.models.outbox import StoredFile
 from storage.uow import UnitOfWork
 

@@ -22,27 +22,23 @@ from sqlmodel import col
 from services import city as city_config
 from services import codes, i18n, notify
 from services.audit import log_action
+from services.env import Env
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from services.money import parse_amount
 from services.payments import lifecycle as payments
-from storage.models.events import (
-    CANCELLED,
-    CHECKED_IN,
-    CONFIRMED,
-    HELD,
-    LAPSED,
-    PUBLISHED,
-    VALID,
-    Booking,
-    Event,
-    Ticket,
-)
-from storage.models.payments import EXPIRED, PAID, Payment
-from storage.uow import UnitOfWork
+from storage.models.events import CANCELLED as CANCELLED
+from storage.models.events import CHECKED_IN as CHECKED_IN
+from storage.models.events import CONFIRMED, LAPSED, PUBLISHED
+from storage.models.events import HELD as HELD
+from storage.models.events import VALID as VALID
+from storage.models.events import Booking as Booking
+from storage.models.events import Event as Event
+from storage.models.events import Ticket as Ticket
+from storage.models.payments import EXPIRED, Payment
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
-BERLIN = ZoneInfo("Europe/Berlin")
 CODE_LENGTH = 12
 PURPOSE = "event"
 
@@ -102,7 +98,9 @@ def free_places(event: Event) -> int:
 DomainErrorArgs = tuple[str, dict[str, Any]]
 
 
-def why_not_bookable(event: Event, quantity: int, now: datetime) -> DomainErrorArgs | None:
+def why_not_bookable(
+    event: Event, quantity: int, now: datetime, tz: ZoneInfo
+) -> DomainErrorArgs | None:
     """The reason a booking of `quantity` places fails now, or None."""
     if event.status == CANCELLED:
         return (N_("This event was cancelled."), {})
@@ -111,7 +109,7 @@ def why_not_bookable(event: Event, quantity: int, now: datetime) -> DomainErrorA
     if event.booking_deadline <= now:
         return (
             N_("Booking for this event closed on {day} at {time}."),
-            at_params(event.booking_deadline),
+            at_params(event.booking_deadline, tz),
         )
     left = free_places(event)
     if left == 0:
@@ -129,13 +127,13 @@ def cancellation_deadline(event: Event, rules: EventRules) -> datetime:
     return event.starts_at - timedelta(hours=rules.cancellation_hours)
 
 
-def at_params(moment: datetime, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
+def at_params(moment: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """Day and clock time as message parameters, rendered in the reader's language."""
     local = moment.astimezone(tz)
     return {"day": i18n.day(local.date()), "time": local.strftime("%H:%M")}
 
 
-def when_params(event: Event, tz: ZoneInfo = BERLIN) -> dict[str, Any]:
+def when_params(event: Event, tz: ZoneInfo) -> dict[str, Any]:
     return at_params(event.starts_at, tz)
 
 
@@ -155,7 +153,8 @@ class EventStats:
 
 
 async def get_event(uow: UnitOfWork, event_id: int) -> Event:
-    event = await uow.session.get(Event, event_id)
+    """The event as the database has it now (counters change under conditional updates)."""
+    event = await uow.session.get(Event, event_id, populate_existing=True)
     if event is None:
         raise NotFound("This event does not exist (any more).")
     return event
@@ -244,7 +243,7 @@ async def ticket_by_code(uow: UnitOfWork, text: str) -> Ticket:
             example="ABCD-EFGH-JKMN-P",
         ) from None
     found = await uow.session.execute(select(Ticket).where(Ticket.code == code))
-    ticket = found.scalar_one_or_none()
+    ticket: Ticket | None = found.scalar_one_or_none()
     if ticket is None:
         raise NotFound("No ticket has this code.")
     return ticket
@@ -331,7 +330,7 @@ async def _take(
         .values(taken=Event.taken + quantity)
         .execution_options(synchronize_session=False)
     )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_changed(changed) == 1
 
 
 async def give_back(uow: UnitOfWork, event_id: int, quantity: int) -> None:
@@ -352,7 +351,7 @@ async def end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking |
         .values(status=LAPSED, ended_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return None
     booking = await uow.session.get(Booking, booking_id)
     assert booking is not None
@@ -361,7 +360,9 @@ async def end_hold(uow: UnitOfWork, booking_id: int, now: datetime) -> Booking |
     return booking
 
 
-async def release_lapsed(uow: UnitOfWork, now: datetime, *, event_id: int | None = None) -> int:
+async def release_lapsed(
+    uow: UnitOfWork, env: Env, now: datetime, *, event_id: int | None = None
+) -> int:
     """Holds whose 30 minutes have passed give their places back (their payments expire).
     Called before each booking and by the scheduler. Returns how many holds lapsed."""
     query = select(Booking.id, Booking.payment_id).where(
@@ -371,7 +372,9 @@ async def release_lapsed(uow: UnitOfWork, now: datetime, *, event_id: int | None
         query = query.where(Booking.event_id == event_id)
     lapsed = 0
     for booking_id, payment_id in (await uow.session.execute(query.limit(500))).all():
-        expired = payment_id is not None and await payments.settle(uow, payment_id, EXPIRED, now)
+        expired = payment_id is not None and await payments.settle(
+            uow, env, payment_id, EXPIRED, now
+        )
         if await end_hold(uow, booking_id, now) is not None or expired:  # the hook ended it
             lapsed += 1
     return lapsed
@@ -394,7 +397,7 @@ def _new_tickets(booking: Booking, now: datetime) -> list[Ticket]:
 
 async def book(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
+    env: Env,
     *,
     citizen_id: int,
     event_id: int,
@@ -405,15 +408,16 @@ async def book(
     """Free events: tickets at once. Paid: places held for `hold_minutes`, a payment started.
 
     The places are taken last, with one conditional update just before the caller commits, so
-    on PostgreSQL the event row is locked only for that moment and never while the payment
-    provider is being called."""
+    on PostgreSQL the event row is locked only for that moment. The payment provider is not
+    called here at all (services/payments/provider_calls.py)."""
+    provider = env.payments
     check_quantity(quantity, rules)
     event = await uow.session.get(Event, event_id, populate_existing=True)
     if event is None:
         raise NotFound("This event does not exist (any more).")
-    if places_short(event, quantity) and await release_lapsed(uow, now, event_id=event_id):
+    if places_short(event, quantity) and await release_lapsed(uow, env, now, event_id=event_id):
         await uow.session.refresh(event)
-    reason = why_not_bookable(event, quantity, now)
+    reason = why_not_bookable(event, quantity, now, env.city.tz)
     if reason is not None:
         raise Conflict(reason[0], **reason[1])
     open_hold = await uow.session.execute(
@@ -451,29 +455,23 @@ async def book(
         uow.session.add_all(tickets)
         await uow.session.flush()
     else:
-        assert provider is not None and booking.held_until is not None
-        try:
-            payment = await payments.start(
-                uow,
-                provider,
-                citizen_id=citizen_id,
-                purpose=PURPOSE,
-                ref=str(booking.id),
-                amount_cents=quantity * event.price_cents,
-                description=f"{quantity} × {event.title}",
-                now=now,
-                ttl=booking.held_until - now,
-            )
-        except Exception as error:  # the provider is unreachable or refused
-            log.warning("checkout for booking %s failed: %s", booking.id, error)
-            raise Conflict(
-                "Payment is not available right now, so paid tickets cannot be booked."
-            ) from error
+        assert booking.held_until is not None
+        payment = await payments.start(
+            uow,
+            env,
+            citizen_id=citizen_id,
+            purpose=PURPOSE,
+            ref=str(booking.id),
+            amount_cents=quantity * event.price_cents,
+            description=f"{quantity} × {event.title}",
+            now=now,
+            ttl=booking.held_until - now,
+        )
         booking.payment_id = payment.id
         await uow.session.flush()
     if not await _take(uow, event_id, quantity, now):
         await uow.session.refresh(event)
-        reason = why_not_bookable(event, quantity, now) or (
+        reason = why_not_bookable(event, quantity, now, env.city.tz) or (
             N_("Sorry, this event is sold out."),
             {},
         )
@@ -481,7 +479,7 @@ async def book(
     return BookingResult(booking, event, tickets, payment)
 
 
-async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     """Payment hook: confirm the booking and issue its tickets, exactly once. A payment that
     arrives after the hold lapsed still gets tickets while places are free; otherwise the
     booking stays lapsed and `refund_late_payments` pays the money back."""
@@ -511,7 +509,7 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
         .values(status=CONFIRMED, confirmed_at=now, ended_at=None)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return
     await uow.session.refresh(booking)
     uow.session.add_all(_new_tickets(booking, now))
@@ -523,14 +521,14 @@ async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> 
             "Payment received: your {n} ticket(s) for {event} on {day} at {time} are in your "
             "wallet."
         ),
-        {"n": booking.quantity, "event": event.title, **when_params(event)},
+        {"n": booking.quantity, "event": event.title, **when_params(event, env.city.tz)},
         now=now,
         buttons=[notify.button("My tickets", "events.mine")],
         dedupe_key=f"event-paid:{booking.id}",
     )
 
 
-async def payment_failed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_failed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     booking = await uow.session.get(Booking, int(payment.ref))
     if booking is not None:
         await end_hold(uow, booking.id or 0, now)
@@ -543,34 +541,5 @@ async def held_booking(uow: UnitOfWork, citizen_id: int, booking_id: int) -> Boo
     booking = await uow.session.get(Booking, booking_id)
     if booking is None or booking.citizen_id != citizen_id:
         raise NotFound("This booking is not yours or does not exist.")
-    await uow.session.refresh(booking)
-    return booking
-
-
-async def pay_demo(uow: UnitOfWork, citizen_id: int, booking_id: int, now: datetime) -> Booking:
-    """The demo provider's "Pay" button, pressed in the chat."""
-    booking = await held_booking(uow, citizen_id, booking_id)
-    if booking.status == CONFIRMED:
-        raise Conflict("This booking is already paid.")
-    if booking.status != HELD or booking.held_until is None or booking.held_until <= now:
-        await release_lapsed(uow, now, event_id=booking.event_id)
-        raise Conflict(
-            "Your reservation has lapsed, so the places went back on sale. Nothing was charged. "
-            "Please book again."
-        ).keeping_changes()
-    assert booking.payment_id is not None
-    await payments.settle(uow, booking.payment_id, PAID, now)
-    await uow.session.refresh(booking)
-    return booking
-
-
-async def drop_hold(uow: UnitOfWork, citizen_id: int, booking_id: int, now: datetime) -> Booking:
-    """The resident does not want the held places after all."""
-    booking = await held_booking(uow, citizen_id, booking_id)
-    if booking.status != HELD:
-        raise Conflict("This reservation is no longer open.")
-    if booking.payment_id is not None:
-        await payments.settle(uow, booking.payment_id, "cancelled", now)
-    await end_hold(uow, booking_id, now)
     await uow.session.refresh(booking)
     return booking

@@ -1,15 +1,13 @@
-"""Files a ticket holder gets: the ICS calendar entry (RFC 5545, through the icalendar library)
-and the QR code carrying the ticket's deep link."""
+"""The file a ticket holder gets: the ICS calendar entry (RFC 5545, through the icalendar
+library). The ticket's QR code is made by services/qr.py."""
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import qrcode
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
@@ -72,10 +70,3 @@ def event_ics(
     calendar.add_component(entry)
     calendar.add_missing_timezones()
     return bytes(calendar.to_ical())
-
-
-def qr_png(payload: str) -> bytes:
-    image = qrcode.make(payload, box_size=8, border=3)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue()

@@ -15,12 +15,15 @@ from sqlmodel import col
 
 from services import i18n, notify
 from services.audit import log_action
+from services.city import City
+from services.env import Env
 from services.errors import Conflict, NotAllowed, NotFound
 from services.events import booking as events
 from services.events import files as event_files
 from services.i18n import N_
 from services.identity import privacy
 from services.payments import lifecycle as payments
+from services.wallet import sources as wallet
 from storage.models.events import (
     CANCELLED,
     CHECKED_IN,
@@ -33,45 +36,19 @@ from storage.models.events import (
     Event,
     Ticket,
 )
-from storage.models.outbox import Notification, StoredFile
-from storage.models.payments import PAID, REFUNDED, Payment
-from storage.uow import UnitOfWork
+from storage.models.outbox import StoredFile
+from storage.models.payments import PAID, Payment
+from storage.uow import UnitOfWork, rows_changed
 
 log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- refunds and cancellation
-async def _refund(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, payment_id: int, cents: int
-) -> None:
-    """Record the refund (never more than was paid), then ask the provider to pay it out. If the
-    provider fails, the caller's transaction rolls back and nothing is recorded."""
-    if cents <= 0:
-        return
-    if provider is None:
-        raise Conflict("Refunds are not possible right now. Please try again later.")
-    changed = await uow.session.execute(
-        update(Payment)
-        .where(
-            Payment.id == payment_id,
-            Payment.status.in_([PAID, REFUNDED]),  # type: ignore[attr-defined]
-            Payment.refunded_cents + cents <= Payment.amount_cents,
-        )
-        .values(refunded_cents=Payment.refunded_cents + cents)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        return  # refunded before, or never paid
-    payment = await uow.session.get(Payment, payment_id)
-    assert payment is not None
-    await uow.session.refresh(payment)
-    if payment.refunded_cents >= payment.amount_cents:
-        payment.status = REFUNDED
-    try:
-        await provider.refund(payment, cents)
-    except Exception as error:  # the provider is unreachable or refused: nothing is recorded
-        log.warning("refund of payment %s failed: %s", payment_id, error)
-        raise Conflict("Refunds are not possible right now. Please try again later.") from error
+async def _refund(uow: UnitOfWork, env: Env, payment_id: int, cents: int, now: datetime) -> None:
+    """Book the refund (never more than was paid); the provider pays it out after the
+    transaction."""
+    if cents > 0:
+        await payments.refund(uow, env, payment_id, cents, now)
 
 
 async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> bool:
@@ -81,12 +58,12 @@ async def _cancel_ticket_row(uow: UnitOfWork, ticket_id: int, now: datetime) -> 
         .values(status=CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_changed(changed) == 1
 
 
 async def cancel_tickets(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
+    env: Env,
     *,
     citizen_id: int,
     ticket_ids: list[int],
@@ -111,14 +88,14 @@ async def cancel_tickets(
                 "Tickets can be cancelled until {day} at {time} ({hours} hours before the "
                 "start). That time has passed.",
                 hours=rules.cancellation_hours,
-                **events.at_params(deadline),
+                **events.at_params(deadline, env.city.tz),
             )
         if not await _cancel_ticket_row(uow, ticket_id, now):
             continue
         await events.give_back(uow, event.id or 0, 1)
         booking = await uow.session.get(Booking, ticket.booking_id)
         if booking is not None and booking.payment_id is not None and ticket.price_cents:
-            await _refund(uow, provider, booking.payment_id, ticket.price_cents)
+            await _refund(uow, env, booking.payment_id, ticket.price_cents, now)
             ticket.refunded_cents = ticket.price_cents
             refunded += ticket.price_cents
         cancelled += 1
@@ -129,13 +106,11 @@ async def cancel_tickets(
 
 async def cancel_event(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider | None,
+    env: Env,
     *,
     organiser_id: int,
     event_id: int,
     now: datetime,
-    tz: ZoneInfo = events.BERLIN,
-    town: str = "",
 ) -> int:
     """The organiser calls the event off: every ticket is cancelled and refunded, open holds end,
     every holder is told, with a calendar file (METHOD:CANCEL) that removes the entry from their
@@ -151,7 +126,7 @@ async def cancel_event(
         .values(status=CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This event was cancelled.")
     event.status, event.cancelled_at = CANCELLED, now  # the loaded row, as the update wrote it
     holds = await uow.session.execute(
@@ -161,7 +136,7 @@ async def cancel_event(
     )
     for booking_id, payment_id in holds.all():
         if payment_id is not None:
-            await payments.settle(uow, payment_id, "cancelled", now)
+            await payments.settle(uow, env, payment_id, "cancelled", now)
         await events.end_hold(uow, booking_id, now)
     bookings = await uow.session.execute(
         select(Booking).where(Booking.event_id == event_id, Booking.status == CONFIRMED)
@@ -180,7 +155,7 @@ async def cancel_event(
             refund += ticket.price_cents - ticket.refunded_cents
             ticket.refunded_cents = ticket.price_cents
         if booking.payment_id is not None and refund:
-            await _refund(uow, provider, booking.payment_id, refund)
+            await _refund(uow, env, booking.payment_id, refund, now)
         if booking.citizen_id not in holders:
             holders.add(booking.citizen_id)
             notify.notify_citizen(
@@ -190,10 +165,10 @@ async def cancel_event(
                     "{event} on {day} at {time} has been cancelled by the organiser. Your "
                     "tickets are no longer valid; money paid is refunded."
                 ),
-                {"event": event.title, **events.when_params(event)},
+                {"event": event.title, **events.when_params(event, env.city.tz)},
                 now=now,
                 media_file_id=await _cancellation_file(
-                    uow, event, booking.citizen_id, first_tickets, now, tz, town
+                    uow, event, booking.citizen_id, first_tickets, now, env.city.tz, env.city.name
                 ),
                 dedupe_key=f"event-cancelled:{event_id}:{booking.citizen_id}",
             )
@@ -269,9 +244,7 @@ async def _cancellation_file(
     return stored.id
 
 
-async def refund_late_payments(
-    uow: UnitOfWork, provider: payments.PaymentProvider | None, now: datetime
-) -> int:
+async def refund_late_payments(uow: UnitOfWork, env: Env, now: datetime) -> int:
     """Payments that arrived after their hold lapsed and found no free places: pay them back.
     For the scheduler; returns how many were refunded."""
     query = (
@@ -287,7 +260,7 @@ async def refund_late_payments(
     )
     done = 0
     for payment_id, due in (await uow.session.execute(query)).all():
-        await _refund(uow, provider, payment_id, int(due))
+        await _refund(uow, env, payment_id, int(due), now)
         done += 1
     return done
 
@@ -305,7 +278,9 @@ async def door_view(uow: UnitOfWork, organiser_id: int, ticket: Ticket) -> DoorV
     return DoorView(ticket, event, event.organiser_id == organiser_id)
 
 
-async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: datetime) -> Ticket:
+async def check_in(
+    uow: UnitOfWork, organiser_id: int, ticket_id: int, now: datetime, *, tz: ZoneInfo
+) -> Ticket:
     """Admit a ticket once. A second scan is refused with the time of the first."""
     ticket = await uow.session.get(Ticket, ticket_id)
     if ticket is None:
@@ -324,11 +299,11 @@ async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: date
         .execution_options(synchronize_session=False)
     )
     await uow.session.refresh(ticket)
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
             raise Conflict(
                 "Already checked in on {day} at {time}. Do not let this ticket in again.",
-                **events.at_params(ticket.checked_in_at),
+                **events.at_params(ticket.checked_in_at, tz),
             )
         raise Conflict("This ticket was cancelled and is not valid.")
     log_action(uow, now, "ticket.checkin", f"ticket:{ticket_id}", actor_citizen_id=organiser_id)
@@ -336,10 +311,10 @@ async def check_in(uow: UnitOfWork, organiser_id: int, ticket_id: int, now: date
 
 
 # ---------------------------------------------------------------- reminders
-async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None = None) -> int:
+async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo) -> int:
     """Tell ticket holders the day before (local calendar day). Safe to run often: one message
     per booking (dedupe key), for the scheduler. Returns how many reminders were queued."""
-    zone = tz or events.BERLIN
+    zone = tz
     local_today = now.astimezone(zone).date()
     target = local_today + timedelta(days=1)
     day_start = datetime.combine(target, datetime.min.time(), tzinfo=zone)
@@ -356,12 +331,11 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None
         )
     )
     sent = 0
-    for booking, event in (await uow.session.execute(query)).all():
+    due = (await uow.session.execute(query)).all()
+    reminded = await notify.known_keys(uow, {f"event-reminder:{b.id}" for b, _event in due})
+    for booking, event in due:
         key = f"event-reminder:{booking.id}"
-        exists = await uow.session.execute(
-            select(func.count()).select_from(Notification).where(Notification.dedupe_key == key)
-        )
-        if exists.scalar_one():
+        if key in reminded:
             continue
         valid = await uow.session.execute(
             select(func.count()).where(Ticket.booking_id == booking.id, Ticket.status == VALID)
@@ -391,8 +365,49 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo | None
     return sent
 
 
+# ---------------------------------------------------------------- wallet
+async def wallet_entries(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[wallet.WalletEntry]:
+    """Tickets and places held for payment, for the wallet."""
+    entries = [
+        wallet.WalletEntry(
+            kind="ticket",
+            title=N_("Ticket: {event}"),
+            title_params=(("event", event.title),),
+            code=ticket.code,
+            status=ticket.status,
+            valid_until=event.ends_at.astimezone(city.tz).date(),
+            action="events.ticket",
+            arg=str(ticket.id),
+            sort_at=event.starts_at,
+        )
+        for ticket, event in await events.tickets_of(uow, citizen_id, now)
+    ]
+    for booking in await events.held_bookings_of(uow, citizen_id, now):
+        event = await events.get_event(uow, booking.event_id)
+        entries.append(
+            wallet.WalletEntry(
+                kind="ticket",
+                title=N_("Reserved, waiting for payment: {event}"),
+                title_params=(("event", event.title),),
+                code="",
+                status="pending",
+                action="events.booking",
+                arg=str(booking.id),
+                sort_at=event.starts_at,
+            )
+        )
+    return entries
+
+
+wallet.register_source("tickets", wallet_entries)
+
+
 # ---------------------------------------------------------------- before a resident is deleted
-async def holdings(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[privacy.Holding]:
+async def holdings(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[privacy.Holding]:
     """Valid tickets for events still to come (what was paid for them, or 0 when free)."""
     return [
         privacy.Holding(
@@ -400,7 +415,7 @@ async def holdings(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[priv
             title=N_("Ticket for {event} on {day}: {amount}"),
             params=(
                 ("event", event.title),
-                ("day", i18n.day(event.starts_at.astimezone(events.BERLIN).date())),
+                ("day", i18n.day(event.starts_at.astimezone(city.tz).date())),
                 ("amount", i18n.money(ticket.price_cents - ticket.refunded_cents)),
             ),
             cents=ticket.price_cents - ticket.refunded_cents,

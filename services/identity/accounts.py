@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from services import codes
 from services.audit import log_action
@@ -13,8 +14,10 @@ from services.errors import DomainError, InvalidInput, LimitReached, NotFound
 from services.i18n import LANGUAGES, normalise_language
 from services.identity import privacy
 from services.identity.profile import PROFILE_FIELDS
-from storage.models.identity import ROLES, ChannelAccount, Citizen, LinkCode, RoleGrant
-from storage.uow import UnitOfWork
+from storage.models.identity import ROLES, LinkCode, RoleGrant
+from storage.models.identity import ChannelAccount as ChannelAccount
+from storage.models.identity import Citizen as Citizen
+from storage.uow import UnitOfWork, rows_changed
 
 LINK_CODE_LENGTH = 7  # 35 bits + check character; single use, 10 minutes, 5 tries
 LINK_CODE_TTL = timedelta(minutes=10)
@@ -68,6 +71,10 @@ async def contact(
     session.add(account)
     await session.flush()
     return citizen, account
+
+
+async def citizen(uow: UnitOfWork, citizen_id: int) -> Citizen | None:
+    return await uow.session.get(Citizen, citizen_id)
 
 
 async def find_account(uow: UnitOfWork, channel: str, external_id: str) -> ChannelAccount | None:
@@ -156,7 +163,7 @@ async def create_link_code(uow: UnitOfWork, citizen_id: int, now: datetime) -> L
     """A fresh single-use code; earlier unused codes of this resident stop working."""
     await uow.session.execute(
         update(LinkCode)
-        .where(LinkCode.citizen_id == citizen_id, LinkCode.used_at.is_(None))  # type: ignore[union-attr]
+        .where(LinkCode.citizen_id == citizen_id, col(LinkCode.used_at).is_(None))
         .values(used_at=now)
     )
     link = LinkCode(
@@ -209,10 +216,10 @@ async def redeem_link_code(
         )
     claimed = await session.execute(
         update(LinkCode)
-        .where(LinkCode.id == link.id, LinkCode.used_at.is_(None))  # type: ignore[union-attr]
+        .where(LinkCode.id == link.id, col(LinkCode.used_at).is_(None))
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(claimed) != 1:
         raise InvalidInput(
             "This code has expired or was used already. Create a new one with /link."
         )

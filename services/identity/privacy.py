@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table)
+from services.city import City
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
@@ -36,7 +37,7 @@ class Holding:
     ref: str  # the voucher or ticket id, for the gift/refund/cancel buttons
 
 
-HoldingsOf = Callable[[UnitOfWork, int, datetime], Awaitable[list[Holding]]]
+HoldingsOf = Callable[[UnitOfWork, City, int, datetime], Awaitable[list[Holding]]]
 CloseHoldings = Callable[[UnitOfWork, int, datetime], Awaitable[int]]
 _HOLDINGS: dict[str, tuple[HoldingsOf, CloseHoldings]] = {}
 
@@ -47,10 +48,10 @@ def register_holdings(name: str, listing: HoldingsOf, close: CloseHoldings) -> N
     _HOLDINGS[name] = (listing, close)
 
 
-async def holdings(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[Holding]:
+async def holdings(uow: UnitOfWork, city: City, citizen_id: int, now: datetime) -> list[Holding]:
     found: list[Holding] = []
     for listing, _close in _HOLDINGS.values():
-        found.extend(await listing(uow, citizen_id, now))
+        found.extend(await listing(uow, city, citizen_id, now))
     return found
 
 

@@ -1,62 +1,43 @@
 """Payments behind one provider interface, and what happens when a payment succeeds.
 
-A capability that sells something registers its purpose once:
+A capability that sells something registers its purpose once, at import:
 
     payments.register_purpose("auction", on_paid=auction.payment_received,
                               on_failed=auction.payment_lapsed)
 
-then starts a payment in its use case with `await payments.start(uow, provider, ...)` and sends
-the resident `payment.checkout_url`. The provider (Stripe, or the demo provider when no keys are
-set) reports back through the web app; `settle()` marks the payment paid exactly once and calls
-the purpose's `on_paid` in the same transaction.
+A hook is `async def on_paid(uow, env, payment, now)`: the running program's Env (city,
+payment provider, notifier ...) comes as a parameter.
+
+A use case then records the payment with `await payments.start(uow, env, ...)` and shows the
+resident its checkout (flows/checkout.py). The provider (Stripe, or the demo provider when no
+keys are set) is never called inside a transaction: its checkout page is made when the pay
+link is opened, refunds are paid out after the transaction that booked them
+(services/payments/provider_calls.py). It reports back through the web app; `settle()` marks
+the payment paid exactly once and calls the purpose's `on_paid` in the same transaction.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from services.env import Env
 from services.errors import Conflict, NotFound
-from storage.models.payments import (
-    CANCELLED,
-    CREATED,
-    EXPIRED,
-    FAILED,
-    PAID,
-    REFUNDED,
-    Payment,
-)
-from storage.models.provider_events import ProviderEvent, ProviderObject
-from storage.uow import UnitOfWork
+from services.payments import provider_calls
+from services.payments.provider import ProviderUnavailable
+from storage.models.payments import CANCELLED, CREATED, EXPIRED, FAILED, REFUNDED, Payment
+from storage.models.payments import PAID as PAID
+from storage.uow import UnitOfWork, rows_changed
 
 CHECKOUT_TTL = timedelta(minutes=30)
+PAY_PATH = "/pay/"  # the town's pay link: /pay/<payment id>-<secret>
 
-PaymentHook = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
-
-
-class ProviderUnavailable(Conflict):
-    """The payment provider could not be reached or refused the request; nothing was booked."""
-
-
-@dataclass(frozen=True)
-class Checkout:
-    url: str
-    provider_ref: str
-
-
-class PaymentProvider(Protocol):
-    name: str
-    demo: bool
-
-    async def create_checkout(self, payment: Payment) -> Checkout: ...
-
-    async def refund(self, payment: Payment, amount_cents: int) -> str: ...
+PaymentHook = Callable[[UnitOfWork, Env, Payment, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -74,7 +55,7 @@ def register_purpose(name: str, on_paid: PaymentHook, on_failed: PaymentHook | N
 
 async def start(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    env: Env,
     *,
     citizen_id: int,
     purpose: str,
@@ -84,33 +65,40 @@ async def start(
     now: datetime,
     ttl: timedelta = CHECKOUT_TTL,
 ) -> Payment:
+    """Record that the resident is to pay: a payment whose `checkout_url` is the town's own pay
+    link. The provider is not asked here: its checkout page is made when the link is opened
+    (services/payments/provider_calls.py), outside any transaction."""
     if purpose not in PURPOSES:
         raise ValueError(f"payment purpose {purpose!r} is not registered")
     if amount_cents <= 0:
         raise ValueError("a payment needs a positive amount")
+    if env.payments is None:
+        raise ProviderUnavailable("Payments are not available right now. Please try again later.")
     payment = Payment(
         citizen_id=citizen_id,
         purpose=purpose,
         ref=ref,
         description=description[:200],
         amount_cents=amount_cents,
-        provider=provider.name,
+        provider=env.payments.name,
         created_at=now,
         expires_at=now + ttl,
     )
     uow.session.add(payment)
     await uow.session.flush()
-    checkout = await provider.create_checkout(payment)
-    payment.checkout_url = checkout.url
-    payment.provider_ref = checkout.provider_ref
+    payment.checkout_url = env.links.public(f"{PAY_PATH}{payment.id}-{secrets.token_urlsafe(18)}")
     await uow.session.flush()
-    assert payment.id is not None
-    await remember_object(uow, provider.name, checkout.provider_ref, "checkout", payment.id, now)
-    uow.count_after_commit("payment", provider=provider.name, outcome="started")
+    uow.count_after_commit("payment", provider=payment.provider, outcome="started")
     return payment
 
 
-async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) -> bool:
+def link_token(payment: Payment) -> str:
+    """The secret part of the payment's pay link."""
+    _path, _sep, tail = (payment.checkout_url or "").rpartition(PAY_PATH)
+    return tail.partition("-")[2]
+
+
+async def settle(uow: UnitOfWork, env: Env, payment_id: int, outcome: str, now: datetime) -> bool:
     """Record the provider's verdict once. Returns False when it was recorded before (a replayed
     webhook, a second click): nothing happens twice. A payment reported paid after it expired is
     still recorded as paid; the purpose decides (e.g. refund when the item is gone)."""
@@ -126,7 +114,7 @@ async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) 
         .values(status=outcome, paid_at=now if outcome == PAID else None)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return False
     await uow.session.refresh(payment)
     uow.count_after_commit("payment", provider=payment.provider, outcome=outcome)
@@ -134,15 +122,15 @@ async def settle(uow: UnitOfWork, payment_id: int, outcome: str, now: datetime) 
     if purpose is None:
         raise Conflict("No handler for payments of this kind.")
     if outcome == PAID:
-        await purpose.on_paid(uow, payment, now)
+        await purpose.on_paid(uow, env, payment, now)
     elif purpose.on_failed is not None:
-        await purpose.on_failed(uow, payment, now)
+        await purpose.on_failed(uow, env, payment, now)
     return True
 
 
 # ---------------------------------------------------------------- expiry, refunds, provider ids
 async def expire_due(
-    uow: UnitOfWork, now: datetime, limit: int = 500, *, citizen_id: int | None = None
+    uow: UnitOfWork, env: Env, now: datetime, limit: int = 500, *, citizen_id: int | None = None
 ) -> int:
     """Mark checkouts not paid within their time as expired (the purpose releases what it held).
     Called by the scheduler for all, and lazily for one resident before they buy or look."""
@@ -152,22 +140,29 @@ async def expire_due(
     due = (await uow.session.execute(query.order_by(Payment.id).limit(limit))).scalars()
     count = 0
     for payment_id in list(due):
-        if payment_id is not None and await settle(uow, payment_id, EXPIRED, now):
+        if payment_id is not None and await settle(uow, env, payment_id, EXPIRED, now):
             count += 1
     return count
 
 
 async def refund(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    env: Env,
     payment_id: int,
     amount_cents: int,
     now: datetime,
-) -> str:
-    """Give back (part of) a paid payment through its provider. The refunded sum is raised by a
-    conditional update first, so two refunds can never exceed what was paid."""
+) -> bool:
+    """Book a refund of (part of) a paid payment: the refunded sum is raised by a conditional
+    update, so two refunds can never exceed what was paid. The provider pays it out after the
+    transaction (services/payments/provider_calls.py); if that fails, the `payments.refunds`
+    job sends it again. False when there was nothing (more) to refund."""
     if amount_cents <= 0:
         raise ValueError("a refund needs a positive amount")
+    payment = await uow.session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("This payment is unknown.")
+    if env.payments is None or payment.provider != env.payments.name:
+        raise Conflict("Refunds are not possible right now. Please try again later.")
     changed = await uow.session.execute(
         update(Payment)
         .where(
@@ -178,74 +173,12 @@ async def refund(
         .values(refunded_cents=Payment.refunded_cents + amount_cents)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This payment cannot be refunded (any more).")
-    payment = await uow.session.get(Payment, payment_id)
-    assert payment is not None
+    if rows_changed(changed) != 1:
+        return False
     await uow.session.refresh(payment)
-    if payment.provider != provider.name:
-        raise Conflict("This payment was made with another payment provider.")
-    refund_ref = await provider.refund(payment, amount_cents)
     if payment.refunded_cents >= payment.amount_cents:
         payment.status = REFUNDED
-    if refund_ref:
-        await remember_object(uow, payment.provider, refund_ref, "refund", payment_id, now)
     await uow.session.flush()
     uow.count_after_commit("payment", provider=payment.provider, outcome="refunded")
-    return refund_ref
-
-
-async def remember_object(
-    uow: UnitOfWork, provider: str, object_id: str, kind: str, payment_id: int, now: datetime
-) -> None:
-    """Map a provider id to our payment (unique: one id never points at two payments)."""
-    found = await find_object(uow, provider, object_id)
-    if found is None:
-        uow.session.add(
-            ProviderObject(
-                provider=provider,
-                object_id=object_id,
-                kind=kind,
-                payment_id=payment_id,
-                created_at=now,
-            )
-        )
-        await uow.session.flush()
-    elif found != payment_id:
-        raise Conflict("This provider reference belongs to another payment.")
-
-
-async def find_object(uow: UnitOfWork, provider: str, object_id: str) -> int | None:
-    return (
-        await uow.session.execute(
-            select(ProviderObject.payment_id).where(
-                ProviderObject.provider == provider, ProviderObject.object_id == object_id
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def first_time_event(
-    uow: UnitOfWork,
-    provider: str,
-    event_id: str,
-    event_type: str,
-    now: datetime,
-    payment_id: int | None = None,
-) -> bool:
-    """Record a webhook event id; False when it was processed before (a replay). Recorded in
-    the caller's transaction, so an event whose processing failed is processed again."""
-    try:
-        async with uow.session.begin_nested():
-            uow.session.add(
-                ProviderEvent(
-                    provider=provider,
-                    event_id=event_id,
-                    type=event_type[:80],
-                    payment_id=payment_id,
-                    received_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
+    uow.after_transaction(lambda: provider_calls.send_refunds(uow.fresh, env, [payment_id]))
     return True

@@ -14,7 +14,7 @@ from services.errors import Conflict, NotFound
 from services.i18n import N_
 from services.wallet.vouchers import CODE_LENGTH, STATE_WORDS, get_own, read_code, state
 from storage.models.vouchers import ACTIVE, Voucher
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 async def create(
@@ -40,7 +40,7 @@ async def create(
         .values(gift_code=gift_code)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This voucher changed meanwhile. Please look at it again.")
     await uow.session.refresh(voucher)
     return gift_code
@@ -58,7 +58,7 @@ async def cancel(uow: UnitOfWork, citizen_id: int, voucher_id: int) -> None:
         .values(gift_code=None)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This gift was already claimed or taken back.")
 
 
@@ -67,7 +67,7 @@ async def claim(uow: UnitOfWork, city: City, citizen_id: int, text: str, now: da
     code (a screenshot of its QR code) is worthless."""
     gift_code = read_code(text)
     result = await uow.session.execute(select(Voucher).where(Voucher.gift_code == gift_code))
-    voucher = result.scalar_one_or_none()
+    voucher: Voucher | None = result.scalar_one_or_none()
     if voucher is None:
         raise NotFound(
             "This gift code is unknown or was already claimed. Please check it with the sender."
@@ -91,7 +91,7 @@ async def claim(uow: UnitOfWork, city: City, citizen_id: int, text: str, now: da
         )
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("This gift was claimed or taken back meanwhile.")
     await uow.session.refresh(voucher)
     audit.log_action(

@@ -38,6 +38,13 @@ def refuse_reason(voucher: Voucher, today: date) -> str | None:
     }.get(current)
 
 
+async def voucher(uow: UnitOfWork, voucher_id: int) -> Voucher | None:
+    """The voucher as it stands now (its balance changes under conditional updates)."""
+    if not voucher_id:
+        return None
+    return await uow.session.get(Voucher, voucher_id, populate_existing=True)
+
+
 async def lookup(uow: UnitOfWork, city: City, text: str, now: datetime) -> Voucher:
     code = vouchers.read_code(text)
     voucher = await vouchers.by_code(uow, code)

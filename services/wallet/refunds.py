@@ -8,12 +8,12 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from services import audit
-from services.city import City
+from services.env import Env
 from services.errors import Conflict, NotAllowed
 from services.payments import lifecycle as payments
 from services.wallet.vouchers import VoucherRules, get_own, release_offer, rules_of
 from storage.models.vouchers import ACTIVE, REFUND, REFUNDED, Voucher, VoucherEntry
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 
 def refundable_until(voucher: Voucher, rules: VoucherRules) -> datetime | None:
@@ -37,13 +37,14 @@ def can_refund(voucher: Voucher, citizen_id: int, rules: VoucherRules, now: date
 
 async def refund(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider,
-    city: City,
+    env: Env,
     citizen_id: int,
     voucher_id: int,
     now: datetime,
 ) -> Voucher:
-    rules = rules_of(city)
+    """The voucher is refunded at once; the money goes back through the provider after the
+    transaction (services/payments/provider_calls.py)."""
+    rules = rules_of(env.city)
     voucher = await get_own(uow, citizen_id, voucher_id)
     if voucher.status == REFUNDED:
         raise Conflict("This voucher was already refunded.")
@@ -69,7 +70,7 @@ async def refund(
         .values(status=REFUNDED, balance_cents=0)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         raise Conflict("Only an unused voucher can be refunded. This one has been used.")
     uow.session.add(
         VoucherEntry(
@@ -83,7 +84,7 @@ async def refund(
     await uow.session.refresh(voucher)
     await release_offer(uow, voucher)
     assert voucher.payment_id is not None
-    await payments.refund(uow, provider, voucher.payment_id, voucher.price_cents, now)
+    await payments.refund(uow, env, voucher.payment_id, voucher.price_cents, now)
     audit.log_action(
         uow, now, "voucher.refund", f"voucher:{voucher_id}", actor_citizen_id=citizen_id
     )

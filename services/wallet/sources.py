@@ -3,7 +3,8 @@ pass, digital keys, pickup codes. Each capability registers a source:
 
     wallet.register_source("vouchers", list_vouchers)
 
-where `list_vouchers(uow, citizen_id, now) -> list[WalletEntry]`. The wallet flow shows them all;
+where `list_vouchers(uow, city, citizen_id, now) -> list[WalletEntry]` (dates in the city's
+time zone). The wallet flow shows them all;
 an entry's `action`/`arg` is the button that opens its details (owned by the capability).
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.city import City
 from storage.uow import UnitOfWork
 
 
@@ -31,7 +33,7 @@ class WalletEntry:
     sort_at: datetime | None = None
 
 
-WalletSource = Callable[[UnitOfWork, int, datetime], Awaitable[list[WalletEntry]]]
+WalletSource = Callable[[UnitOfWork, City, int, datetime], Awaitable[list[WalletEntry]]]
 SOURCES: dict[str, WalletSource] = {}
 
 
@@ -39,8 +41,8 @@ def register_source(name: str, source: WalletSource) -> None:
     SOURCES[name] = source
 
 
-async def entries(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[WalletEntry]:
+async def entries(uow: UnitOfWork, city: City, citizen_id: int, now: datetime) -> list[WalletEntry]:
     found: list[WalletEntry] = []
     for source in SOURCES.values():
-        found.extend(await source(uow, citizen_id, now))
+        found.extend(await source(uow, city, citizen_id, now))
     return found

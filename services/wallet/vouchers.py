@@ -7,7 +7,6 @@ caches it and only changes in a conditional update next to the entry it books.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from services import audit, codes, i18n, notify
-from services.city import City, load_city, register_section
+from services.city import City, register_section
+from services.env import Env
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
 from services.i18n import N_
 from services.identity import privacy
@@ -36,11 +36,11 @@ from storage.models.vouchers import (
     ISSUE,
     PENDING,
     REFUNDED,
-    Voucher,
-    VoucherEntry,
     VoucherOfferUsage,
 )
-from storage.uow import UnitOfWork
+from storage.models.vouchers import Voucher as Voucher
+from storage.models.vouchers import VoucherEntry as VoucherEntry
+from storage.uow import UnitOfWork, rows_changed
 
 PURPOSE = "voucher"
 CODE_LENGTH = 12
@@ -104,11 +104,6 @@ class VoucherRules(BaseModel):
 
 
 register_section("vouchers", VoucherRules)
-
-
-@functools.cache
-def default_city() -> City:
-    return load_city()
 
 
 def rules_of(city: City) -> VoucherRules:
@@ -222,8 +217,7 @@ class Purchase:
 
 async def buy(
     uow: UnitOfWork,
-    provider: payments.PaymentProvider,
-    city: City,
+    env: Env,
     citizen_id: int,
     *,
     now: datetime,
@@ -232,9 +226,10 @@ async def buy(
 ) -> Purchase:
     """Create a pending voucher and its checkout. With an offer, its budget is reserved now and
     released when the payment fails or expires."""
+    city = env.city
     rules = rules_of(city)
     today = now.astimezone(city.tz).date()
-    await payments.expire_due(uow, now, citizen_id=citizen_id)
+    await payments.expire_due(uow, env, now, citizen_id=citizen_id)
     if offer_key:
         offer = rules.offer(offer_key)
         if offer is None or not offer.running(today):
@@ -269,7 +264,7 @@ async def buy(
         description += f" (für {format_money(price, 'de')})"
     payment = await payments.start(
         uow,
-        provider,
+        env,
         citizen_id=citizen_id,
         purpose=PURPOSE,
         ref=str(voucher.id),
@@ -304,7 +299,7 @@ async def _reserve_offer(uow: UnitOfWork, offer: Offer, citizen_id: int) -> None
         )
         .execution_options(synchronize_session=False)
     )
-    if reserved.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(reserved) != 1:
         raise LimitReached("The budget of this offer is used up. Thank you for your interest!")
     held = await session.execute(
         select(func.count())
@@ -343,7 +338,7 @@ async def offer_usage(uow: UnitOfWork, offer_key: str) -> VoucherOfferUsage | No
 
 
 # ---------------------------------------------------------------- payment hooks
-async def payment_received(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     voucher = await uow.session.get(Voucher, int(payment.ref))
     if voucher is None:  # cannot happen: vouchers are never deleted
         raise NotFound("This voucher is unknown.")
@@ -391,7 +386,7 @@ async def activate(
         )
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) != 1:
         return False
     uow.session.add(
         VoucherEntry(
@@ -407,14 +402,14 @@ async def activate(
     return True
 
 
-async def payment_lapsed(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
+async def payment_lapsed(uow: UnitOfWork, env: Env, payment: Payment, now: datetime) -> None:
     changed = await uow.session.execute(
         update(Voucher)
         .where(Voucher.id == int(payment.ref), Voucher.status == PENDING)
         .values(status=CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    if changed.rowcount == 1:  # type: ignore[attr-defined]
+    if rows_changed(changed) == 1:
         voucher = await uow.session.get(Voucher, int(payment.ref))
         assert voucher is not None
         await uow.session.refresh(voucher)
@@ -457,17 +452,9 @@ async def issue(
 
 
 # ---------------------------------------------------------------- expiry and reminders
-def _city(city: City | None) -> City:
-    """Jobs pass the running program's city; without one, the default city configuration."""
-    return city if city is not None else default_city()
-
-
-async def expire_vouchers(
-    uow: UnitOfWork, now: datetime, city: City | None = None, limit: int = 1000
-) -> int:
+async def expire_vouchers(uow: UnitOfWork, now: datetime, city: City, limit: int = 1000) -> int:
     """Book the remaining balance of vouchers past their validity as an `expire` entry.
     A daily job (scheduler)."""
-    city = _city(city)
     today = now.astimezone(city.tz).date()
     due = (
         await uow.session.execute(
@@ -489,7 +476,7 @@ async def expire_vouchers(
             .values(status=EXPIRED, balance_cents=0, gift_code=None)
             .execution_options(synchronize_session=False)
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(changed) != 1:
             continue  # redeemed meanwhile: the next run books it
         if balance:
             uow.session.add(
@@ -500,12 +487,9 @@ async def expire_vouchers(
     return count
 
 
-async def remind_expiring(
-    uow: UnitOfWork, now: datetime, city: City | None = None, limit: int = 5000
-) -> int:
+async def remind_expiring(uow: UnitOfWork, now: datetime, city: City, limit: int = 5000) -> int:
     """One reminder per voucher (dedupe key) when a voucher with balance nears its end.
     A daily job (scheduler)."""
-    city = _city(city)
     rules = rules_of(city)
     today = now.astimezone(city.tz).date()
     horizon = today + timedelta(days=rules.remind_days_before)
@@ -526,15 +510,7 @@ async def remind_expiring(
     if not vouchers:
         return 0
     keys = {f"voucher-expiry:{v.id}:{v.valid_until.isoformat()}": v for v in vouchers}
-    from storage.models.outbox import Notification
-
-    existing = set(
-        (
-            await uow.session.execute(
-                select(Notification.dedupe_key).where(col(Notification.dedupe_key).in_(list(keys)))
-            )
-        ).scalars()
-    )
+    existing = await notify.known_keys(uow, keys)
     count = 0
     for key, voucher in keys.items():
         if key in existing:
@@ -558,7 +534,9 @@ async def remind_expiring(
 
 
 # ---------------------------------------------------------------- wallet source
-async def wallet_entries(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[WalletEntry]:
+async def wallet_entries(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[WalletEntry]:
     entries = []
     for voucher in await of_citizen(uow, citizen_id):
         if voucher.status == REFUNDED:
@@ -587,7 +565,9 @@ register_source("vouchers", wallet_entries)
 # ---------------------------------------------------------------- before a resident is deleted
 
 
-async def holdings(uow: UnitOfWork, citizen_id: int, now: datetime) -> list[privacy.Holding]:
+async def holdings(
+    uow: UnitOfWork, city: City, citizen_id: int, now: datetime
+) -> list[privacy.Holding]:
     """Active vouchers with money left (also those reserved as a gift not yet accepted)."""
     return [
         privacy.Holding(
@@ -624,7 +604,7 @@ async def close_for_deletion(uow: UnitOfWork, citizen_id: int, now: datetime) ->
             .values(status=CLOSED, balance_cents=0, gift_code=None)
             .execution_options(synchronize_session=False)
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        if rows_changed(changed) != 1:
             raise Conflict("A voucher changed just now. Please try again.")
         if voucher.balance_cents:
             uow.session.add(

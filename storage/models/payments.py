@@ -38,7 +38,8 @@ class Payment(SQLModel, table=True):
     provider: str = Field(default="demo", max_length=20)
     provider_ref: str | None = Field(default=None, max_length=255)  # Stripe checkout session id
     checkout_url: str | None = Field(default=None, max_length=1000)
-    refunded_cents: int = 0
+    refunded_cents: int = 0  # refunds booked: what we owe back
+    refund_sent_cents: int = 0  # of those, what the provider has confirmed paying out
     created_at: datetime = moment_field()
     expires_at: datetime = moment_field()
     paid_at: datetime | None = moment_field(nullable=True)

@@ -11,7 +11,7 @@ from PIL import Image
 from services.auction import items as auction
 from services.city import City
 from services.identity import accounts as identity
-from services.payments.lifecycle import Checkout
+from services.payments.provider import Checkout
 from storage.db import Database
 from storage.models.auction import AuctionItem
 from storage.models.outbox import StoredFile
@@ -99,7 +99,7 @@ async def item(db: Database, item_id: int) -> AuctionItem:
 
 @dataclass
 class FakeProvider:
-    """Implements services.payments.lifecycle.PaymentProvider without any network."""
+    """Implements services.payments.provider.PaymentProvider without any network."""
 
     name: str = "fake"
     demo: bool = True

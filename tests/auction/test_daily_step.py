@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from services.auction import alerts as auction_alerts
-from services.auction import buying as auction_buy
+from services.auction import reservations
+from services.auction import wishes as auction_wishes
 from services.auction.daily import daily_step
 from services.city import City
 from storage.db import Database
@@ -50,7 +51,7 @@ async def test_three_missed_days_are_caught_up_in_one_step(db: Database, city: C
         await auction_alerts.subscribe(
             uow, city, anna, category="", keyword="gazelle", max_cents=9_800, now=MONDAY
         )
-        await auction_buy.place_wish(uow, city, ben, bike, 9_650, MONDAY)
+        await auction_wishes.place_wish(uow, city, ben, bike, 9_650, MONDAY)
         await uow.commit()
     assert "1 prices" in await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))
     assert (await item(db, bike)).price_cents == 9_900
@@ -146,33 +147,33 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
     anna, ben, cem = [await person(db, u, MONDAY) for u in ("anna", "ben", "cem")]
     bike = await list_item(db, city, staff, MONDAY, start=10_000, floor=4_000)
     async with db.uow() as uow:
-        await auction_buy.place_wish(uow, city, ben, bike, 9_500, MONDAY)
-        await auction_buy.place_wish(uow, city, anna, bike, 9_500, MONDAY + timedelta(minutes=1))
-        await auction_buy.place_wish(uow, city, cem, bike, 9_000, MONDAY)
+        await auction_wishes.place_wish(uow, city, ben, bike, 9_500, MONDAY)
+        await auction_wishes.place_wish(uow, city, anna, bike, 9_500, MONDAY + timedelta(minutes=1))
+        await auction_wishes.place_wish(uow, city, cem, bike, 9_000, MONDAY)
         await uow.commit()
     night = MONDAY + timedelta(days=5, hours=-9.9)  # Saturday 00:06
     await run_day(db, city, night)
     async with db.uow() as uow:
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == ben and held.price_cents == 9_500
         # won at night: paying is possible until 20:00 of the next day
         assert held.expires_at == datetime(2026, 11, 29, 20, 0, tzinfo=BERLIN)
     async with db.uow() as uow:
-        assert await auction_buy.expire_reservations(uow, city, night + timedelta(hours=8)) == 0
+        assert await auction_wishes.expire_reservations(uow, city, night + timedelta(hours=8)) == 0
         await uow.commit()
     reminded = datetime(2026, 11, 29, 17, 30, tzinfo=BERLIN)  # within 3 hours of the end
     for _ in range(2):  # the job runs every minute: one reminder only
         async with db.uow() as uow:
-            assert await auction_buy.expire_reservations(uow, city, reminded) == 0
+            assert await auction_wishes.expire_reservations(uow, city, reminded) == 0
             await uow.commit()
     reminders = [n for n in await notes(db, ben) if n.key.startswith("Reminder:")]
     assert len(reminders) == 1 and reminders[0].params["price"] == {"$money": 9_500}
     lapse = datetime(2026, 11, 29, 20, 1, tzinfo=BERLIN)
     async with db.uow() as uow:
-        assert await auction_buy.expire_reservations(uow, city, lapse) == 1
+        assert await auction_wishes.expire_reservations(uow, city, lapse) == 1
         await uow.commit()
     async with db.uow() as uow:
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == anna
         assert held.expires_at == datetime(2026, 11, 30, 20, 0, tzinfo=BERLIN)
         count = await uow.session.execute(select(func.count()).select_from(AuctionReservation))
@@ -180,7 +181,7 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
     passed = [n for n in await notes(db, anna) if "passed on to you" in n.key]
     assert len(passed) == 1  # the next wish in line is told that it passed on to them
     async with db.uow() as uow:  # anna lets it lapse too; cem's 90 € is not reached yet
-        await auction_buy.expire_reservations(
+        await auction_wishes.expire_reservations(
             uow, city, datetime(2026, 11, 30, 20, 1, tzinfo=BERLIN)
         )
         await uow.commit()
@@ -192,7 +193,7 @@ async def test_wish_ties_go_to_the_earliest_and_lapse_passes_on(db: Database, ci
     ]
     await run_day(db, city, MONDAY + timedelta(days=10, hours=-9.9))  # 90 €
     async with db.uow() as uow:
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.citizen_id == cem
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.context import Deps
 from scheduler.jobs import load, run_job
+from services.auction import wishes as auction_wishes
 from services.city import City
 from services.clock import FrozenClock
 from services.identity import accounts as identity
@@ -21,9 +21,7 @@ from tests.support.chat import Transcript
 
 @pytest.fixture
 def shop(db: Database, city: City, clock: FrozenClock, tmp_path: Path) -> Transcript:
-    return Transcript(
-        db, city, clock, media_dir=tmp_path / "media", deps=Deps(payments=FakeProvider())
-    )
+    return Transcript(db, city, clock, media_dir=tmp_path / "media", payments=FakeProvider())
 
 
 async def test_staff_lists_an_item_with_a_photo(shop: Transcript) -> None:
@@ -95,31 +93,33 @@ async def test_cheaper_by_the_day_alert_buy_pickup(shop: Transcript) -> None:
     daily = load()["auction.daily"]
     for night in (1, 2):
         shop.clock.set(now.replace(hour=0, minute=5) + timedelta(days=night))
-        assert (await run_job(shop.db, shop.city, daily, shop.clock.now())).ran
+        assert (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
         assert await shop.notifications("anna") == ""
     shop.clock.set(now.replace(hour=0, minute=5) + timedelta(days=3))
-    await run_job(shop.db, shop.city, daily, shop.clock.now())
+    await run_job(shop.db, shop.env, daily, shop.clock.now())
     shown = await shop.notifications("anna")
     assert "Deal alert: Damenfahrrad Gazelle, blau now costs €97.00 (your limit: €97.50)." in shown
-    assert not (await run_job(shop.db, shop.city, daily, shop.clock.now())).ran
+    assert not (await run_job(shop.db, shop.env, daily, shop.clock.now())).ran
     assert "[1]" not in shown  # a notification's options are not picked by a bare number
     assert "▸ Buy at today's price" in shown
     answer = await shop.send("anna", "Buy at today's price")  # typed: the option's label
-    assert "is reserved for you at €97.00 until" in answer
-    assert "https://pay.example/1" in answer
+    assert "is reserved for you at €97.00." in answer
+    assert "Pay now: http://127.0.0.1:8080/pay/1-" in answer
     await person(shop.db, "ben", now)
     answer = await shop.send("ben", f"/start fund-{bike}")
     assert "Someone is paying for it right now" in answer
     assert "Buy at today's price" not in answer
     answer = await shop.press("anna", "Pay (demo)")
-    assert "is paid (€97.00). Show this pickup code at Bürgerbüro, Rathausplatz 1" in answer
-    assert "[image:" in answer
+    assert "Paid (demo – no money moved). Thank you!" in answer
     shown = await shop.notifications("anna")
     assert "Thank you, paid: Damenfahrrad Gazelle, blau is yours." in shown
+    answer = await shop.press("anna", "Show pickup code")
+    assert "is paid (€97.00). Show this pickup code at Bürgerbüro, Rathausplatz 1" in answer
+    assert "[image:" in answer
     async with shop.db.uow() as uow:
         account = await identity.find_account(uow, "console", "anna")
         assert account is not None
-        entries = await wallet.entries(uow, account.citizen_id, shop.clock.now())
+        entries = await wallet.entries(uow, shop.city, account.citizen_id, shop.clock.now())
     assert [(e.kind, e.status, e.action) for e in entries] == [
         ("pickup", "valid", "auction.pickup")
     ]
@@ -149,12 +149,12 @@ async def test_bad_wish_prices_and_lapsed_payment(shop: Transcript) -> None:
     assert "is reserved for you" in answer
     shop.clock.advance(timedelta(minutes=31))
     answer = await shop.press("anna", "Pay (demo)")
-    assert "Your reservation has lapsed, so nothing can be paid for it any more." in answer
+    assert "This payment link has expired. Nothing was charged." in answer
     async with shop.db.uow() as uow:
         from storage.models.payments import Payment
 
         payment = await uow.session.get(Payment, 1)
-        assert payment is not None and payment.status == "created"
+        assert payment is not None and payment.status == "expired"
 
 
 async def test_payments_not_wired_reserves_nothing(
@@ -183,13 +183,12 @@ async def test_a_wish_won_at_night_can_be_paid_by_the_winner_from_the_item(
     bike = await list_item(shop.db, city, staff, now, start=10_000, floor=4_000)
     await shop.send("ben", "/start")
     await shop.send("anna", "/start")
-    from services.auction import buying as auction_buy
 
     async with shop.db.uow() as uow:
-        await auction_buy.place_wish(uow, city, ben, bike, 9_800, now)
+        await auction_wishes.place_wish(uow, city, ben, bike, 9_800, now)
         await uow.commit()
     shop.clock.set(now.replace(hour=0, minute=5) + timedelta(days=2))  # Friday 00:05: 98 €
-    assert (await run_job(shop.db, city, load()["auction.daily"], shop.clock.now())).ran
+    assert (await run_job(shop.db, shop.env, load()["auction.daily"], shop.clock.now())).ran
     told = await shop.notifications("ben")
     assert "Your wish price was reached" in told
     assert "Please pay by 28 Nov 2026, 20:00" in told  # until 20:00 of the next day
@@ -200,8 +199,9 @@ async def test_a_wish_won_at_night_can_be_paid_by_the_winner_from_the_item(
     # anyone else looking at it meanwhile: someone is paying, no pay button
     assert "Someone is paying for it right now" in await shop.send("anna", f"/start fund-{bike}")
     paid = await shop.press("ben", "Pay now")
-    assert "is reserved for you at €98.00 until 28 Nov 2026, 20:00" in paid
+    assert "is reserved for you at €98.00." in paid
+    assert "(the link is valid until 28 Nov 2026, 20:00" in paid
     await shop.press("ben", "Pay (demo)")
     async with shop.db.uow() as uow:
-        entries = await wallet.entries(uow, ben, shop.clock.now())
+        entries = await wallet.entries(uow, shop.city, ben, shop.clock.now())
     assert [(e.kind, e.status) for e in entries] == [("pickup", "valid")]

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 
 from services.auction import alerts as auction_alerts
 from services.auction import buying as auction_buy
+from services.auction import reservations
+from services.auction import wishes as auction_wishes
 from services.city import City
 from services.clock import FrozenClock
 from services.identity import privacy
@@ -15,6 +17,7 @@ from services.payments import lifecycle as payments
 from storage.db import Database
 from storage.models.auction import AuctionReservation, AuctionWish
 from tests.auction.support import FakeProvider, list_item, person
+from tests.support.env import env_with
 
 
 async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> None:
@@ -24,21 +27,23 @@ async def test_delete_a_buyer(db: Database, city: City, clock: FrozenClock) -> N
     bike = await list_item(db, city, staff, now)
     ring = await list_item(db, city, staff, now, title="Ring", category="schmuck")
     async with db.uow() as uow:
-        await auction_buy.place_wish(uow, city, anna, bike, 9_950, now)
-        await auction_buy.place_wish(uow, city, anna, ring, 9_000, now)
+        await auction_wishes.place_wish(uow, city, anna, bike, 9_950, now)
+        await auction_wishes.place_wish(uow, city, anna, ring, 9_000, now)
         await auction_alerts.subscribe(
             uow, city, anna, category="", keyword="ring", max_cents=20_000, now=now
         )
         await uow.commit()
     async with db.uow() as uow:
-        assert await auction_buy.award_wishes(uow, city, now + timedelta(days=1)) == 0
+        assert await auction_wishes.award_wishes(uow, city, now + timedelta(days=1)) == 0
         from services.auction.daily import daily_step
 
         await daily_step(uow, city, now + timedelta(days=1))
-        held = await auction_buy.holding_reservation(uow, bike)
+        held = await reservations.holding_reservation(uow, bike)
         assert held is not None and held.wish_id is not None
-        payment = await auction_buy.start_payment(uow, FakeProvider(), anna, held.id or 0, now)
-        await payments.settle(uow, payment.id or 0, "paid", now + timedelta(days=1))
+        payment = await auction_buy.start_payment(
+            uow, env_with(FakeProvider()), anna, held.id or 0, now
+        )
+        await payments.settle(uow, env_with(), payment.id or 0, "paid", now + timedelta(days=1))
         await uow.commit()
     async with db.uow() as uow:
         exported = await privacy.export_citizen(uow, anna)

@@ -15,7 +15,7 @@ from tests.support.chat import Transcript
 
 
 async def test_delete_a_resident_with_cases(chat: Transcript, people: dict[str, int]) -> None:
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     anna = people["anna"]
     await chat.send("anna", "/language en")
     ref = await approved_transit(chat, anna, "2027-06-30")

@@ -13,6 +13,7 @@ from storage.models.payments import PAID, Payment
 from tests.cases.conftest import submit_case
 from tests.conftest import BERLIN
 from tests.support.chat import Transcript
+from tests.support.env import env_with
 
 
 @dataclass
@@ -21,7 +22,7 @@ class FakeProvider:
     demo: bool = True
 
     async def create_checkout(self, payment: Payment) -> object:
-        from services.payments.lifecycle import Checkout
+        from services.payments.provider import Checkout
 
         return Checkout(f"http://pay.test/{payment.id}", f"fake-{payment.id}")
 
@@ -47,7 +48,7 @@ async def approved_transit(chat: Transcript, citizen: int, proof_until: str) -> 
 async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     chat: Transcript, people: dict[str, int]
 ) -> None:
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     chat.clock.set(datetime(2026, 11, 10, 9, 0, tzinfo=BERLIN))  # 21 days of November left
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-01-15")
@@ -55,14 +56,14 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     assert "was approved" in told and "You can buy the pass for 11/2026 now." in told
     offer = await chat.press("anna", "Buy the monthly pass")
     assert "for 11/2026 costs €39.00" in offer
-    assert "http://pay.test/1" in offer
+    assert "Pay now: http://127.0.0.1:8080/pay/1-" in offer
     paid = await chat.press("anna", "Pay (demo)")
-    assert "Paid (demo)" in paid
+    assert "Paid (demo – no money moved)" in paid
     assert "Deutschlandticket Sozial for 11/2026 is in your wallet" in await chat.notifications(
         "anna"
     )
     async with chat.db.uow() as uow:
-        entries = await wallet.entries(uow, people["anna"], chat.clock.now())
+        entries = await wallet.entries(uow, chat.city, people["anna"], chat.clock.now())
     assert [(e.kind, e.status, str(e.valid_until)) for e in entries] == [
         ("transit_pass", "valid", "2026-11-30")
     ]
@@ -84,7 +85,7 @@ async def test_pay_the_month_and_find_the_pass_in_the_wallet(
     await chat.press("anna", "Pay (demo)")
     await chat.notifications("anna")
     async with chat.db.uow() as uow:
-        entries = await wallet.entries(uow, people["anna"], chat.clock.now())
+        entries = await wallet.entries(uow, chat.city, people["anna"], chat.clock.now())
     january = next(e for e in entries if e.title_params == (("month", "01/2027"),))
     assert str(january.valid_until) == "2027-01-15"  # never beyond the proof
     chat.clock.advance(timedelta(days=10))
@@ -99,7 +100,7 @@ async def test_approved_on_the_30th_offers_the_next_month(
     chat: Transcript, people: dict[str, int]
 ) -> None:
     """The observed case: approved on 30.11., only November was offered (a day's pass)."""
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     chat.clock.set(datetime(2026, 11, 30, 15, 0, tzinfo=BERLIN))
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-06-30")
@@ -115,7 +116,7 @@ async def test_approved_on_the_30th_offers_the_next_month(
 async def test_from_the_20th_both_months_can_be_chosen(
     chat: Transcript, people: dict[str, int]
 ) -> None:
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     chat.clock.set(datetime(2027, 2, 18, 9, 0, tzinfo=BERLIN))  # 11 days of February left
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-06-30")
@@ -151,7 +152,7 @@ def test_offered_months_at_month_ends() -> None:
 
 
 async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int]) -> None:
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     await chat.send("anna", "/language en")
     await approved_transit(chat, people["anna"], "2027-06-30")
     await chat.notifications("anna")
@@ -162,10 +163,10 @@ async def test_a_payment_is_settled_once(chat: Transcript, people: dict[str, int
     twice = await chat.press("anna", "Pay (demo)")
     assert "outdated" in twice
     async with chat.db.uow() as uow:  # a replayed provider webhook
-        assert not await payments.settle(uow, 1, PAID, chat.clock.now())
+        assert not await payments.settle(uow, env_with(), 1, PAID, chat.clock.now())
         await uow.commit()
     async with chat.db.uow() as uow:
-        assert len(await wallet.entries(uow, people["anna"], chat.clock.now())) == 1
+        assert len(await wallet.entries(uow, chat.city, people["anna"], chat.clock.now())) == 1
 
 
 async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[str, int]) -> None:
@@ -173,7 +174,7 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
     ref = await submit_case(
         chat, people["anna"], form="transit", department="buergerbuero", proof_until="2027-06-30"
     )
-    chat.deps.payments = FakeProvider()
+    chat.env.payments = FakeProvider()
     early = await chat.send("anna", f"/case {ref}")
     assert "Buy the monthly pass" not in early
     async with chat.db.uow() as uow:
@@ -182,13 +183,13 @@ async def test_not_yet_approved_or_no_payments(chat: Transcript, people: dict[st
 
         try:
             await transit.start_purchase(
-                uow, chat.city, FakeProvider(), people["anna"], ref, chat.clock.now()
+                uow, env_with(FakeProvider(), city=chat.city), people["anna"], ref, chat.clock.now()
             )
         except Conflict as refused:
             assert "once your Sozialticket application is approved" in refused.message
         else:
             raise AssertionError("bought before approval")
-    chat.deps.payments = None
+    chat.env.payments = None
     await chat.notifications("room:buergerbuero")
     await chat.press("petra", "Bewilligen", room="buergerbuero")
     await chat.press("petra", "Ja", room="buergerbuero")

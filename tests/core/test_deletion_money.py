@@ -50,7 +50,7 @@ async def _anna_with_money(chat: Transcript, city: City) -> tuple[int, int, int]
         )
         await booking.book(
             uow,
-            None,
+            chat.env,
             citizen_id=anna,
             event_id=event_id,
             quantity=1,
@@ -76,7 +76,7 @@ async def test_deleteme_names_the_money_and_offers_gift_or_refund_first(
     assert "gift" in gift.lower()
     async with chat.db.uow() as uow:
         assert (await uow.session.get(Voucher, voucher_id)) is not None
-        assert await privacy.holdings(uow, anna, chat.clock.now())
+        assert await privacy.holdings(uow, chat.city, anna, chat.clock.now())
 
 
 async def test_deleting_anyway_closes_vouchers_and_tickets_and_keeps_the_ledger(
@@ -104,7 +104,7 @@ async def test_deleting_anyway_closes_vouchers_and_tickets_and_keeps_the_ledger(
             await uow.session.execute(select(Ticket.status).where(Ticket.event_id == event_id))
         ).scalars()
         assert list(tickets) == [CANCELLED]
-        assert await privacy.holdings(uow, anna, chat.clock.now()) == []
+        assert await privacy.holdings(uow, chat.city, anna, chat.clock.now()) == []
         # the code of the closed voucher no longer pays
         refused = redemption.refuse_reason(voucher, chat.clock.now().date())
         assert refused == "This voucher was closed and is no longer valid."

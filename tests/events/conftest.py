@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from flows.context import Deps
 from services.city import City
 from services.clock import FrozenClock
 from services.events import booking as svc
 from services.identity import accounts as identity
-from services.payments.lifecycle import Checkout
+from services.payments.provider import Checkout
 from storage.db import Database
 from storage.models.events import Event
 from storage.models.identity import ChannelAccount
@@ -57,7 +56,7 @@ def provider() -> FakeProvider:
 def pay_chat(
     db: Database, city: City, clock: FrozenClock, tmp_path: Path, provider: FakeProvider
 ) -> Transcript:
-    return Transcript(db, city, clock, media_dir=tmp_path / "media", deps=Deps(payments=provider))
+    return Transcript(db, city, clock, media_dir=tmp_path / "media", payments=provider)
 
 
 @pytest.fixture

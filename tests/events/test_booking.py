@@ -14,12 +14,16 @@ from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.events import booking as svc
 from services.events import tickets
 from services.identity import accounts as identity
+from services.payments import checkout, provider_calls
 from services.payments import lifecycle as payments
+from services.payments.provider import ProviderUnavailable
 from storage.db import Database
 from storage.models.events import CANCELLED, CHECKED_IN, CONFIRMED, HELD, LAPSED, Booking, Ticket
 from storage.models.outbox import Notification, StoredFile
 from storage.models.payments import EXPIRED, PAID, REFUNDED, Payment
+from tests.conftest import BERLIN
 from tests.events.conftest import FakeProvider, load_event, make_event
+from tests.support.env import env_with
 
 RULES = svc.EventRules()
 
@@ -42,7 +46,13 @@ async def _book(
 ) -> svc.BookingResult:
     async with db.uow() as uow:
         result = await svc.book(
-            uow, provider, citizen_id=who, event_id=event, quantity=n, rules=RULES, now=clock.now()
+            uow,
+            env_with(provider),
+            citizen_id=who,
+            event_id=event,
+            quantity=n,
+            rules=RULES,
+            now=clock.now(),
         )
         await uow.commit()
         return result
@@ -73,7 +83,7 @@ async def test_paid_booking_holds_places_then_confirms_once(
     assert (await load_event(db, event_id)).taken == 2
     for _ in range(2):  # a replayed webhook changes nothing
         async with db.uow() as uow:
-            await payments.settle(uow, result.payment.id or 0, PAID, clock.now())
+            await payments.settle(uow, env_with(), result.payment.id or 0, PAID, clock.now())
             await uow.commit()
     async with db.uow() as uow:
         booking = await uow.session.get(Booking, result.booking.id)
@@ -91,19 +101,27 @@ async def test_paid_booking_without_payments_is_refused(db: Database, clock: Fro
     assert (await load_event(db, event_id)).taken == 0
 
 
-async def test_provider_down_at_checkout_books_nothing(
+async def test_provider_down_when_the_pay_link_is_opened(
     db: Database, clock: FrozenClock, provider: FakeProvider
 ) -> None:
     olaf, anna = await _people(db, clock, "olaf", "anna")
     event_id = await make_event(db, olaf, clock.now(), price=500, capacity=3)
     provider.fail_checkouts = True
-    with pytest.raises(Conflict, match="Payment is not available"):
-        await _book(db, provider, anna, event_id, 2, clock)
-    assert (await load_event(db, event_id)).taken == 0
+    result = await _book(db, provider, anna, event_id, 2, clock)  # booking never asks it
+    assert result.booking.status == HELD and result.payment is not None
+    payment_id = result.payment.id or 0
+    with pytest.raises(ProviderUnavailable, match="cannot be reached"):
+        await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
+    provider.fail_checkouts = False
+    first = await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
+    again = await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
+    assert first == again and first.url == f"https://pay.example/checkout/{payment_id}"
     async with db.uow() as uow:
-        assert (
-            await uow.session.execute(select(func.count()).select_from(Booking))
-        ).scalar_one() == 0
+        payment = await uow.session.get(Payment, payment_id)
+        assert payment is not None and payment.provider_ref == f"fake_{payment_id}"
+    clock.advance(timedelta(minutes=31))  # never paid: the hold lapses, nothing was charged
+    with pytest.raises(Conflict, match="expired"):
+        await provider_calls.open_checkout(db.uow, env_with(provider), payment_id, clock.now())
 
 
 async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
@@ -125,8 +143,10 @@ async def test_unpaid_hold_lapses_after_30_minutes_and_places_return(
         assert payment is not None and payment.status == EXPIRED
     # paying in the chat after the hold lapsed: a clear answer, nothing charged
     async with db.uow() as uow:
-        with pytest.raises(Conflict, match="lapsed"):
-            await svc.pay_demo(uow, anna, held.booking.id or 0, clock.now())
+        with pytest.raises(Conflict, match="expired"):
+            await checkout.pay_here(
+                uow, env_with(provider), anna, held.booking.payment_id or 0, clock.now()
+            )
     assert (await load_event(db, event_id)).taken == 1
 
 
@@ -139,24 +159,24 @@ async def test_late_payment_gets_tickets_if_places_are_free_else_refund(
     second = await _book(db, provider, ben, event_id, 1, clock)
     clock.advance(timedelta(minutes=31))
     async with db.uow() as uow:
-        assert await svc.release_lapsed(uow, clock.now()) == 2
+        assert await svc.release_lapsed(uow, env_with(), clock.now()) == 2
         await uow.commit()
     await _book(db, provider, cem, event_id, 1, clock)
     async with db.uow() as uow:  # the provider reports anna paid after all: a place is free
-        await payments.settle(uow, first.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
+        await payments.settle(uow, env_with(), first.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
         await uow.commit()
     assert (await load_event(db, event_id)).taken == 2
     async with db.uow() as uow:  # ben pays late too, but nothing is free any more
-        await payments.settle(uow, second.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
+        await payments.settle(uow, env_with(), second.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
         await uow.commit()
     event = await load_event(db, event_id)
     assert event.taken == 2 and event.taken <= event.capacity
     async with db.uow() as uow:
-        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 1
+        assert await tickets.refund_late_payments(uow, env_with(provider), clock.now()) == 1
         await uow.commit()
     assert provider.refunds == [(second.payment.id, 1000)]  # type: ignore[union-attr]
     async with db.uow() as uow:
-        assert await tickets.refund_late_payments(uow, provider, clock.now()) == 0
+        assert await tickets.refund_late_payments(uow, env_with(provider), clock.now()) == 0
         payment = await uow.session.get(Payment, second.payment.id)  # type: ignore[union-attr]
         assert payment is not None and payment.status == REFUNDED
         notes = (await uow.session.execute(select(Notification.key))).scalars().all()
@@ -176,7 +196,9 @@ async def test_deadline_cancelled_and_bad_quantities_change_nothing(
         await _book(db, None, anna, event_id, 1, clock)
     other = await make_event(db, olaf, clock.now(), capacity=5)
     async with db.uow() as uow:
-        await tickets.cancel_event(uow, None, organiser_id=olaf, event_id=other, now=clock.now())
+        await tickets.cancel_event(
+            uow, env_with(None), organiser_id=olaf, event_id=other, now=clock.now()
+        )
         await uow.commit()
     with pytest.raises(Conflict, match="cancelled"):
         await _book(db, None, anna, other, 1, clock)
@@ -190,16 +212,16 @@ async def test_check_in_once_only_by_the_events_organiser(db: Database, clock: F
     ticket = (await _book(db, None, anna, event_id, 1, clock)).tickets[0]
     async with db.uow() as uow:
         with pytest.raises(NotAllowed, match="another organiser"):
-            await tickets.check_in(uow, otto, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, otto, ticket.id or 0, clock.now(), tz=BERLIN)
     async with db.uow() as uow:
         found = await svc.ticket_by_code(uow, ticket.code.lower())
-        done = await tickets.check_in(uow, olaf, found.id or 0, clock.now())
+        done = await tickets.check_in(uow, olaf, found.id or 0, clock.now(), tz=BERLIN)
         assert done.status == CHECKED_IN
         await uow.commit()
     clock.advance(timedelta(minutes=7))
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="Already checked in") as refused:
-            await tickets.check_in(uow, olaf, ticket.id or 0, clock.now())
+            await tickets.check_in(uow, olaf, ticket.id or 0, clock.now(), tz=BERLIN)
         assert refused.value.params["time"] == "10:00"
 
 
@@ -229,13 +251,20 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     event_id = await make_event(db, olaf, clock.now(), price=1500, capacity=3, days=3)
     result = await _book(db, provider, anna, event_id, 2, clock)
     async with db.uow() as uow:
-        await svc.pay_demo(uow, anna, result.booking.id or 0, clock.now())
+        await checkout.pay_here(
+            uow, env_with(provider), anna, result.booking.payment_id or 0, clock.now()
+        )
         await uow.commit()
     async with db.uow() as uow:
         ids = (await uow.session.execute(select(Ticket.id).order_by(Ticket.id))).scalars().all()
     async with db.uow() as uow:
         done = await tickets.cancel_tickets(
-            uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
+            uow,
+            env_with(provider),
+            citizen_id=anna,
+            ticket_ids=[ids[0]],
+            rules=RULES,
+            now=clock.now(),
         )
         await uow.commit()
     assert done == (1, 1500)
@@ -243,45 +272,64 @@ async def test_resident_cancels_until_48_hours_before_with_refund(
     assert (await load_event(db, event_id)).taken == 1
     async with db.uow() as uow:  # twice: nothing more happens
         again = await tickets.cancel_tickets(
-            uow, provider, citizen_id=anna, ticket_ids=[ids[0]], rules=RULES, now=clock.now()
+            uow,
+            env_with(provider),
+            citizen_id=anna,
+            ticket_ids=[ids[0]],
+            rules=RULES,
+            now=clock.now(),
         )
         assert again == (0, 0)
     clock.advance(timedelta(days=1, hours=1))  # less than 48 h before the start
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="That time has passed"):
             await tickets.cancel_tickets(
-                uow, provider, citizen_id=anna, ticket_ids=[ids[1]], rules=RULES, now=clock.now()
+                uow,
+                env_with(provider),
+                citizen_id=anna,
+                ticket_ids=[ids[1]],
+                rules=RULES,
+                now=clock.now(),
             )
     assert (await load_event(db, event_id)).taken == 1
     assert len(provider.refunds) == 1
 
 
-async def test_failed_refund_rolls_the_cancellation_back(
+async def test_a_refund_the_provider_refuses_stays_booked_and_is_sent_again(
     db: Database, clock: FrozenClock, provider: FakeProvider
 ) -> None:
     olaf, anna = await _people(db, clock, "olaf", "anna")
     event_id = await make_event(db, olaf, clock.now(), price=900, capacity=3)
     result = await _book(db, provider, anna, event_id, 1, clock)
+    payment_id = result.booking.payment_id or 0
     async with db.uow() as uow:
-        await svc.pay_demo(uow, anna, result.booking.id or 0, clock.now())
+        await checkout.pay_here(uow, env_with(provider), anna, payment_id, clock.now())
         await uow.commit()
     provider.fail_refunds = True
+    async with db.uow() as uow:  # the provider is asked after this transaction, and refuses
+        ticket = (await uow.session.execute(select(Ticket))).scalar_one()
+        await tickets.cancel_tickets(
+            uow,
+            env_with(provider),
+            citizen_id=anna,
+            ticket_ids=[ticket.id or 0],
+            rules=RULES,
+            now=clock.now(),
+        )
+        await uow.commit()
     async with db.uow() as uow:
         ticket = (await uow.session.execute(select(Ticket))).scalar_one()
-        with pytest.raises(Conflict, match="Refunds are not possible"):
-            await tickets.cancel_tickets(
-                uow,
-                provider,
-                citizen_id=anna,
-                ticket_ids=[ticket.id or 0],
-                rules=RULES,
-                now=clock.now(),
-            )
+        payment = await uow.session.get(Payment, payment_id)
+        assert ticket.status == "cancelled" and payment is not None
+        assert (payment.refunded_cents, payment.refund_sent_cents) == (900, 0)
+    assert (await load_event(db, event_id)).taken == 0 and provider.refunds == []
+    provider.fail_refunds = False  # the provider is back: the job sends it, once
+    assert await provider_calls.send_refunds(db.uow, env_with(provider)) == 1
+    assert await provider_calls.send_refunds(db.uow, env_with(provider)) == 0
     async with db.uow() as uow:
-        ticket = (await uow.session.execute(select(Ticket))).scalar_one()
-        payment = await uow.session.get(Payment, result.payment.id)  # type: ignore[union-attr]
-        assert ticket.status == "valid" and payment is not None and payment.refunded_cents == 0
-    assert (await load_event(db, event_id)).taken == 1
+        payment = await uow.session.get(Payment, payment_id)
+        assert payment is not None and payment.refund_sent_cents == 900
+    assert provider.refunds == [(payment_id, 900)]
 
 
 async def test_organiser_cancels_event_everyone_told_and_refunded(
@@ -294,16 +342,16 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
     held_cem = await _book(db, provider, cem, event_id, 3, clock)
     for result in (paid_anna, paid_ben):
         async with db.uow() as uow:
-            await payments.settle(uow, result.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
+            await payments.settle(uow, env_with(), result.payment.id or 0, PAID, clock.now())  # type: ignore[union-attr]
             await uow.commit()
     async with db.uow() as uow:
         with pytest.raises(NotAllowed):
             await tickets.cancel_event(
-                uow, provider, organiser_id=otto, event_id=event_id, now=clock.now()
+                uow, env_with(provider), organiser_id=otto, event_id=event_id, now=clock.now()
             )
     async with db.uow() as uow:
         told = await tickets.cancel_event(
-            uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
+            uow, env_with(provider), organiser_id=olaf, event_id=event_id, now=clock.now()
         )
         await uow.commit()
     assert told == 2
@@ -346,7 +394,7 @@ async def test_organiser_cancels_event_everyone_told_and_refunded(
     async with db.uow() as uow:
         with pytest.raises(Conflict):
             await tickets.cancel_event(
-                uow, provider, organiser_id=olaf, event_id=event_id, now=clock.now()
+                uow, env_with(provider), organiser_id=olaf, event_id=event_id, now=clock.now()
             )
 
 
@@ -369,7 +417,7 @@ async def test_reminder_the_day_before_once_per_booking(db: Database, clock: Fro
         await uow.commit()
     for _ in range(2):
         async with db.uow() as uow:
-            sent = await tickets.remind_upcoming(uow, clock.now())
+            sent = await tickets.remind_upcoming(uow, clock.now(), tz=BERLIN)
             await uow.commit()
     assert sent == 0
     async with db.uow() as uow:
@@ -413,7 +461,7 @@ async def test_reminder_day_follows_the_local_calendar_over_the_summer_time_swit
             )
             await svc.book(
                 uow,
-                None,
+                env_with(None),
                 citizen_id=anna,
                 event_id=event.id or 0,
                 quantity=1,
@@ -422,7 +470,7 @@ async def test_reminder_day_follows_the_local_calendar_over_the_summer_time_swit
             )
             await uow.commit()
     async with db.uow() as uow:
-        assert await tickets.remind_upcoming(uow, clock.now()) == 2
+        assert await tickets.remind_upcoming(uow, clock.now(), tz=BERLIN) == 2
         await uow.commit()
     async with db.uow() as uow:
         times = (

@@ -18,6 +18,7 @@ from storage.models.events import Booking, Event, Ticket
 from storage.models.payments import Payment
 from tests.events.conftest import FakeProvider, citizen_id, make_event, make_organiser
 from tests.support.chat import Transcript
+from tests.support.env import env_with
 
 
 async def test_demo_data_adds_ahaus_events_by_olaf(tmp_path: Path, clock: FrozenClock) -> None:
@@ -58,7 +59,7 @@ async def test_wallet_lists_tickets_and_open_reservations(
         for event_id in (free, paid):
             await svc.book(
                 uow,
-                provider,
+                env_with(provider),
                 citizen_id=anna,
                 event_id=event_id,
                 quantity=1,
@@ -67,7 +68,7 @@ async def test_wallet_lists_tickets_and_open_reservations(
             )
         await uow.commit()
     async with chat.db.uow() as uow:
-        entries = await wallet.entries(uow, anna, clock.now())
+        entries = await wallet.entries(uow, chat.city, anna, clock.now())
     tickets = [e for e in entries if e.kind == "ticket"]
     assert {(e.status, e.action) for e in tickets} == {
         ("valid", "events.ticket"),

@@ -108,11 +108,12 @@ async def test_paid_booking_with_demo_payment_and_lapsed_hold(
     await chat.press("anna", "Kinder-Theater")
     await chat.press("anna", "Tickets buchen")
     answer = await chat.send("anna", "3")
-    assert "bis 10:30 Uhr" in answer and "Summe: 18,00\xa0€" in answer
-    assert "Jetzt bezahlen: https://pay.example/checkout/1" in answer
+    assert "Ich halte 3 Plätze für Kinder-Theater für Sie frei." in answer
+    assert "Bitte bezahlen Sie 18,00\xa0€ hier (der Link gilt bis 25.11.2026, 10:30" in answer
+    assert "Jetzt bezahlen: http://127.0.0.1:8080/pay/1-" in answer
     assert "bereits" not in answer
     answer = await chat.press("anna", "Bezahlen (Demo)")
-    assert "Bezahlt (Demo). Ihre 3 Tickets für Kinder-Theater sind in Ihrer Wallet." in answer
+    assert "Bezahlt (Demo – es ist kein Geld geflossen)." in answer
     shown = await chat.notifications("anna")
     assert "Zahlung erhalten: Ihre 3 Ticket(s) für Kinder-Theater" in shown
     # ben holds the last 2 places but does not pay in time
@@ -124,7 +125,7 @@ async def test_paid_booking_with_demo_payment_and_lapsed_hold(
     assert "ausverkauft" in await chat.press("cem", "Kinder-Theater")
     clock.advance(timedelta(minutes=31))
     answer = await chat.send("ben", "Bezahlen (Demo)")
-    assert "Ihre Reservierung ist abgelaufen" in answer and "nichts berechnet" in answer
+    assert "Dieser Zahlungslink ist abgelaufen. Es wurde nichts abgebucht." in answer
     assert (await load_event(chat.db, 1)).taken == 3
     await chat.send("cem", "ticket")
     assert "2 Plätze frei" in await chat.press("cem", "Kinder-Theater")

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from services import qr
 from services.errors import InvalidInput
 from services.events import booking as svc
-from services.events.files import calendar_uid, event_ics, ics_filename, qr_png
+from services.events.files import calendar_uid, event_ics, ics_filename
 from storage.models.events import CANCELLED, Event
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -68,15 +69,21 @@ def _event(**changes: object) -> Event:
 
 
 def test_why_not_bookable_names_the_reason() -> None:
-    assert svc.why_not_bookable(_event(), 2, NOW) is None
-    assert svc.why_not_bookable(_event(), 3, NOW) == (
+    assert svc.why_not_bookable(_event(), 2, NOW, BERLIN) is None
+    assert svc.why_not_bookable(_event(), 3, NOW, BERLIN) == (
         "Sorry, only {left} places are left.",
         {"left": 2},
     )
-    assert svc.why_not_bookable(_event(taken=10), 1, NOW)[0] == "Sorry, this event is sold out."  # type: ignore[index]
-    assert svc.why_not_bookable(_event(status=CANCELLED), 1, NOW)[0] == "This event was cancelled."  # type: ignore[index]
+    assert (
+        svc.why_not_bookable(_event(taken=10), 1, NOW, BERLIN)[0]
+        == "Sorry, this event is sold out."
+    )  # type: ignore[index]
+    assert (
+        svc.why_not_bookable(_event(status=CANCELLED), 1, NOW, BERLIN)[0]
+        == "This event was cancelled."
+    )  # type: ignore[index]
     late = NOW + timedelta(days=5)
-    reason = svc.why_not_bookable(_event(), 1, late - timedelta(minutes=30))
+    reason = svc.why_not_bookable(_event(), 1, late - timedelta(minutes=30), BERLIN)
     assert reason is not None and reason[0].startswith("Booking for this event closed")
     assert reason[1]["time"] == "09:00"
 
@@ -146,5 +153,5 @@ def test_one_file_name_per_event() -> None:
 
 def test_qr_code_is_a_png_of_the_deep_link() -> None:
     assert svc.ticket_link("ABCDEFGHJKMNP") == "/start t-ABCDEFGHJKMNP"
-    png = qr_png(svc.ticket_link("ABCDEFGHJKMNP"))
+    png = qr.png(svc.ticket_link("ABCDEFGHJKMNP"))
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 200

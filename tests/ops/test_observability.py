@@ -131,18 +131,16 @@ async def test_metrics_count_inputs_payments_jobs_and_the_outbox(
         anna, _account = await identity.contact(
             uow, channel="console", external_id="anna", chat_id="anna", now=clock.now()
         )
-        purchase = await vouchers.buy(
-            uow, app.deps.payments, app.city, anna.id or 0, now=clock.now(), value_cents=2500
-        )
+        purchase = await vouchers.buy(uow, app.env, anna.id or 0, now=clock.now(), value_cents=2500)
         await uow.commit()
-    paid = await web.post(
-        (purchase.payment.checkout_url or "").removeprefix(PUBLIC_URL), data={"action": "pay"}
-    )
+    link = (purchase.payment.checkout_url or "").removeprefix(PUBLIC_URL)
+    page = (await web.get(link)).headers["location"].removeprefix(PUBLIC_URL)
+    paid = await web.post(page, data={"action": "pay"})
     assert paid.status_code == 200
     job = load()["auction.reservations"]
-    await run_job(db, app.city, job, clock.now())
-    await run_job(db, app.city, job, clock.now())  # same period: skipped
-    await run_job(db, app.city, job, clock.now() + timedelta(hours=1))
+    await run_job(db, app.env, job, clock.now())
+    await run_job(db, app.env, job, clock.now())  # same period: skipped
+    await run_job(db, app.env, job, clock.now() + timedelta(hours=1))
 
     answer = await web.get("/metrics")
     assert answer.status_code == 200
@@ -289,4 +287,3 @@ async def test_metrics_count_sends_by_outcome_429s_included(
     assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="sent") == 2
     assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="throttled") == 1
     assert sample(text, "stadtlotse_sends_total", channel="telegram", outcome="unreachable") == 1
-

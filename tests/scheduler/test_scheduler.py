@@ -15,15 +15,17 @@ from scheduler.leader import Leader
 from scheduler.runner import SchedulerService
 from services.city import City
 from services.clock import FrozenClock
+from services.env import Env
 from storage.db import Database
 from storage.models.scheduler import JobRun
 from storage.uow import UnitOfWork
 from tests.conftest import BERLIN, postgres_database
+from tests.support.env import env_with
 
 CALLS: list[str] = []
 
 
-async def count_call(uow: UnitOfWork, now: datetime, city: City) -> object:
+async def count_call(uow: UnitOfWork, env: Env, now: datetime) -> object:
     CALLS.append(now.isoformat())
     await asyncio.sleep(0.05)  # let a rival replica try meanwhile (not waiting for time to pass)
     return "counted"
@@ -55,11 +57,11 @@ def test_periods_and_next_runs_in_berlin() -> None:
 
 async def test_a_period_runs_once_and_catch_up_runs_once(db: Database, city: City) -> None:
     now = datetime(2026, 11, 25, 0, 5, tzinfo=BERLIN)
-    assert (await run_job(db, city, TEST_JOB, now)).ran
-    assert not (await run_job(db, city, TEST_JOB, now + timedelta(hours=20))).ran
+    assert (await run_job(db, env_with(city=city), TEST_JOB, now)).ran
+    assert not (await run_job(db, env_with(city=city), TEST_JOB, now + timedelta(hours=20))).ran
     # the process was down for three nights; on start it catches up once, for today
     clock = FrozenClock(now + timedelta(days=3, hours=9))
-    service = SchedulerService(db, city, clock)
+    service = SchedulerService(db, env_with(city=city, clock=clock))
     await service.catch_up()
     await service.catch_up()
     assert len(CALLS) == 2
@@ -77,7 +79,9 @@ async def test_a_period_runs_once_and_catch_up_runs_once(db: Database, city: Cit
 
 
 async def test_apscheduler_gets_every_job(db: Database, city: City) -> None:
-    service = SchedulerService(db, city, FrozenClock(datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)))
+    service = SchedulerService(
+        db, env_with(city=city, clock=FrozenClock(datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)))
+    )
     service.start_scheduler()
     try:
         scheduled = {job.id for job in service.scheduler.get_jobs()}  # type: ignore[attr-defined]
@@ -100,7 +104,8 @@ async def test_two_schedulers_on_one_postgres_run_a_job_once(db: Database, city:
         # both replicas fire the same job at the same moment: it runs once
         now = datetime(2026, 11, 26, 0, 5, tzinfo=BERLIN)
         outcomes = await asyncio.gather(
-            run_job(db, city, TEST_JOB, now), run_job(other, city, TEST_JOB, now)
+            run_job(db, env_with(city=city), TEST_JOB, now),
+            run_job(other, env_with(city=city), TEST_JOB, now),
         )
         assert sorted(o.ran for o in outcomes) == [False, True]
         assert len(CALLS) == 1
@@ -121,7 +126,9 @@ async def test_two_schedulers_on_one_postgres_run_a_job_once(db: Database, city:
 async def test_leading_process_schedules_until_stopped(db: Database, city: City) -> None:
     if not db.is_sqlite:
         pytest.skip("covered with real leader election above")
-    service = SchedulerService(db, city, FrozenClock(datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)))
+    service = SchedulerService(
+        db, env_with(city=city, clock=FrozenClock(datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)))
+    )
     task = asyncio.create_task(service.lead_once())
     for _ in range(500):  # wait for its database work (a thread with aiosqlite), not for time
         if service.scheduler is not None:
@@ -151,5 +158,5 @@ async def test_every_registered_job_runs_on_an_empty_database(db: Database) -> N
         "housekeeping",
     } <= set(registry)
     for job in registry.values():
-        outcome = await run_job(db, city, job, now)
+        outcome = await run_job(db, env_with(city=city), job, now)
         assert outcome.ran, job.name

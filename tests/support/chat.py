@@ -8,12 +8,13 @@ from pathlib import Path
 
 from bot.console import ConsoleChannel, parse_line
 from bot.sender.outbox import OutboxSender
-from flows.context import Deps
 from flows.types import Attachment, Inbound, Reply
 from handlers import menus
 from handlers.dispatch import Dispatcher
 from services.city import City
 from services.clock import FrozenClock
+from services.env import Env, Links
+from services.payments.provider import PaymentProvider
 from storage.db import Database
 
 _keys = itertools.count(1)
@@ -27,13 +28,14 @@ class Transcript:
         clock: FrozenClock,
         *,
         media_dir: Path,
-        deps: Deps | None = None,
+        payments: PaymentProvider | None = None,
+        public_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self.db = db
         self.city = city
         self.clock = clock
-        self.deps = deps or Deps()
-        self.dispatcher = Dispatcher(db, city, clock, self.deps)
+        self.env = Env(city, clock, Links(public_url=public_url), payments=payments)
+        self.dispatcher = Dispatcher(db, self.env)
         self.out = io.StringIO()
         self.console = ConsoleChannel(self.out, media_dir)
         self.last: dict[str, list[Reply]] = {}
@@ -41,7 +43,7 @@ class Transcript:
 
     def restart(self) -> None:
         """A new process on the same database: nothing carried over in memory."""
-        self.dispatcher = Dispatcher(self.db, self.city, self.clock, self.deps)
+        self.dispatcher = Dispatcher(self.db, self.env)
 
     async def send(self, user: str, line: str, *, room: str = "", key: str | None = None) -> str:
         """Send one console line as `user`; returns the rendered answer."""

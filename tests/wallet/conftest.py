@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.payments.demo import DemoProvider
-from flows.context import Deps
 from flows.types import Inbound
 from handlers import menus
 from services.city import City
@@ -54,9 +53,15 @@ class PlainTranscript(Transcript):
 def chat(
     db: Database, city: City, clock: FrozenClock, tmp_path: Path, demo_provider: DemoProvider
 ) -> Transcript:
-    deps = Deps(public_url=PUBLIC_URL, payments=demo_provider)
     english = city.model_copy(update={"default_language": "en"})  # transcripts read in English
-    return PlainTranscript(db, english, clock, media_dir=tmp_path / "media", deps=deps)
+    return PlainTranscript(
+        db,
+        english,
+        clock,
+        media_dir=tmp_path / "media",
+        public_url=PUBLIC_URL,
+        payments=demo_provider,
+    )
 
 
 async def resident(

@@ -27,7 +27,7 @@ async def test_buy_pay_in_chat_and_see_it_in_the_wallet(chat: Transcript, db: Da
     assert "Winter offer" in out
     out = await chat.press("anna", "€25.00")
     assert "Your city voucher worth €25.00, valid until 31 Dec 2029." in out
-    assert "http://127.0.0.1:8080/pay/demo/" in out
+    assert "Pay now: http://127.0.0.1:8080/pay/1-" in out
     assert "DEMO" in out and "Pay (demo)" in out and "Cancel (demo)" in out
     voucher = await only_voucher(db)
     assert voucher.status == "pending" and voucher.balance_cents == 0

@@ -27,7 +27,7 @@ from tests.wallet.conftest import PUBLIC_URL, resident
 def app(db: Database, city: City, clock: FrozenClock) -> App:
     settings = Settings(public_url=PUBLIC_URL, stripe_secret_key=None, _env_file=None)  # type: ignore[call-arg]
     built = build_app(settings, clock=clock, db=db, city=city)
-    assert isinstance(built.deps.payments, DemoProvider)
+    assert isinstance(built.env.payments, DemoProvider)
     return built
 
 
@@ -38,16 +38,38 @@ async def web(app: App) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def checkout_path(app: App, db: Database, clock: FrozenClock) -> str:
+async def checkout_path(app: App, db: Database, clock: FrozenClock, web: httpx.AsyncClient) -> str:
+    """Buy a voucher and open its pay link: the town's link sends the payer on to the
+    provider's checkout page (here the demo page)."""
     anna = await resident(db, clock, "anna")
     async with db.uow() as uow:
-        purchase = await vouchers.buy(
-            uow, app.deps.payments, app.city, anna, now=clock.now(), value_cents=2500
-        )
+        purchase = await vouchers.buy(uow, app.env, anna, now=clock.now(), value_cents=2500)
         await uow.commit()
-    url = purchase.payment.checkout_url or ""
+    link = (purchase.payment.checkout_url or "").removeprefix(PUBLIC_URL)
+    assert re.fullmatch(r"/pay/\d+-[\w-]{20,}", link)
+    opened = await web.get(link)
+    assert opened.status_code == 303
+    url = opened.headers["location"]
     assert url.startswith(f"{PUBLIC_URL}/pay/demo/")
+    assert (await web.get(link)).headers["location"] == url  # the same page when opened again
     return url.removeprefix(PUBLIC_URL)
+
+
+async def test_the_pay_link_refuses_guesses_and_says_when_it_expired(
+    app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
+) -> None:
+    anna = await resident(db, clock, "anna")
+    async with db.uow() as uow:
+        purchase = await vouchers.buy(uow, app.env, anna, now=clock.now(), value_cents=2500)
+        await uow.commit()
+    link = (purchase.payment.checkout_url or "").removeprefix(PUBLIC_URL)
+    assert (await web.get(link[:-3] + "xyz")).status_code == 404
+    assert (await web.get("/pay/1-short")).status_code == 404
+    assert (await web.get("/pay/99-" + "a" * 24)).status_code == 404
+    clock.advance(timedelta(minutes=31))
+    page = await web.get(link)
+    assert page.status_code == 200 and "This payment link has expired" in page.text
+    assert await voucher_state(db) == ("cancelled", 0, 0)
 
 
 async def voucher_state(db: Database) -> tuple[str, int, int]:
@@ -66,7 +88,7 @@ def text_lines(page: str) -> list[str]:
 async def test_open_twice_pay_twice_cancel_after_paying(
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
 ) -> None:
-    path = await checkout_path(app, db, clock)
+    path = await checkout_path(app, db, clock, web)
     for _ in range(2):
         page = await web.get(path)
         assert page.status_code == 200
@@ -86,7 +108,7 @@ async def test_open_twice_pay_twice_cancel_after_paying(
 async def test_cancel_expire_and_guessed_links(
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
 ) -> None:
-    path = await checkout_path(app, db, clock)
+    path = await checkout_path(app, db, clock, web)
     guessed = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     assert (await web.get(guessed)).status_code == 404
     assert (await web.post(guessed, data={"action": "pay"})).status_code == 404
@@ -102,7 +124,7 @@ async def test_cancel_expire_and_guessed_links(
 async def test_cancel_on_the_page(
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
 ) -> None:
-    path = await checkout_path(app, db, clock)
+    path = await checkout_path(app, db, clock, web)
     page = await web.post(path, data={"action": "cancel"})
     assert "Cancelled. Nothing was charged." in page.text
     page = await web.post(path, data={"action": "pay"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.payments.demo import DemoProvider
-from flows.context import Deps
 from services.city import City
 from services.clock import FrozenClock
 from storage.db import Database
@@ -20,7 +19,8 @@ async def test_buy_and_redeem_in_german(
         city,
         clock,
         media_dir=tmp_path,
-        deps=Deps(public_url=PUBLIC_URL, payments=demo_provider),
+        public_url=PUBLIC_URL,
+        payments=demo_provider,
     )
     out = await chat.send("anna", "gutschein")
     assert "Wie viel soll er wert sein?" in out

@@ -205,9 +205,7 @@ async def test_refund_within_14_days_only_unused(
     assert "Refund" not in out
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
-            await refunds.refund(
-                uow, chat.deps.payments, chat.city, anna, second.id or 0, clock.now()
-            )
+            await refunds.refund(uow, chat.env, anna, second.id or 0, clock.now())
         assert "Only an unused voucher" in refused.value.message
 
     await buy(chat, "anna", "€50.00")
@@ -215,9 +213,7 @@ async def test_refund_within_14_days_only_unused(
     third = (await vouchers_of(db, anna))[-1]
     async with db.uow() as uow:
         with pytest.raises(Conflict) as refused:
-            await refunds.refund(
-                uow, chat.deps.payments, chat.city, anna, third.id or 0, clock.now()
-            )
+            await refunds.refund(uow, chat.env, anna, third.id or 0, clock.now())
         assert "within {days} days" in refused.value.message
     statuses = [v.status for v in await vouchers_of(db, anna)]
     assert statuses == ["refunded", "active", "active"]

@@ -16,6 +16,7 @@ from services.wallet import gifts, redemption, refunds, vouchers
 from storage.db import Database
 from storage.models.payments import Payment
 from storage.models.vouchers import Voucher
+from tests.support.env import env_with
 from tests.wallet.conftest import PUBLIC_URL, resident
 
 
@@ -41,17 +42,17 @@ async def test_paid_after_expiry_keeps_what_was_paid_when_the_offer_was_released
     provider = DemoProvider(PUBLIC_URL)
     async with db.uow() as uow:
         purchase = await vouchers.buy(
-            uow, provider, city, anna, now=clock.now(), offer_key="winteraktion"
+            uow, env_with(provider, city=city), anna, now=clock.now(), offer_key="winteraktion"
         )
         await uow.commit()
     clock.advance(timedelta(minutes=31))
     async with db.uow() as uow:
-        assert await payments.expire_due(uow, clock.now()) == 1
+        assert await payments.expire_due(uow, env_with(), clock.now()) == 1
         usage = await vouchers.offer_usage(uow, "winteraktion")
         assert usage is not None and usage.count == 0 and usage.subsidy_cents == 0
         await uow.commit()
     async with db.uow() as uow:  # the provider reports a late payment
-        assert await payments.settle(uow, purchase.payment.id or 0, "paid", clock.now())
+        assert await payments.settle(uow, env_with(), purchase.payment.id or 0, "paid", clock.now())
         await uow.commit()
     async with db.uow() as uow:
         voucher = await uow.session.get(Voucher, purchase.voucher.id)
@@ -77,12 +78,14 @@ async def test_offer_budget_runs_out(db: Database, city: City, clock: FrozenCloc
     people = [await resident(db, clock, name) for name in ("a1", "a2", "a3")]
     async with db.uow() as uow:
         for person in people[:2]:
-            await vouchers.buy(uow, provider, small, person, now=clock.now(), offer_key=offer.key)
+            await vouchers.buy(
+                uow, env_with(provider, city=small), person, now=clock.now(), offer_key=offer.key
+            )
         await uow.commit()
     async with db.uow() as uow:
         with pytest.raises(LimitReached):
             await vouchers.buy(
-                uow, provider, small, people[2], now=clock.now(), offer_key=offer.key
+                uow, env_with(provider, city=small), people[2], now=clock.now(), offer_key=offer.key
             )
 
 
@@ -145,9 +148,13 @@ async def test_refund_goes_through_the_provider_and_marks_the_payment(
     anna = await resident(db, clock, "anna")
     provider = DemoProvider(PUBLIC_URL)
     async with db.uow() as uow:
-        purchase = await vouchers.buy(uow, provider, city, anna, now=clock.now(), value_cents=1000)
-        await payments.settle(uow, purchase.payment.id or 0, "paid", clock.now())
-        await refunds.refund(uow, provider, city, anna, purchase.voucher.id or 0, clock.now())
+        purchase = await vouchers.buy(
+            uow, env_with(provider, city=city), anna, now=clock.now(), value_cents=1000
+        )
+        await payments.settle(uow, env_with(), purchase.payment.id or 0, "paid", clock.now())
+        await refunds.refund(
+            uow, env_with(provider, city=city), anna, purchase.voucher.id or 0, clock.now()
+        )
         await uow.commit()
     async with db.uow() as uow:
         payment = (await uow.session.execute(select(Payment))).scalar_one()

@@ -19,6 +19,7 @@ from storage.models.payments import PAID
 from tests.auction.support import FakeProvider, list_item, person
 from tests.conftest import BERLIN
 from tests.events.conftest import make_event
+from tests.support.env import env_with
 
 
 async def test_every_entry_kind_is_paid_after_payment(db: Database, city: City) -> None:
@@ -31,12 +32,13 @@ async def test_every_entry_kind_is_paid_after_payment(db: Database, city: City) 
     event_id = await make_event(db, olaf, now, title="Adventskonzert", price=1200)
     item_id = await list_item(db, city, frank, now)
     paid: list[int] = []
+    env = env_with(provider, city=city)
     async with db.uow() as uow:
-        purchase = await vouchers.buy(uow, provider, city, anna, now=now, value_cents=2500)
+        purchase = await vouchers.buy(uow, env, anna, now=now, value_cents=2500)
         paid.append(purchase.payment.id or 0)
         booked = await booking.book(
             uow,
-            provider,
+            env,
             citizen_id=anna,
             event_id=event_id,
             quantity=2,
@@ -46,7 +48,7 @@ async def test_every_entry_kind_is_paid_after_payment(db: Database, city: City) 
         assert booked.payment is not None
         paid.append(booked.payment.id or 0)
         reservation = await buying.buy(uow, city, anna, item_id, now)
-        payment = await buying.start_payment(uow, provider, anna, reservation.id or 0, now)
+        payment = await buying.start_payment(uow, env, anna, reservation.id or 0, now)
         paid.append(payment.id or 0)
         case = await cases.submit(
             uow,
@@ -62,21 +64,19 @@ async def test_every_entry_kind_is_paid_after_payment(db: Database, city: City) 
         await actions.approve(uow, city, staff, case.reference, now)
         months = await transit.months_to_buy(uow, city, anna, case.reference, now)
         assert months == ["2026-12"]  # six days of November left: not worth a pass
-        pass_payment, _month = await transit.start_purchase(
-            uow, city, provider, anna, case.reference, now
-        )
+        pass_payment, _month = await transit.start_purchase(uow, env, anna, case.reference, now)
         paid.append(pass_payment.id or 0)
         await uow.commit()
     async with db.uow() as uow:
-        before = {e.kind: e.status for e in await wallet.entries(uow, anna, now)}
+        before = {e.kind: e.status for e in await wallet.entries(uow, city, anna, now)}
     assert before["voucher"] == "pending" and before["ticket"] == "pending"
     later = now + timedelta(minutes=5)
     async with db.uow() as uow:
         for payment_id in paid:
-            assert await payments.settle(uow, payment_id, PAID, later)
+            assert await payments.settle(uow, env, payment_id, PAID, later)
         await uow.commit()
     async with db.uow() as uow:
-        entries = await wallet.entries(uow, anna, later)
+        entries = await wallet.entries(uow, city, anna, later)
     states = sorted((e.kind, e.status) for e in entries)
     assert states == [
         ("pickup", "valid"),
@@ -90,5 +90,7 @@ async def test_every_entry_kind_is_paid_after_payment(db: Database, city: City) 
     # on the first of the month the pass is simply valid
     december = datetime(2026, 12, 1, 0, 5, tzinfo=BERLIN)
     async with db.uow() as uow:
-        passes = [e for e in await wallet.entries(uow, anna, december) if e.kind == "transit_pass"]
+        passes = [
+            e for e in await wallet.entries(uow, city, anna, december) if e.kind == "transit_pass"
+        ]
     assert [(p.status, str(p.valid_until)) for p in passes] == [("valid", "2026-12-31")]

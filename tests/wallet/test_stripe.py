@@ -19,7 +19,6 @@ from bot.bootstrap import App, build_app
 from bot.payments.stripe_provider import StripeProvider
 from bot.settings import Settings
 from bot.web import create_web_app
-from flows.context import Deps
 from services.city import City
 from services.clock import FrozenClock
 from services.wallet import vouchers
@@ -50,7 +49,7 @@ def app(db: Database, city: City, clock: FrozenClock, fake_stripe: FakeStripe) -
         _env_file=None,  # type: ignore[call-arg]
     )
     built = build_app(settings, clock=clock, db=db, city=city)
-    assert isinstance(built.deps.payments, StripeProvider)
+    assert isinstance(built.env.payments, StripeProvider)
     return built
 
 
@@ -91,14 +90,31 @@ async def post_event(
     return await web.post("/webhooks/stripe", content=payload, headers=headers)
 
 
-async def start_purchase(app: App, citizen_id: int, cents: int = 2500) -> tuple[int, str]:
+async def open_pay_link(web: httpx.AsyncClient, link: str) -> httpx.Response:
+    """The resident opens the pay link from the chat: the Checkout Session is made now."""
+    return await web.get(link.removeprefix(PUBLIC_URL))
+
+
+async def start_purchase(
+    app: App, web: httpx.AsyncClient, citizen_id: int, cents: int = 2500
+) -> tuple[int, str]:
     async with app.db.uow() as uow:
         purchase = await vouchers.buy(
-            uow, app.deps.payments, app.city, citizen_id, now=app.clock.now(), value_cents=cents
+            uow, app.env, citizen_id, now=app.clock.now(), value_cents=cents
         )
         await uow.commit()
-        assert purchase.payment.id is not None and purchase.payment.provider_ref
-        return purchase.payment.id, purchase.payment.provider_ref
+    payment_id = purchase.payment.id
+    assert payment_id is not None and purchase.payment.provider_ref is None
+    opened = await open_pay_link(web, purchase.payment.checkout_url or "")
+    assert opened.status_code == 303
+    async with app.db.uow() as uow:
+        payment = await uow.session.get(Payment, payment_id)
+        assert payment is not None and payment.provider_ref
+        assert (
+            opened.headers["location"]
+            == f"https://checkout.stripe.test/c/pay/{payment.provider_ref}"
+        )
+        return payment_id, payment.provider_ref
 
 
 async def state(db: Database) -> dict[str, Any]:
@@ -121,10 +137,10 @@ async def state(db: Database) -> dict[str, Any]:
 
 
 async def test_checkout_session_parameters(
-    app: App, db: Database, clock: FrozenClock, fake_stripe: FakeStripe
+    app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock, fake_stripe: FakeStripe
 ) -> None:
     anna = await resident(db, clock, "anna")
-    payment_id, session_id = await start_purchase(app, anna, 2500)
+    payment_id, session_id = await start_purchase(app, web, anna, 2500)
     assert session_id.startswith("cs_test_")
     (form,) = fake_stripe.created
     assert form["mode"] == "payment"
@@ -140,14 +156,18 @@ async def test_checkout_session_parameters(
     async with db.uow() as uow:
         payment = await uow.session.get(Payment, payment_id)
         assert payment is not None and payment.provider == "stripe"
-        assert payment.checkout_url == f"https://checkout.stripe.test/c/pay/{session_id}"
+        assert (payment.checkout_url or "").startswith(f"{PUBLIC_URL}/pay/{payment_id}-")
+        link = payment.checkout_url or ""
+    again = await open_pay_link(web, link)  # opened again: the same session, none made anew
+    assert again.headers["location"] == f"https://checkout.stripe.test/c/pay/{session_id}"
+    assert len(fake_stripe.created) == 1
 
 
 async def test_webhook_pays_once_despite_replays_and_forgeries(
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock, fake_stripe: FakeStripe
 ) -> None:
     anna = await resident(db, clock, "anna")
-    _payment_id, session_id = await start_purchase(app, anna)
+    _payment_id, session_id = await start_purchase(app, web, anna)
     payload = event("evt_1", "checkout.session.completed", session_id)
 
     # forged, missing, stale or wrong-secret signatures: 400 and nothing changes
@@ -190,7 +210,7 @@ async def test_webhook_ignores_other_events_and_asks_for_retry_when_stripe_is_do
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock, fake_stripe: FakeStripe
 ) -> None:
     anna = await resident(db, clock, "anna")
-    _payment_id, session_id = await start_purchase(app, anna)
+    _payment_id, session_id = await start_purchase(app, web, anna)
     other = event("evt_x", "customer.created", "cus_123")
     response = await post_event(web, other)
     assert response.status_code == 200 and response.text == "ignored"
@@ -213,7 +233,7 @@ async def test_expired_session_releases_the_voucher(
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock, fake_stripe: FakeStripe
 ) -> None:
     anna = await resident(db, clock, "anna")
-    _payment_id, session_id = await start_purchase(app, anna)
+    _payment_id, session_id = await start_purchase(app, web, anna)
     fake_stripe.expire(session_id)
     response = await post_event(web, event("evt_e", "checkout.session.expired", session_id))
     assert response.status_code == 200
@@ -235,12 +255,15 @@ async def test_webhook_arrives_while_the_resident_is_still_chatting(
         city.model_copy(update={"default_language": "en"}),
         clock,
         media_dir=tmp_path,
-        deps=Deps(public_url=PUBLIC_URL, payments=app.deps.payments),
+        public_url=PUBLIC_URL,
+        payments=app.env.payments,
     )
     await chat.send("anna", "/voucher")
     out = await chat.press("anna", "€10.00")
-    assert "https://checkout.stripe.test/c/pay/cs_test_" in out
+    assert f"Pay now: {PUBLIC_URL}/pay/1-" in out
     assert "Pay (demo)" not in out
+    link = out.split("Pay now: ")[1].split()[0]
+    assert (await open_pay_link(web, link)).status_code == 303
     await chat.send("anna", "/voucher")
     await chat.press("anna", "Other amount")  # the resident is in the middle of a question
     (session_id,) = list(fake_stripe.sessions)
@@ -257,7 +280,7 @@ async def test_success_and_cancel_pages_in_the_payers_language(
     app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
 ) -> None:
     anna = await resident(db, clock, "anna")  # speaks English
-    payment_id, session_id = await start_purchase(app, anna)
+    payment_id, session_id = await start_purchase(app, web, anna)
     success = await web.get("/pay/stripe/success", params={"session_id": session_id})
     assert success.status_code == 200 and "being confirmed" in success.text
     cancel = await web.get("/pay/stripe/cancel", params={"payment": str(payment_id)})
@@ -266,8 +289,9 @@ async def test_success_and_cancel_pages_in_the_payers_language(
     assert "Ihre Zahlung wird bestätigt" in unknown.text  # the town's language
 
 
-async def test_stripe_down_when_buying_gives_a_clear_answer_and_books_nothing(
+async def test_stripe_down_when_the_pay_link_is_opened_gives_a_clear_page(
     app: App,
+    web: httpx.AsyncClient,
     db: Database,
     city: City,
     clock: FrozenClock,
@@ -279,12 +303,23 @@ async def test_stripe_down_when_buying_gives_a_clear_answer_and_books_nothing(
         city.model_copy(update={"default_language": "en"}),
         clock,
         media_dir=tmp_path,
-        deps=Deps(public_url=PUBLIC_URL, payments=app.deps.payments),
+        public_url=PUBLIC_URL,
+        payments=app.env.payments,
     )
     fake_stripe.fail_creates = True
     await chat.send("anna", "/voucher")
-    out = await chat.press("anna", "€10.00")
-    assert "The payment service cannot be reached right now. Nothing was charged." in out
+    out = await chat.press("anna", "€10.00")  # the chat never waits for Stripe
+    link = out.split("Pay now: ")[1].split()[0]
+    page = await open_pay_link(web, link)
+    assert page.status_code == 503
+    assert "The payment service cannot be reached right now. Nothing was charged." in page.text
     async with db.uow() as uow:
-        assert (await uow.session.execute(select(Voucher))).first() is None
-        assert (await uow.session.execute(select(Payment))).first() is None
+        voucher = (await uow.session.execute(select(Voucher))).scalar_one()
+        payment = (await uow.session.execute(select(Payment))).scalar_one()
+        assert (voucher.status, payment.status, payment.provider_ref) == (
+            "pending",
+            "created",
+            None,
+        )
+    fake_stripe.fail_creates = False  # Stripe is back: the same link works
+    assert (await open_pay_link(web, link)).status_code == 303
