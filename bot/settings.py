@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object per line, for log collectors
+    # the largest request body the web app reads (413 above); webhooks are a few kB
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     telegram_token: str | None = None
     telegram_api_url: str | None = None
