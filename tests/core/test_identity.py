@@ -60,7 +60,7 @@ async def telegram(chat: Transcript, line: str, user: str = "4711") -> str:
 
 
 def link_code(answer: str) -> str:
-    found = re.search(r"/link ([0-9A-Z]{4}-[0-9A-Z*~$=U]{4})", answer)
+    found = re.search(r"/link ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z])", answer)
     assert found, answer
     return found.group(1)
 
