@@ -300,6 +300,7 @@ class Dispatcher:
             or menu.channel != ctx.inbound.channel
             or menu.chat_id != ctx.inbound.chat_id
             or not 0 <= unpacked[1] < len(menu.buttons)
+            or not menu.buttons[unpacked[1]].get("action")  # a link: opened, never pressed
         ):
             log.warning("refused button %r", token[:80])
             ctx.say(ctx.t("This button is not valid here."))
@@ -391,7 +392,7 @@ class Dispatcher:
                     uow,
                     channel=ctx.inbound.channel,
                     chat_id=ctx.inbound.chat_id,
-                    text=reply.text,
+                    text=reply.again or reply.text,
                     buttons=reply.buttons,
                     now=ctx.now,
                     conversation_id=conversation.id,
