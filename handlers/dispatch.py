@@ -133,6 +133,7 @@ class Dispatcher:
                 step=conversation.step,
                 data=copy.deepcopy(conversation.data),
             )
+            language = citizen.language
             savepoint = await session.begin_nested()
             try:
                 await self._route(ctx, conversation)
@@ -159,9 +160,26 @@ class Dispatcher:
                     ),
                 )
                 ctx.step, ctx.data = conversation.step, copy.deepcopy(conversation.data)
+            if not ctx.forgotten and ctx.citizen.language != language:
+                await self._outdate_other_menus(uow, ctx, conversation)
             replies = await self._finish(uow, ctx, conversation, now)
             await uow.commit()
             return replies
+
+    async def _outdate_other_menus(
+        self, uow: UnitOfWork, ctx: Ctx, conversation: Conversation
+    ) -> None:
+        """The resident switched language: the menus of their other chats (a staff room, a
+        linked channel) are in the old one, so they are outdated there, never shown again."""
+        await uow.session.execute(
+            update(Conversation)
+            .where(
+                Conversation.citizen_id == ctx.citizen_id,
+                Conversation.id != conversation.id,
+            )
+            .values(version=Conversation.version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     async def _first_time(self, uow: UnitOfWork, inbound: Inbound) -> bool:
         try:

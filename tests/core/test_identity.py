@@ -113,7 +113,7 @@ async def test_wrong_link_codes_are_limited(chat: Transcript, clock: FrozenClock
     assert "Tippfehler" in await telegram(chat, f"/link {typo}")
     for attempt in range(4):
         clock.advance(timedelta(seconds=1))
-        assert "kein Verknüpfungscode" in await telegram(chat, f"/link nonsense{attempt}")
+        assert "kein Verknüpfungscode" in await telegram(chat, f"/link nonsense{attempt}xx")
     clock.advance(timedelta(seconds=1))
     answer = await telegram(chat, f"/link {real}")  # the 6th try, even with the right code
     assert "Zu viele falsche Codes" in answer
