@@ -93,9 +93,7 @@ async def buy(
     return reservation
 
 
-async def _own_holding(
-    uow: UnitOfWork, citizen_id: int, item_id: int
-) -> AuctionReservation | None:
+async def _own_holding(uow: UnitOfWork, citizen_id: int, item_id: int) -> AuctionReservation | None:
     """The resident's own pending reservation of the item; a Conflict when they bought it."""
     holding = await holding_reservation(uow, item_id)
     if holding is None or holding.citizen_id != citizen_id:
