@@ -190,6 +190,7 @@ async def confirm_slot(ctx: Ctx, arg: str) -> None:
     facility_key, stamp = _split(arg)
     facility = svc.facility_or_error(_rules(ctx), facility_key)
     slot = svc.find_slot(facility, ctx.city, _slot_start(stamp))
+    day_arg = "|".join((facility.key, _local(ctx, slot.starts_at).date().isoformat()))
     ctx.say(
         ctx.t(
             "Book {facility}, {slot}? Price: {price}.",
@@ -199,11 +200,7 @@ async def confirm_slot(ctx: Ctx, arg: str) -> None:
         ),
         [
             ctx.button("Yes, book it", "keys.book", arg),
-            ctx.button(
-                "Other slot",
-                "keys.day",
-                f"{facility.key}|{_local(ctx, slot.starts_at).date().isoformat()}",
-            ),
+            ctx.button("Other slot", "keys.day", day_arg),
             back_to_menu(ctx),
         ],
     )
