@@ -17,7 +17,7 @@ from services.errors import InvalidInput
 from services.i18n import N_
 from services.keys import booking as svc
 from services.keys.booking import CONFIRMED, HELD, KeyBooking
-from services.keys.config import Facility, KeyRules
+from services.keys.config import Facility, KeyRules, key_window, refund_cents
 from services.keys.config import rules as key_rules
 from services.payments import checkout
 
@@ -312,7 +312,7 @@ async def details(ctx: Ctx, booking: KeyBooking) -> None:
     lines.append(ctx.t("Status: {status}", status=_state_word(ctx, booking, rules)))
     media = None
     if holder and state in ("valid", "upcoming") and booking.token:
-        opens, closes = svc.key_window(rules, booking.starts_at, booking.ends_at)
+        opens, closes = key_window(rules, booking.starts_at, booking.ends_at)
         lines.append(
             ctx.t(
                 "The key opens the lock from {opens} to {closes}. Hold the QR code to the "
@@ -363,7 +363,7 @@ async def confirm_cancel(ctx: Ctx, arg: str) -> None:
         slot=slot_text(ctx, booking.starts_at, booking.ends_at),
     )
     if booking.status == CONFIRMED and booking.price_cents:
-        back = svc.refund_cents(rules, booking.price_cents, booking.starts_at, ctx.now)
+        back = refund_cents(rules, booking.price_cents, booking.starts_at, ctx.now)
         text += "\n" + (
             ctx.t("You get {amount} back.", amount=ctx.money(back))
             if back

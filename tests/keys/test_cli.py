@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from services.trust import tokens
 
 from bot.cli import main
 from services.city import load_city
 from services.clock import FrozenClock
 from services.env import Env
 from services.keys import booking as svc
+from services.trust import tokens
 from storage.db import Database
 from tests.conftest import START
 from tests.keys.conftest import BOXES, slot_start
@@ -86,6 +86,7 @@ def test_exit_codes_and_reasons(
 ) -> None:
     assert main(["db", "upgrade"]) == 0
     token, lock, booking_id = asyncio.run(booked_key(database))
+    capsys.readouterr()
     assert main(["key", "verify", token, "--lock", lock]) == 0
     assert capsys.readouterr().out.strip() == f"open: ok (booking {booking_id})"
     assert main(["key", "verify", token, "--lock", "fahrradbox-bahnhof-02"]) == 1

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from services.trust import tokens
 from sqlalchemy import select
 
 from services.errors import Conflict
 from services.identity import accounts as identity
 from services.keys import booking as svc
+from services.trust import tokens
 from storage.db import Database
 from storage.models.keys import KeyBooking
 from tests.keys.conftest import BOXES, slot_start
@@ -53,4 +53,4 @@ async def test_parallel_bookings_never_share_a_box(chat: Transcript, db: Databas
     assert outcomes.count("Sorry, this slot is fully booked. Please choose another one.") == 2
     async with db.uow() as uow:
         rows = list((await uow.session.execute(select(KeyBooking))).scalars())
-    assert len(rows) == 10 and all(r.token_id for r in rows)
+        assert len(rows) == 10 and all(r.token_id for r in rows)

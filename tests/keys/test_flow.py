@@ -32,7 +32,7 @@ async def test_anna_books_a_bike_box_in_chat(chat: Transcript, people: dict[str,
     wallet = await chat.send("anna", "/wallet")
     assert "Schlüssel Fahrradboxen Bahnhof Nr. 1" in wallet
     shown = await chat.press("anna", "Schlüssel Fahrradboxen Bahnhof")
-    assert "[image:" in shown and "Stornieren" in shown
+    assert "[image:" in shown and "Buchung stornieren" in shown
 
     # free text finds it too, and ben (English) gets the next box
     found = await chat.send("ben", "Fahrradbox buchen")
@@ -62,9 +62,9 @@ async def test_paid_room_checkout_refund_and_history(
     day = await chat.press("anna", "Morgen")
     assert "10:00–12:00 (1 frei)" in day
     confirm = await chat.press("anna", "10:00–12:00")
-    assert "10,00 € pro Zeitraum" in confirm
+    assert "10,00\xa0€ pro Zeitraum" in confirm
     held = await chat.press("anna", "Ja, buchen")
-    assert "Bitte bezahlen Sie 10,00 €" in held
+    assert "Bitte bezahlen Sie 10,00\xa0€" in held
     paid = await chat.press("anna", "Bezahlen (Demo)")
     assert "Bezahlt" in paid
     note = await chat.notifications("anna")
@@ -79,9 +79,9 @@ async def test_paid_room_checkout_refund_and_history(
     assert "10:00–12:00" not in day
 
     cancel = await chat.press("anna", "Buchung stornieren")
-    assert "Sie bekommen 10,00 € zurück." in cancel
+    assert "Sie erhalten 10,00\xa0€ zurück." in cancel
     done = await chat.press("anna", "Ja, stornieren")
-    assert "storniert" in done and "10,00 € werden erstattet" in done
+    assert "storniert" in done and "10,00\xa0€ werden erstattet" in done
     assert provider.refunds and provider.refunds[-1][1] == 1000
 
 

@@ -143,7 +143,7 @@ async def test_lock_events_are_kept_once_in_the_history(
     lock = SimulatedLock(booking.lock_id)
     await lock.refresh(db, chat.clock.now())
     lock.present(booking.token or "", chat.clock.now())
-    lock.present(booking.token or "", chat.clock.now() + timedelta(days=2))
+    lock.present(booking.token or "", chat.clock.now() + timedelta(hours=15))
     events = [locks.parse_event(e) for e in lock.take_log()]
     async with db.uow() as uow:
         assert await locks.record_events(

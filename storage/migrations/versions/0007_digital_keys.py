@@ -2,7 +2,7 @@
 and their history (what locks report, kept once through the unique dedupe)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 15:29:12.198313
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import storage.types
 
 
 revision: str = '0007'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
