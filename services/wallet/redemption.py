@@ -3,6 +3,7 @@ undo within minutes, the day's turnover, and the monthly settlement per merchant
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,8 +11,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     Integer,
     String,
+    bindparam,
     delete,
     exists,
     func,
@@ -158,6 +161,89 @@ _NOTE_COLUMNS = [
 _AUDIT_COLUMNS = ["at", "actor_citizen_id", "actor", "action", "subject", "details"]
 
 
+@functools.cache
+def _one_statement(with_code: bool) -> Any:
+    """The redemption as one PostgreSQL statement (built once; the values are parameters)."""
+    v, e = _VOUCHER.c, _ENTRY.c
+    amount = bindparam("amount", type_=Integer)
+    at = bindparam("at", type_=UTCDateTime())
+    claimed = (
+        postgresql.insert(_ENTRY)
+        .values(
+            voucher_id=bindparam("voucher_id", type_=Integer),
+            kind=REDEEM,
+            amount_cents=-amount,
+            at=at,
+            merchant_key=bindparam("merchant_key", type_=String),
+            actor_citizen_id=bindparam("actor_citizen_id", type_=Integer),
+            idempotency_key=bindparam("idempotency_key", type_=String),
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(e.id)
+        .cte("claimed")
+    )
+    booked = (
+        update(_VOUCHER)
+        .where(
+            v.id == bindparam("voucher_id", type_=Integer),
+            v.status == ACTIVE,
+            v.balance_cents >= amount,
+            v.valid_until >= bindparam("today", type_=Date),
+            v.gift_code.is_(None),
+            *([v.code == bindparam("voucher_code", type_=String)] if with_code else []),
+            exists(select(claimed.c.id)),
+        )
+        .values(balance_cents=v.balance_cents - amount)
+        .returning(v.balance_cents, v.citizen_id)
+        .cte("booked")
+    )
+    subject = bindparam("subject", type_=String)
+    audited = insert(_AUDIT).from_select(
+        _AUDIT_COLUMNS,
+        select(
+            at,
+            bindparam("actor_citizen_id", type_=Integer),
+            bindparam("actor", type_=String),
+            literal("voucher.redeem", String),
+            subject,
+            func.json_build_object(
+                literal("merchant", String),
+                bindparam("merchant_key", type_=String),
+                literal("amount", String),
+                amount,
+                literal("entry", String),
+                claimed.c.id,
+            ),
+        ).select_from(booked.join(claimed, true())),
+    )
+    noted = insert(_NOTE).from_select(
+        _NOTE_COLUMNS,
+        select(
+            booked.c.citizen_id,
+            literal(REDEEMED, String),
+            func.json_build_object(
+                literal("amount", String),
+                _money_json(amount),
+                literal("merchant", String),
+                bindparam("merchant_name", type_=String),
+                literal("balance", String),
+                _money_json(booked.c.balance_cents),
+            ),
+            bindparam("buttons", type_=JSON),
+            subject,
+            literal(PENDING, String),
+            literal(0, Integer),
+            at,
+            at,
+        ).select_from(booked),
+    )
+    return (
+        select(claimed.c.id, booked.c.balance_cents, booked.c.citizen_id)
+        .select_from(claimed.outerjoin(booked, true()))
+        .add_cte(audited.cte("audited"), noted.cte("noted"))
+    )
+
+
 def _money_json(cents: Any) -> Any:
     """i18n.money(cents), built by PostgreSQL."""
     return func.json_build_object(literal("$money", String), cents)
@@ -231,62 +317,24 @@ class _Booking:
         }
 
     async def in_one_statement(self, uow: UnitOfWork) -> tuple[int | None, int | None, int | None]:
-        claimed = self.claim(postgresql.insert).cte("claimed")
-        booked = self.guarded_update().where(exists(select(claimed.c.id))).cte("booked")
-        at = literal(self.entry.at, UTCDateTime())
-        audited = (
-            insert(_AUDIT)
-            .from_select(
-                _AUDIT_COLUMNS,
-                select(
-                    at,
-                    literal(self.entry.actor_citizen_id, Integer),
-                    literal(self.actor(), String),
-                    literal("voucher.redeem", String),
-                    literal(self.subject(), String),
-                    func.json_build_object(
-                        literal("merchant", String),
-                        literal(self.entry.merchant_key, String),
-                        literal("amount", String),
-                        literal(self.amount, Integer),
-                        literal("entry", String),
-                        claimed.c.id,
-                    ),
-                ).select_from(booked.join(claimed, true())),
-            )
-            .cte("audited")
-        )
-        noted = (
-            insert(_NOTE)
-            .from_select(
-                _NOTE_COLUMNS,
-                select(
-                    booked.c.citizen_id,
-                    literal(REDEEMED, String),
-                    func.json_build_object(
-                        literal("amount", String),
-                        _money_json(literal(self.amount, Integer)),
-                        literal("merchant", String),
-                        literal(self.merchant_name, String),
-                        literal("balance", String),
-                        _money_json(booked.c.balance_cents),
-                    ),
-                    literal(self.buttons(), JSON),
-                    literal(self.subject(), String),
-                    literal(PENDING, String),
-                    literal(0, Integer),
-                    at,
-                    at,
-                ).select_from(booked),
-            )
-            .cte("noted")
-        )
-        query = (
-            select(claimed.c.id, booked.c.balance_cents, booked.c.citizen_id)
-            .select_from(claimed.outerjoin(booked, true()))
-            .add_cte(audited, noted)
-        )
-        row = (await uow.session.execute(query)).one_or_none()
+        e = self.entry
+        params = {
+            "voucher_id": e.voucher_id,
+            "amount": self.amount,
+            "at": e.at,
+            "merchant_key": e.merchant_key,
+            "actor_citizen_id": e.actor_citizen_id,
+            "idempotency_key": e.idempotency_key,
+            "today": self.today,
+            "actor": self.actor(),
+            "subject": self.subject(),
+            "merchant_name": self.merchant_name,
+            "buttons": self.buttons(),
+        }
+        if self.code is not None:
+            params["voucher_code"] = self.code
+        statement = _one_statement(self.code is not None)
+        row = (await uow.session.execute(statement, params)).one_or_none()
         if row is None:
             return None, None, None
         return row[0], row[1], row[2]
