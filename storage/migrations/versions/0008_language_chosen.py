@@ -4,8 +4,8 @@ The chat learns the language of someone whose channel gives no hint from what th
 (flows/understand.py), unless they chose one. Residents who speak English already chose it
 (with /language, or their Telegram app said so): they count as having chosen.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 16:10:00.000000
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
