@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.identity import privacy
 from services.keys import booking as svc
 from services.keys import lock as locks
 from services.keys.booking import CANCELLED
@@ -158,3 +159,18 @@ async def test_lock_events_are_kept_once_in_the_history(
     async with db.uow() as uow:
         kinds = [e.kind for e in await svc.history(uow, booking.id or 0)]
     assert kinds == ["booked", "issued", "opened", "refused"]
+
+
+async def test_deleting_the_account_revokes_every_key(
+    chat: Transcript, people: dict[str, int], db: Database
+) -> None:
+    booking = await book(db, chat.env, people["anna"])
+    async with db.uow() as uow:
+        assert await privacy.close_holdings(uow, people["anna"], chat.clock.now()) >= 1
+        await uow.commit()
+    async with db.uow() as uow:
+        decision = await locks.decide_online(
+            uow, booking.token or "", lock=booking.lock_id, now=chat.clock.now()
+        )
+    assert (decision.open, decision.reason) == (False, "revoked")
+    assert (await fresh(db, booking.id or 0)).status == CANCELLED
