@@ -130,7 +130,6 @@ async def find_case(ctx: Ctx, ref: str) -> None:
     await case_command(ctx, ref)
 
 
-
 @router.action("code.check")
 async def check_code(ctx: Ctx, text: str) -> None:
     """A voucher, ticket or gift code typed alone goes where its QR code's link would."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import stripe
 
+from services.numbers import parse_int
 from services.payments.provider import Checkout, ProviderUnavailable
 from storage.models.payments import Payment
 
@@ -32,7 +33,10 @@ def signature_timestamp(header: str) -> int:
     for item in header.split(","):
         key, _sep, value = item.partition("=")
         if key == "t":
-            return int(value)
+            stamp = parse_int(value)
+            if stamp is None:
+                raise ValueError("the timestamp of the Stripe-Signature header is no number")
+            return stamp
     raise ValueError("no timestamp in the Stripe-Signature header")
 
 
