@@ -118,6 +118,7 @@ async def not_understood(ctx: Ctx, arg: str) -> None:
         ),
         [*buttons, ctx.button("Talk to a person", "helper.start"), back_to_menu(ctx)],
     )
+    ctx.replies[-1].again = ctx.t("What would you like to do?")  # shown again: no apology
 
 
 # ---------------------------------------------------------------- a reference or a code
