@@ -8,11 +8,12 @@ import os
 import platform
 import statistics
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -104,3 +105,33 @@ def save(name: str, figures: dict[str, Any]) -> Path:
 
 def run(main: Any) -> None:
     asyncio.run(main())
+
+
+# ----------------------------------------------------------------------- cost per operation
+class StatementCounter:
+    """Counts the SQL statements a database runs (SQLAlchemy `before_cursor_execute`; BEGIN and
+    COMMIT go through the driver's own calls on PostgreSQL and are not counted there)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.count = 0
+
+    def _seen(self, *args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.db.engine.sync_engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.db.engine.sync_engine, "before_cursor_execute", self._seen)
+
+
+def load_average() -> list[float]:
+    """The machine's 1/5/15-minute load average: other work on the machine skews a figure."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads (the SQLite driver works in a thread)."""
+    return time.process_time()

@@ -1,8 +1,9 @@
 """The conversation engine under load: 1,000 simulated residents each walk a 6-step form through
 the in-process console channel, with 50 talking at the same time, on SQLite and PostgreSQL.
-Reports inputs per second and p50/p95 latency per input; then 10,000 residents are left in the
-middle of the form and the growth of the program's resident memory (RSS) is measured: their
-state lives in the database, so memory must not grow with them.
+Reports inputs per second, p50/p95 latency, CPU milliseconds and SQL statements per input (and
+per `/menu` and per form step, counted alone), with the machine's load average; then 10,000
+residents are left in the middle of the form and the growth of the program's resident memory
+(RSS) is measured: their state lives in the database, so memory must not grow with them.
 
     python bench/engine.py [--residents 1000] [--concurrency 50] [--idle 10000]
 """
@@ -19,7 +20,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from common import fresh_database, postgres_available, run, save, summary_ms
+from common import (
+    StatementCounter,
+    cpu_seconds,
+    fresh_database,
+    load_average,
+    postgres_available,
+    run,
+    save,
+    summary_ms,
+)
 
 import flows  # noqa: F401
 from flows import fields
@@ -102,6 +112,18 @@ async def walk(dispatcher: Dispatcher, user: str, steps: list[str], latencies: l
         assert replies, f"no answer to {text!r}"
 
 
+async def single_inputs(dispatcher: Dispatcher, db: Any) -> dict[str, int]:
+    """Statements of one `/menu` and of one form step (a text answer), each counted alone."""
+    await walk(dispatcher, "single-menu", ["/menu"], [])
+    with StatementCounter(db) as menu:
+        await dispatcher.handle(inbound("single-menu", "/menu", 1))
+    await walk(dispatcher, "single-form", ["/benchform"], [])
+    with StatementCounter(db) as step:
+        replies = await dispatcher.handle(inbound("single-form", ANSWERS[0], 1))
+    assert "(2/6)" in replies[-1].text, replies
+    return {"statements_menu": menu.count, "statements_form_step": step.count}
+
+
 def rss_bytes() -> int:
     """Resident set size of this process (Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -124,9 +146,13 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
         async with semaphore:
             await walk(dispatcher, f"r{i}", ["/benchform", *ANSWERS], latencies)
 
+    load_before = load_average()
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(residents)))
+    with StatementCounter(db) as counter:
+        await asyncio.gather(*(one(i) for i in range(residents)))
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
     assert len(SUBMITTED) == residents, f"only {len(SUBMITTED)} of {residents} forms were sent"
     figures: dict[str, Any] = {
         "residents": residents,
@@ -134,6 +160,11 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
         "seconds": round(elapsed, 2),
         "inputs_per_second": round(len(latencies) / elapsed, 1),
         **summary_ms(latencies),
+        "cpu_ms_per_input": round(cpu * 1000 / len(latencies), 2),
+        "statements_per_input": round(counter.count / len(latencies), 2),
+        **await single_inputs(dispatcher, db),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
     }
 
     # memory: residents left in the middle of the form (after the first two answers)
@@ -153,8 +184,8 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
     figures.update(
         {
             "idle_conversations": idle,
-        "idle_inputs_per_second": round(len(idle_latencies) / idle_elapsed, 1),
-        "rss_before_idle_mb": round(before / 2**20, 1),
+            "idle_inputs_per_second": round(len(idle_latencies) / idle_elapsed, 1),
+            "rss_before_idle_mb": round(before / 2**20, 1),
             "idle_seconds": round(idle_elapsed, 1),
             "memory_growth_bytes": growth,
             "memory_growth_per_conversation_bytes": round(growth / idle, 1),
