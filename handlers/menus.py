@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select, union_all
 from sqlmodel import col
 
 from flows.types import Button
@@ -69,13 +69,62 @@ async def store_menu(
     return menu
 
 
+def _current_key(conversation_id: int, generation: int) -> tuple[str, int, int]:
+    return ("current_menus", conversation_id, generation)
+
+
 async def current_menus(uow: UnitOfWork, conversation_id: int, generation: int) -> list[Menu]:
+    key = _current_key(conversation_id, generation)
+    if key in uow.memo:
+        known: list[Menu] = uow.memo[key]
+        return known
     result = await uow.session.execute(
         select(Menu)
         .where(Menu.conversation_id == conversation_id, Menu.generation == generation)
         .order_by(Menu.created_at, Menu.id)
     )
-    return list(result.scalars())
+    found = list(result.scalars())
+    uow.memo[key] = found
+    return found
+
+
+async def menus_to_pick_from(
+    uow: UnitOfWork,
+    *,
+    conversation_id: int,
+    generation: int,
+    channel: str,
+    chat_id: str,
+    notices: int,
+) -> tuple[list[Menu], list[Menu]]:
+    """In one statement: the conversation's current menus (oldest first) and the newest
+    `notices` menus posted into the chat by notifications (newest first). The menus returned
+    are read-only copies; the current ones are kept for the rest of the unit of work."""
+    columns = list(Menu.__table__.c)  # type: ignore[attr-defined]
+    current = select(*columns, literal(0).label("notice")).where(
+        Menu.conversation_id == conversation_id, Menu.generation == generation
+    )
+    recent = (
+        select(*columns)
+        .where(
+            Menu.channel == channel,
+            Menu.chat_id == chat_id,
+            col(Menu.conversation_id).is_(None),
+        )
+        .order_by(col(Menu.created_at).desc(), col(Menu.id).desc())
+        .limit(notices)
+        .subquery()
+    )
+    rows = (await uow.session.execute(union_all(current, select(*recent.c, literal(1))))).all()
+    found: tuple[list[Menu], list[Menu]] = ([], [])
+    for row in rows:
+        values = dict(row._mapping)
+        kind = values.pop("notice")
+        found[kind].append(Menu(**values))
+    found[0].sort(key=lambda m: (m.created_at, m.id))
+    found[1].sort(key=lambda m: (m.created_at, m.id), reverse=True)
+    uow.memo[_current_key(conversation_id, generation)] = found[0]
+    return found
 
 
 async def latest_detached_menu(uow: UnitOfWork, channel: str, chat_id: str) -> Menu | None:
