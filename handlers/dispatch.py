@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,32 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # longer messages are refused (Telegram itself allows 4096)
 MAX_ATTEMPTS = 3  # a conversation changed by another replica meanwhile: try again
+
+
+_PROCESSED = cast(Table, ProcessedUpdate.__table__)  # type: ignore[attr-defined]
+# statements of every input, built once (building and keying them costs more than running them)
+_RECORD_PG = pg_insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key)
+_RECORD_SQLITE = sqlite_insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key)
+_CONVERSATION = cast(Table, Conversation.__table__)  # type: ignore[attr-defined]
+_SAVE_CONVERSATION = (
+    _CONVERSATION.update()
+    .where(
+        _CONVERSATION.c.id == bindparam("b_id"),
+        _CONVERSATION.c.version == bindparam("b_version"),
+    )
+    .values(
+        {
+            column: bindparam(f"b_{name}", type_=_CONVERSATION.c[column].type)
+            for column, name in (
+                ("version", "new_version"),
+                ("step", "step"),
+                ("data", "data"),
+                ("citizen_id", "citizen_id"),
+                ("updated_at", "updated_at"),
+            )
+        }
+    )
+)
 
 
 class _Retry(Exception):
@@ -204,15 +230,9 @@ class Dispatcher:
 
     async def _first_time(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
         """Record the update's key; False when it was recorded before (a redelivery)."""
-        table = cast(Table, ProcessedUpdate.__table__)  # type: ignore[attr-defined]
-        insert = pg_insert if uow.dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(table)
-            .values(channel=inbound.channel, key=inbound.key, at=now)
-            .on_conflict_do_nothing()
-            .returning(table.c.key)
-        )
-        if (await uow.session.execute(statement)).first() is None:
+        statement = _RECORD_PG if uow.dialect == "postgresql" else _RECORD_SQLITE
+        params = {"channel": inbound.channel, "key": inbound.key, "at": now}
+        if (await uow.session.execute(statement, params)).first() is None:
             log.info("duplicate update ignored: %s %s", inbound.channel, inbound.key)
             return False
         return True
@@ -441,18 +461,16 @@ class Dispatcher:
                 )
                 reply.menu = menu.id
         await uow.session.flush()
-        result = await uow.session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
-            .values(
-                version=generation,
-                step=ctx.step,
-                data=ctx.data,
-                citizen_id=ctx.citizen_id,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            "b_id": conversation.id,
+            "b_version": conversation.version,
+            "b_new_version": generation,
+            "b_step": ctx.step,
+            "b_data": ctx.data,
+            "b_citizen_id": ctx.citizen_id,
+            "b_updated_at": now,
+        }
+        result = await uow.session.execute(_SAVE_CONVERSATION, params)
         if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies

@@ -5,8 +5,9 @@ contact of a person (no account yet) takes the longer way through `identity.cont
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 
 from flows.types import Inbound
 from services import drafts
@@ -23,10 +24,10 @@ class Loaded:
     roles: set[tuple[str, str]] = field(default_factory=set)
 
 
-async def load(uow: UnitOfWork, inbound: Inbound) -> Loaded | None:
-    """None when this channel account is not known yet."""
+def _statement() -> Select[Any]:
+    """Built once: constructing and keying a statement of this size costs more than running it."""
     form = Conversation.data["form"].as_string()
-    query = (
+    return (
         select(ChannelAccount, Citizen, Conversation, FormDraft, RoleGrant.role, RoleGrant.scope)
         .join(Citizen, Citizen.id == ChannelAccount.citizen_id)
         .outerjoin(
@@ -34,7 +35,7 @@ async def load(uow: UnitOfWork, inbound: Inbound) -> Loaded | None:
             and_(
                 Conversation.channel == ChannelAccount.channel,
                 Conversation.user_id == ChannelAccount.external_id,
-                Conversation.chat_id == inbound.chat_id,
+                Conversation.chat_id == bindparam("chat_id"),
             ),
         )
         .outerjoin(
@@ -43,11 +44,19 @@ async def load(uow: UnitOfWork, inbound: Inbound) -> Loaded | None:
         )
         .outerjoin(RoleGrant, RoleGrant.citizen_id == ChannelAccount.citizen_id)
         .where(
-            ChannelAccount.channel == inbound.channel,
-            ChannelAccount.external_id == inbound.user_id,
+            ChannelAccount.channel == bindparam("channel"),
+            ChannelAccount.external_id == bindparam("user_id"),
         )
     )
-    rows = (await uow.session.execute(query)).all()  # one row per role (one without roles)
+
+
+LOAD = _statement()
+
+
+async def load(uow: UnitOfWork, inbound: Inbound) -> Loaded | None:
+    """None when this channel account is not known yet."""
+    params = {"channel": inbound.channel, "user_id": inbound.user_id, "chat_id": inbound.chat_id}
+    rows = (await uow.session.execute(LOAD, params)).all()  # a row per role (one if none)
     if not rows:
         return None
     account, citizen, conversation, draft, _role, _scope = rows[0]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, literal, select, union_all
+from sqlalchemy import CompoundSelect, Integer, bindparam, delete, literal, select, union_all
 from sqlmodel import col
 
 from flows.types import Button
@@ -88,6 +89,29 @@ async def current_menus(uow: UnitOfWork, conversation_id: int, generation: int) 
     return found
 
 
+def _to_pick_from() -> CompoundSelect[Any]:
+    columns = list(Menu.__table__.c)  # type: ignore[attr-defined]
+    current = select(*columns, literal(0).label("notice")).where(
+        Menu.conversation_id == bindparam("conversation_id"),
+        Menu.generation == bindparam("generation"),
+    )
+    recent = (
+        select(*columns)
+        .where(
+            Menu.channel == bindparam("channel"),
+            Menu.chat_id == bindparam("chat_id"),
+            col(Menu.conversation_id).is_(None),
+        )
+        .order_by(col(Menu.created_at).desc(), col(Menu.id).desc())
+        .limit(bindparam("notices", type_=Integer))
+        .subquery()
+    )
+    return union_all(current, select(*recent.c, literal(1)))
+
+
+_TO_PICK_FROM = _to_pick_from()  # built once: building and keying it costs more than running it
+
+
 async def menus_to_pick_from(
     uow: UnitOfWork,
     *,
@@ -100,22 +124,14 @@ async def menus_to_pick_from(
     """In one statement: the conversation's current menus (oldest first) and the newest
     `notices` menus posted into the chat by notifications (newest first). The menus returned
     are read-only copies; the current ones are kept for the rest of the unit of work."""
-    columns = list(Menu.__table__.c)  # type: ignore[attr-defined]
-    current = select(*columns, literal(0).label("notice")).where(
-        Menu.conversation_id == conversation_id, Menu.generation == generation
-    )
-    recent = (
-        select(*columns)
-        .where(
-            Menu.channel == channel,
-            Menu.chat_id == chat_id,
-            col(Menu.conversation_id).is_(None),
-        )
-        .order_by(col(Menu.created_at).desc(), col(Menu.id).desc())
-        .limit(notices)
-        .subquery()
-    )
-    rows = (await uow.session.execute(union_all(current, select(*recent.c, literal(1))))).all()
+    params = {
+        "conversation_id": conversation_id,
+        "generation": generation,
+        "channel": channel,
+        "chat_id": chat_id,
+        "notices": notices,
+    }
+    rows = (await uow.session.execute(_TO_PICK_FROM, params)).all()
     found: tuple[list[Menu], list[Menu]] = ([], [])
     for row in rows:
         values = dict(row._mapping)
