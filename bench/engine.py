@@ -20,16 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from common import (
-    StatementCounter,
-    cpu_seconds,
-    fresh_database,
-    load_average,
-    postgres_available,
-    run,
-    save,
-    summary_ms,
-)
+from common import Meter, fresh_database, postgres_available, run, save, summary_ms
 
 import flows  # noqa: F401
 from flows import fields
@@ -115,13 +106,13 @@ async def walk(dispatcher: Dispatcher, user: str, steps: list[str], latencies: l
 async def single_inputs(dispatcher: Dispatcher, db: Any) -> dict[str, int]:
     """Statements of one `/menu` and of one form step (a text answer), each counted alone."""
     await walk(dispatcher, "single-menu", ["/menu"], [])
-    with StatementCounter(db) as menu:
+    with Meter(db) as menu:
         await dispatcher.handle(inbound("single-menu", "/menu", 1))
     await walk(dispatcher, "single-form", ["/benchform"], [])
-    with StatementCounter(db) as step:
+    with Meter(db) as step:
         replies = await dispatcher.handle(inbound("single-form", ANSWERS[0], 1))
     assert "(2/6)" in replies[-1].text, replies
-    return {"statements_menu": menu.count, "statements_form_step": step.count}
+    return {"statements_menu": menu.statements, "statements_form_step": step.statements}
 
 
 def rss_bytes() -> int:
@@ -146,25 +137,18 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
         async with semaphore:
             await walk(dispatcher, f"r{i}", ["/benchform", *ANSWERS], latencies)
 
-    load_before = load_average()
-    cpu_before = cpu_seconds()
-    started = time.perf_counter()
-    with StatementCounter(db) as counter:
+    with Meter(db) as meter:
         await asyncio.gather(*(one(i) for i in range(residents)))
-    elapsed = time.perf_counter() - started
-    cpu = cpu_seconds() - cpu_before
     assert len(SUBMITTED) == residents, f"only {len(SUBMITTED)} of {residents} forms were sent"
+    measured = meter.figures(len(latencies), "input")
     figures: dict[str, Any] = {
         "residents": residents,
         "inputs": len(latencies),
-        "seconds": round(elapsed, 2),
-        "inputs_per_second": round(len(latencies) / elapsed, 1),
+        "seconds": measured.pop("seconds"),
+        "inputs_per_second": measured.pop("per_second"),
         **summary_ms(latencies),
-        "cpu_ms_per_input": round(cpu * 1000 / len(latencies), 2),
-        "statements_per_input": round(counter.count / len(latencies), 2),
+        **measured,
         **await single_inputs(dispatcher, db),
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
     }
 
     # memory: residents left in the middle of the form (after the first two answers)
