@@ -175,14 +175,23 @@ class Dispatcher:
     ) -> list[Reply] | tuple[Ctx, Conversation]:
         """Record the update, find the person and their conversation: the context of the step,
         or the whole answer (nothing for a duplicate, the refusal in a foreign staff room)."""
-        if inbound.key and not await self._first_time(uow, inbound, now):
+        loaded: loading.Loaded | None = None
+        read = False
+        if inbound.key and uow.dialect == "postgresql":  # recorded and read in one round trip
+            first, loaded = await loading.record_and_load(uow, inbound, now)
+            if not first:
+                log.info("duplicate update ignored: %s %s", inbound.channel, inbound.key)
+                return []
+            read = True
+        elif inbound.key and not await self._first_time(uow, inbound, now):
             return []
         refused = await rooms.refusal(uow, self.city, inbound)
         if refused is not None:  # a staff room, and not its staff: nothing else happens
             await uow.commit()
             return [refused]
         private_chat = not inbound.is_group
-        loaded = await loading.load(uow, inbound)
+        if not read:
+            loaded = await loading.load(uow, inbound)
         if loaded is None:  # first contact
             citizen, account = await identity.contact(
                 uow,
@@ -446,10 +455,10 @@ class Dispatcher:
             if named:
                 hint = picking.named_hint(ctx.lang, ctx.inbound.channel)
                 named[-1].text = f"{named[-1].text}\n{hint}" if named[-1].text else hint
+        rows = []
         for reply in ctx.replies:
             if any(b.action for b in reply.buttons):
-                menu = await menus.store_menu(
-                    uow,
+                row = menus.menu_row(
                     channel=ctx.inbound.channel,
                     chat_id=ctx.inbound.chat_id,
                     text=reply.text,
@@ -459,8 +468,9 @@ class Dispatcher:
                     citizen_id=ctx.citizen_id,
                     generation=generation,
                 )
-                reply.menu = menu.id
-        await uow.session.flush()
+                reply.menu = row["id"]
+                rows.append(row)
+        await uow.session.flush()  # what the step changed through the ORM (nothing: no statement)
         params = {
             "b_id": conversation.id,
             "b_version": conversation.version,
@@ -470,7 +480,13 @@ class Dispatcher:
             "b_citizen_id": ctx.citizen_id,
             "b_updated_at": now,
         }
-        result = await uow.session.execute(_SAVE_CONVERSATION, params)
+        if rows and uow.dialect == "postgresql":  # the menus ride along: one round trip
+            statement = _SAVE_CONVERSATION.add_cte(menus.INSERT_MENUS.values(rows).cte("new_menus"))
+            result = await uow.session.execute(statement, params)
+        else:
+            if rows:
+                await uow.session.execute(menus.INSERT_MENUS, rows)
+            result = await uow.session.execute(_SAVE_CONVERSATION, params)
         if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies

@@ -5,9 +5,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Integer, bindparam, delete, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlmodel import col
 
 from flows.types import Button
@@ -68,6 +78,36 @@ async def store_menu(
     )
     uow.session.add(menu)
     return menu
+
+
+def menu_row(
+    *,
+    channel: str,
+    chat_id: str,
+    text: str,
+    buttons: Sequence[Button],
+    now: datetime,
+    conversation_id: int | None,
+    citizen_id: int | None,
+    generation: int,
+) -> dict[str, Any]:
+    """A menu as the row `INSERT_MENUS` writes (the dispatcher writes a step's menus with the
+    conversation, without the ORM)."""
+    return {
+        "id": new_menu_id(),
+        "conversation_id": conversation_id,
+        "citizen_id": citizen_id,
+        "channel": channel,
+        "chat_id": chat_id,
+        "generation": generation,
+        "text": text,
+        "buttons": buttons_to_rows(buttons),
+        "created_at": now,
+    }
+
+
+MENUS = cast(Table, Menu.__table__)  # type: ignore[attr-defined]
+INSERT_MENUS = insert(MENUS)  # executed with a list of `menu_row`s
 
 
 def _current_key(conversation_id: int, generation: int) -> tuple[str, int, int]:
