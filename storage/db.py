@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +18,7 @@ from storage.observe import Observer, Unobserved
 from storage.uow import UnitOfWork
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/stadtlotse.db"
+IDLE_PING_SECONDS = 10.0  # a pooled PostgreSQL connection idle this long is checked before use
 
 
 def normalise_url(url: str) -> str:
@@ -40,12 +43,13 @@ class Database:
         elif self.dialect == "postgresql":
             engine_kwargs.setdefault("pool_size", 10)
             engine_kwargs.setdefault("max_overflow", 20)
-            engine_kwargs.setdefault("pool_pre_ping", True)
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        elif not engine_kwargs.get("pool_pre_ping"):
+            _ping_when_idle(self.engine, IDLE_PING_SECONDS)
         self.sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
@@ -72,6 +76,27 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _ping_when_idle(engine: AsyncEngine, idle: float) -> None:
+    """Check a pooled connection before use only when it lay idle a while. SQLAlchemy's
+    `pool_pre_ping` pings at every checkout: a round trip per input on the hot path. A
+    connection in steady use proves itself; one that lay idle may have been closed by the
+    server (restart, idle timeout) and is replaced before it fails a request."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the pool replaces it and tries again
+            raise DisconnectionError(f"idle connection lost: {type(error).__name__}") from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
