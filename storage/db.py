@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from storage.observe import Observer, Unobserved
 from storage.uow import UnitOfWork
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/stadtlotse.db"
+READ_ONLY = "stadtlotse_read_only"  # execution option of the engine behind db.reader()
 IDLE_PING_SECONDS = 10.0  # a pooled PostgreSQL connection idle this long is checked before use
 
 
@@ -53,6 +55,11 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
+        reading = self.engine.execution_options(**{READ_ONLY: True})
+        _refuse_writes(reading)
+        self.reading_sessions = async_sessionmaker(
+            reading, class_=AsyncSession, expire_on_commit=False, autoflush=False
+        )
         # SQLite has one writer at a time. Queueing writers in the process is fairer and much
         # faster than letting each connection poll the file lock (busy_timeout backs off up to
         # 100 ms per try). Other processes still meet the busy timeout.
@@ -66,6 +73,12 @@ class Database:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.write_lock, self.observer, self.key_secret)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: on SQLite it neither waits for nor takes the write
+        lock (WAL: readers see the last commit while a writer works), and its transaction
+        begins deferred. A write inside it is refused on either database."""
+        return UnitOfWork(self.reading_sessions, None, self.observer, self.key_secret)
 
     async def create_all(self) -> None:
         """For tests and benchmarks; production uses the migrations."""
@@ -99,6 +112,21 @@ def _ping_when_idle(engine: AsyncEngine, idle: float) -> None:
             raise DisconnectionError(f"idle connection lost: {type(error).__name__}") from error
 
 
+WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+def _refuse_writes(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
+    ) -> None:
+        compiled_write = context is not None and (
+            context.isinsert or context.isupdate or context.isdelete
+        )
+        if compiled_write or WRITES.match(statement):
+            raise RuntimeError("a reading unit of work (db.reader()) tried to write: use db.uow()")
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so that a transaction that will
     write takes the write lock up front instead of failing later with 'database is locked'."""
@@ -115,4 +143,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
