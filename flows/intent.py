@@ -218,6 +218,19 @@ def tables() -> Tables:
     return Tables(topics, topic_index, act_index, {key: n for n, key in enumerate(topics)})
 
 
+@lru_cache(maxsize=32)
+def topic_words(key: str) -> frozenset[str]:
+    """Every form of every word of one topic."""
+    topic = next(t for t in TOPICS if t.key == key)
+    return frozenset(
+        form
+        for spec in topic.words.values()
+        for phrase in _phrases(spec, key, 0.0)
+        for word in phrase.words
+        for form in textmatch.forms(word)
+    )
+
+
 def reference_in(text: str) -> str:
     """A case reference: alone, however written ("ah 2026 12"), or as printed in a sentence."""
     if _REFERENCE_ALONE.match(text):

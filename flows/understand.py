@@ -22,6 +22,11 @@ router = Router("understand")
 EVENT_SEARCH = 50  # upcoming events looked through for a name
 
 
+def prepare() -> None:
+    """Build the intent layer's word index now (it is built once per process)."""
+    intent.tables()
+
+
 def allowed(ctx: Ctx, action: str) -> bool:
     found = REGISTRY.action(action)
     return found is not None and (not found.roles or any(ctx.has_role(r) for r in found.roles))
@@ -60,10 +65,13 @@ def learn_language(ctx: Ctx, text: str) -> None:
 
 async def event_named(ctx: Ctx, text: str) -> int | None:
     """The one upcoming event whose title holds a word of the text ("Weihnachtsmarkt")."""
+    generic = intent.topic_words("events")  # "Konzert" asks for the list, not one concert
     words = [
         w
         for w in textmatch.words(text)
-        if len(w) >= 5 and w not in textmatch.GERMAN_MARKERS | textmatch.ENGLISH_MARKERS
+        if len(w) >= 5
+        and w not in textmatch.GERMAN_MARKERS | textmatch.ENGLISH_MARKERS
+        and not set(textmatch.forms(w)) & generic
     ]
     if not words:
         return None

@@ -61,6 +61,7 @@ class Dispatcher:
         self.env = env
         self.registry = registry
         self.locks = KeyedLocks()
+        understand.prepare()  # the word index (~0.5 s once), not during someone's first message
 
     @property
     def city(self) -> City:
