@@ -113,11 +113,11 @@ async def bye(ctx: Ctx, arg: str) -> None:
 @router.action(intent.UNKNOWN)
 async def not_understood(ctx: Ctx, arg: str) -> None:
     text = ctx.inbound.text if ctx.inbound.kind == "text" else arg
-    closest = intent.suggestions(text, intent.classify(text))
+    closest = intent.suggestions(text, intent.classify(text), limit=4)
     buttons: list[Button] = []
     for topic in closest:
         action, _sep, target = topic.go.partition(":")
-        if allowed(ctx, action) and len(buttons) < 3:
+        if action != "helper.start" and allowed(ctx, action) and len(buttons) < 3:
             buttons.append(ctx.button(topic.label, action, target))
     ctx.say(
         ctx.t(
