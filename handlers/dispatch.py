@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from flows import understand
 from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
@@ -90,6 +91,7 @@ class Dispatcher:
         self.env = env
         self.registry = registry
         self.locks = KeyedLocks()
+        understand.prepare()  # the word index (~0.5 s once), not during someone's first message
 
     @property
     def city(self) -> City:
@@ -321,17 +323,8 @@ class Dispatcher:
         if step is not None:
             await step.handler(ctx)
             return
-        if inbound.kind == "text":
-            target = self.registry.keyword(text)
-            if target is not None:
-                await self._run_action(ctx, *target)
-                return
-            show_main_menu(
-                ctx,
-                ctx.t(
-                    "Sorry, I did not understand that. Please choose from the menu or type /help."
-                ),
-            )
+        if inbound.kind == "text":  # free text: the intent layer decides (flows/intent.py)
+            await self._run_action(ctx, *await understand.route(ctx, text))
             return
         show_main_menu(
             ctx, ctx.t("I cannot do anything with this here. Please choose from the menu.")
