@@ -159,9 +159,14 @@ class _Index:
         return matches
 
     def _starting(self, word: str) -> list[_Phrase]:
-        for form in textmatch.forms(word):
-            if form in self.starts:
-                return self.starts[form]
+        """Phrases that may start at `word`, longest first: by its forms, else by what a
+        compound part or a typo stands for (one-word phrases only)."""
+        buckets = [self.starts[form] for form in textmatch.forms(word) if form in self.starts]
+        if len(buckets) == 1:
+            return buckets[0]
+        if buckets:
+            merged = {id(p): p for bucket in buckets for p in bucket}.values()
+            return sorted(merged, key=lambda p: (-len(p.words), -p.weight))
         known = self.known(word)
         return [p for p in self.starts.get(known, []) if len(p.words) == 1] if known else []
 
