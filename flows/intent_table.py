@@ -254,7 +254,8 @@ TOPICS: list[Topic] = [
         "loch in der strasse, schaden an, kaputter, defekte, verstopft, ueberschwemmt, "
         "wasser steht, blocked drain, fallen tree, gefahrenstelle, hazard, verschmutzt, dirty, "
         "illegal dumping, vandalismus, vandalism, beschmiert, gully, abfluss",
-        2: "lampe, licht, strasse, loch, baum, spielplatz, bank, lamp, light, hole, tree",
+        2: "lampe, licht, loch, baum, spielplatz, bank, lamp, light, hole, tree",
+        1.5: "strasse, street, weg",  # a street alone is an address, not yet a report
     }),
     # ------------------------------------------------ people, data, settings
     Topic("helper", N_("Talk to a person"), "helper.start", {
