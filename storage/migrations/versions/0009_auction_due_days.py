@@ -6,8 +6,8 @@ function), alerts the price that triggered them, and auction_day_run the days th
 (seeded with the day of the last stored prices, so the first step after the upgrade alerts only
 what fell since then).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 15:46:15.443273
 """
 from __future__ import annotations
@@ -21,8 +21,8 @@ import storage.types
 from services.auction.price import Rule, reach_day
 
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
