@@ -35,6 +35,7 @@ _COMPOUND_REST = 3  # a table word is part of a compound when the rest is at lea
 STRONG = 3.5  # a word that names the thing
 _META = ("help", "menu")  # topics about the chat itself: small talk may outweigh them
 _MEMO_SIZE = 20_000
+_STREETS = ("strasse", "str", "weg", "platz", "gasse", "allee", "ring", "damm")
 _NAMES = frozenset({"stadtlotse", "lotsi"})  # the bot's name says nothing ("Hallo Stadtlotse")
 
 
@@ -112,7 +113,8 @@ class _Index:
         return len(part) >= self.part_min or (len(part) == self.part_min - 1 and weight >= STRONG)
 
     def _lookup(self, word: str) -> str:
-        if self.part_min and len(word) >= self.part_min - 1 + _COMPOUND_REST:
+        street = word.endswith(_STREETS)  # "Marktstraße" is a place, not a market
+        if self.part_min and not street and len(word) >= self.part_min - 1 + _COMPOUND_REST:
             parts = [
                 part
                 for cut in range(_COMPOUND_REST, len(word) - self.part_min + 2)
@@ -159,9 +161,14 @@ class _Index:
         return matches
 
     def _starting(self, word: str) -> list[_Phrase]:
-        for form in textmatch.forms(word):
-            if form in self.starts:
-                return self.starts[form]
+        """Phrases that may start at `word`, longest first: by its forms, else by what a
+        compound part or a typo stands for (one-word phrases only)."""
+        buckets = [self.starts[form] for form in textmatch.forms(word) if form in self.starts]
+        if len(buckets) == 1:
+            return buckets[0]
+        if buckets:
+            merged = {id(p): p for bucket in buckets for p in bucket}.values()
+            return sorted(merged, key=lambda p: (-len(p.words), -p.weight))
         known = self.known(word)
         return [p for p in self.starts.get(known, []) if len(p.words) == 1] if known else []
 
@@ -240,13 +247,14 @@ def reference_in(text: str) -> str:
 
 
 def code_alone(text: str) -> str:
-    """The text is one bearer code (voucher, ticket, gift, pickup): 13 symbols, written in one
-    piece with a digit in it, or grouped in fours as the bot shows them ("ABCD-EFGH-JKMN-P")."""
+    """The text is one bearer code (voucher, ticket, gift, pickup): 14 symbols (13 for codes
+    issued before, whose check character may be one of "*~$=U"), written in one piece with a
+    digit in it, or grouped in fours as the bot shows them ("ABCD-EFGH-JKMN-PQ")."""
     parts = [p for p in re.split(r"[\s\-]+", text.strip()) if p]
     symbols = "".join(parts)
     if not parts or not (symbols[:-1].isalnum() and symbols.isascii()):
         return ""
-    if not (symbols[-1].isalnum() or symbols[-1] in codes.CHECK_ALPHABET):  # "*~$=" check
+    if not (symbols[-1].isalnum() or symbols[-1] in codes.LEGACY_CHECK_ALPHABET):  # "*~$="
         return ""
     grouped = len(parts) > 1 and all(len(p) == 4 for p in parts[:-1])
     if len(parts) > 1 and not grouped:
@@ -254,7 +262,8 @@ def code_alone(text: str) -> str:
     if len(parts) == 1 and not any(ch.isdigit() for ch in parts[0]):
         return ""
     code = codes.normalise("".join(parts))
-    if len(code) != 13 or any(ch not in codes.ALPHABET for ch in code[:-1]):
+    body = {13: code[:-1], 14: code}.get(len(code))  # legacy: any check character
+    if body is None or any(ch not in codes.ALPHABET for ch in body):
         return ""
     return code
 
@@ -268,6 +277,8 @@ def classify(text: str) -> Understood:
         return Understood("code.check", code, "code", 10.0)
     built = tables()
     tokens = [w for w in textmatch.words(text) if w not in _NAMES]
+    if not tokens and "?" in text:  # a question mark alone asks what the chat can do
+        return Understood("help.show", "", "help", 1.0)
     scores: dict[str, float] = {}
     for phrase in built.topic_index.scan(tokens):
         scores[phrase.key] = scores.get(phrase.key, 0.0) + phrase.weight
