@@ -96,7 +96,8 @@ def translate(lang: str, message: str, params: Mapping[str, Any] | None = None) 
 def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
     """Typed parameters stored with notifications: {"$money": 1250}, {"$date": "2026-12-01"},
     {"$datetime": "...", "tz": "<the city's zone>"}, {"$t": "msgid"} (a translated word),
-    {"$l": {"de": "...", "en": "..."}} (configured text in each language)."""
+    {"$l": {"de": "...", "en": "..."}} (configured text in each language),
+    {"$lines": [{"key": msgid, "params": {...}}, ...]} (lines of a digest, each translated)."""
     if isinstance(value, dict):
         if "$money" in value:
             return format_money(int(value["$money"]), lang)
@@ -109,6 +110,10 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return gettext(lang, value["$t"])
         if "$number" in value:
             return format_decimal(value["$number"], locale=babel_locale(lang))
+        if "$lines" in value:  # one line per {"key": msgid, "params": {...}} (digests)
+            return "\n".join(
+                translate(lang, line["key"], line.get("params")) for line in value["$lines"]
+            )
         if "$l" in value:  # text from the city configuration, one per language
             texts = value["$l"]
             return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
