@@ -200,7 +200,10 @@ def sign(
 
 
 def _secret(uow: UnitOfWork) -> bytes:
-    return uow.key_secret or key_secret.from_environment()
+    given = uow.key_secret
+    if callable(given):
+        return given()
+    return given or key_secret.from_environment()
 
 
 def _seal(secret: bytes, kid: str, private: Ed25519PrivateKey) -> str:
