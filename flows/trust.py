@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flows import forms as form_flows
 from flows import identity as profile_flows
 from flows.context import Ctx
 from flows.menu import back_to_menu
@@ -24,6 +25,7 @@ from services.identity import privacy
 from services.identity.profile import parse_date
 from services.trust import card as cards
 from services.trust import checks
+from services.trust import forms as trust_forms
 from services.uow import UnitOfWork
 from services.wallet import sources as wallet
 from services.wallet.sources import WalletEntry
@@ -404,3 +406,35 @@ async def profile_changed(ctx: Ctx, field: str) -> None:
             text += "\n" + ctx.t("Your resident card is no longer valid.")
         text += "\n" + ctx.t("You can have it checked again at the Bürgerbüro (/ausweis).")
         ctx.say(text)
+
+
+# ---------------------------------------------------------------- forms that need a level
+@form_flows.summary_note
+async def form_note(ctx: Ctx, form: str) -> list[str]:
+    if not await trust_forms.missing_level(ctx.uow, ctx.city, ctx.citizen, form):
+        return []
+    return [
+        ctx.t(
+            "🪪 This application needs your identity checked in person at the Bürgerbüro. You "
+            'can send it now: it is marked "identity check pending" until you have shown your '
+            "identity card there (ask for a code with /ausweis)."
+        )
+    ]
+
+
+async def identity_lines(ctx: Ctx, resident: identity.Citizen, form: str) -> list[str]:
+    """For staff looking at a case: the resident's level where the form needs one."""
+    required = trust_forms.required_level(ctx.city, form)
+    if not required:
+        return []
+    level = await checks.level_of(ctx.uow, resident)
+    if level.check is not None:
+        return [
+            ctx.t(
+                "Identity: checked in person on {date}",
+                date=ctx.date(level.check.verified_at.astimezone(ctx.city.tz).date()),
+            )
+        ]
+    return [
+        ctx.t("⚠️ Identity check pending: this application needs an identity checked in person.")
+    ]

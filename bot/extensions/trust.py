@@ -22,6 +22,8 @@ from storage.migrate import upgrade
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
 
+DEMO_ORDER = 10  # before campaigns and events: they look for verified residents
+
 
 def setup(app: App) -> None:
     settings = app.settings

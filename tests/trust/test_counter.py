@@ -27,7 +27,9 @@ async def ask_code(chat: Transcript, user: str = "anna", birth: str = "14.03.198
     return found[1]
 
 
-async def test_counter_check_with_a_typo_corrected(chat: Transcript, people: dict[str, int]) -> None:
+async def test_counter_check_with_a_typo_corrected(
+    chat: Transcript, people: dict[str, int]
+) -> None:
     code = await ask_code(chat)
     shown = await chat.send("petra", f"/verify {code}", room="buergerbuero")
     assert "Identitätsprüfung für Bürger-ID" in shown
