@@ -76,16 +76,18 @@ async def ensure(
     if check is None:
         await revoke_all(uow, citizen.id, "no longer entitled", now)
         return None
-    found = await current(uow, citizen.id, now)
-    if found is not None:
-        return found
-    expires = now + timedelta(days=checks.rules(city).card_days)
     claims = {
         "first_name": check.first_name,
         "last_initial": check.last_name[:1].upper(),
         "town": city.name,
         "resident_since": (check.resident_since or now.date()).isoformat(),
     }
+    found = await current(uow, citizen.id, now)
+    if found is not None:
+        if tokens.claims_of(found.token) == claims:
+            return found
+        await revoke_all(uow, citizen.id, "details corrected", now)  # a corrected name
+    expires = now + timedelta(days=checks.rules(city).card_days)
     token, token_id = await tokens.issue(
         uow, KIND, claims, not_before=now, expires=expires, now=now
     )

@@ -150,3 +150,58 @@ async def test_english_wording(chat: Transcript, people: dict[str, int]) -> None
     assert "date of birth" in asked
     given = await chat.send("ben", "1.2.1990")
     assert "Your verification code is" in given
+
+
+async def test_a_check_again_with_a_corrected_name_renews_the_card(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    code = await ask_code(chat)
+    await chat.send("petra", f"/verify {code}", room="buergerbuero")
+    await chat.press("petra", "Bestätigen", room="buergerbuero")
+    async with chat.db.uow() as uow:
+        first = await cards.current(uow, people["anna"], chat.clock.now())
+        assert first is not None
+        old_token = first.token
+    again = await chat.send("anna", "/ausweis")
+    assert "persönlich geprüft" in again
+    answer = await chat.press("anna", "Erneut prüfen lassen")
+    found = re.search(r"Prüfcode ist (\S+)\.", answer)
+    assert found is not None
+    await chat.send("petra", f"/verify {found[1]}", room="buergerbuero")
+    await chat.press("petra", "Korrigieren: Vorname", room="buergerbuero")
+    await chat.send("petra", "Anne", room="buergerbuero")
+    await chat.press("petra", "Bestätigen", room="buergerbuero")
+    async with chat.db.uow() as uow:
+        card = await cards.current(uow, people["anna"], chat.clock.now())
+        assert card is not None and card.token != old_token
+        assert tokens.claims_of(card.token)["first_name"] == "Anne"
+        old = await tokens.check_online(uow, old_token, kind="card", now=chat.clock.now())
+        assert old.reason == "revoked"
+        checks_made = (await uow.session.execute(select(IdentityCheck))).scalars().all()
+        assert [c.ended_at is None for c in checks_made] == [False, True]
+
+
+async def test_a_form_needing_a_check_says_so_before_sending(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    from flows.forms import SUMMARY_NOTES
+
+    assert SUMMARY_NOTES  # trust's note is registered
+    from flows.trust import form_note
+
+    async with chat.db.uow() as uow:
+        from flows.context import Ctx
+
+        citizen = await uow.session.get(Citizen, people["ben"])
+        assert citizen is not None
+        ctx = Ctx(
+            uow=uow,
+            now=chat.clock.now(),
+            env=chat.env,
+            citizen=citizen,
+            account=None,  # type: ignore[arg-type]
+            inbound=None,  # type: ignore[arg-type]
+            roles=set(),
+        )
+        assert "Bürgerbüro persönlich geprüft" in " ".join(await form_note(ctx, "business"))
+        assert await form_note(ctx, "dogtax") == []
