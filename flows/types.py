@@ -73,3 +73,4 @@ class Reply:
     private: bool = False  # carries personal data: never into an unencrypted room if avoidable
     edit: bool = False  # may replace the message the pressed button was on
     options: OptionStyle = "numbered"
+    again: str = ""  # the text when this menu is shown again (default: `text`), e.g. after an error
