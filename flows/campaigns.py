@@ -152,10 +152,11 @@ def _notes(ctx: Ctx, answers: dict[str, Any]) -> list[str]:
     # the recipient count needs the database: the summary shows it after the form (submit)
     value, total = int(answers.get("value") or 0), int(answers.get("total") or 0)
     return [
-        ctx.t(
+        ctx.tn(
+            "Budget: {budget} ({n} voucher of {value}).",
             "Budget: {budget} ({n} vouchers of {value}).",
+            total,
             budget=ctx.money(value * total),
-            n=total,
             value=ctx.money(value),
         ),
         ctx.t("Nothing is sent yet: you see the number of recipients and confirm first."),

@@ -57,9 +57,19 @@ class Ctx:
     def t(self, message: str, **params: Any) -> str:
         return i18n.translate(self.lang, message, params)
 
+    def tp(self, context: str, message: str, **params: Any) -> str:
+        """A word whose German depends on what it is about: ctx.tp("event", "cancelled")."""
+        return i18n.translate(self.lang, i18n.NC_(context, message), params)
+
     def tn(self, singular: str, plural: str, n: int, **params: Any) -> str:
         text = i18n.ngettext(self.lang, singular, plural, n)
-        return text.format(n=n, **{k: i18n.format_value(self.lang, v) for k, v in params.items()})
+        return text.format(
+            n=self.number(n), **{k: i18n.format_value(self.lang, v) for k, v in params.items()}
+        )
+
+    def number(self, value: float) -> str:
+        """A number as this person writes it: 0,5 and 5.000 in German, 0.5 and 5,000 in English."""
+        return str(i18n.format_value(self.lang, i18n.number(value)))
 
     def money(self, cents: int) -> str:
         return format_money(cents, self.lang)

@@ -480,11 +480,13 @@ async def queue(ctx: Ctx, args: str) -> None:
     for case in found:
         lines.append(
             ctx.t(
-                "{ref} · {title} · {status} · {days} days · {who}",
+                "{ref} · {title} · {status} · {days} · {who}",
                 ref=case.reference,
                 title=ctx.t(cases.title_of(case.form)),
                 status=status_word(ctx, case),
-                days=cases.age_days(case, ctx.today(), ctx.city),
+                days=i18n.counted(
+                    "{n} day", "{n} days", cases.age_days(case, ctx.today(), ctx.city)
+                ),
                 who=case.assignee_name or ctx.t("nobody yet"),
             )
         )
