@@ -4,6 +4,7 @@ never see the channel."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class Ctx:
     data: dict[str, Any] = field(default_factory=dict)
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False  # the conversation itself was deleted (/deleteme)
+    language: str = ""  # set by `in_language`: text for someone else (a staff room)
 
     @property
     def city(self) -> City:
@@ -45,7 +47,12 @@ class Ctx:
 
     @property
     def lang(self) -> str:
-        return self.citizen.language
+        return self.language or self.citizen.language
+
+    def in_language(self, lang: str) -> Ctx:
+        """The same step, writing for a reader of `lang` (a staff room's language); what it
+        says is not answered to the person."""
+        return dataclasses.replace(self, language=lang, replies=[])
 
     def has_role(self, role: str, scope: str | None = None) -> bool:
         return any(r == role and (scope is None or s == scope) for r, s in self.roles)
