@@ -466,6 +466,11 @@ def queue_department(ctx: Ctx, args: str, command: str) -> str:
     help=N_("staff: open cases of your department, oldest first"),
 )
 async def queue(ctx: Ctx, args: str) -> None:
+    await show_queue(ctx, args)
+
+
+@router.action("staff.queue", roles=["staff"])
+async def show_queue(ctx: Ctx, args: str) -> None:
     department = queue_department(ctx, args, "/queue")
     if not department:
         return

@@ -75,9 +75,7 @@ class Dispatcher:
             with log_context.bind(channel=inbound.channel):
                 return await self._handle(inbound)
         finally:
-            self.db.observer.timing(
-                "input", time.perf_counter() - started, channel=inbound.channel
-            )
+            self.db.observer.timing("input", time.perf_counter() - started, channel=inbound.channel)
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         async with self.locks.hold((inbound.channel, inbound.chat_id, inbound.user_id)):

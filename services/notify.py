@@ -76,6 +76,15 @@ def room_chat_id(channel: str, configured: str) -> str:
     return f"room:{configured}" if channel == "console" else configured
 
 
+def room_department(city: City, channel: str, chat_id: str) -> str | None:
+    """The department whose staff room this chat is, or None."""
+    for department in city.departments:
+        configured = department.rooms.model_dump().get(channel)
+        if configured and room_chat_id(channel, configured) == chat_id:
+            return department.key
+    return None
+
+
 def room_language(city: City, department: str | None) -> str:
     """The language a department's room messages are written in: its configured `language`,
     else the city's default."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from services import drafts
 from services.i18n import gettext
-from tests.cases.conftest import PDF, Press
+from tests.cases.conftest import PDF
 from tests.support.chat import Transcript
 
 SPACE = {
@@ -116,7 +116,7 @@ async def test_a_shared_room_gets_reference_type_and_actions_only(
     department.private_rooms = []  # as a Telegram group is by default
     await send_prepared(chat, "anna", people["anna"], "transit", TRANSIT)
     room = await chat.notifications("room:buergerbuero")
-    assert "AH-2026-000001" in room and "Sozialticket" in room or "Deutschlandticket" in room
+    assert ("AH-2026-000001" in room and "Sozialticket" in room) or "Deutschlandticket" in room
     for personal in ("Anna", "Schulte", "Bürgergeld", "buergergeld", "1980"):
         assert personal not in room
     assert "„Details“" in room  # where the personal details are
@@ -190,3 +190,48 @@ async def test_press_in_room_with_personal_details_is_private(
     await chat.press("olga", "Details", room="ordnung")
     shown = [r for r in chat.last["room:ordnung"] if "Wallstraße 7" in r.text]
     assert shown and all(r.private for r in shown)
+
+
+async def test_help_in_a_staff_room_shows_the_staff_commands(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    shown = await chat.send("stefan", "/help", room="steuern")
+    assert "Befehle im Raum von Steueramt" in shown
+    assert "/queue" in shown and "/language" in shown
+    for resident_only in ("/wallet", "/apply", "/redeem", "/campaigns", "/myevents", "/deleteme"):
+        assert resident_only not in shown
+    assert "Offene Vorgänge" in shown and gettext("de", "Apply for something") not in shown
+
+
+async def test_language_in_a_staff_room_keeps_the_room_and_says_so(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    choose = await chat.send("stefan", "/language", room="steuern")
+    assert "English" in choose
+    done = await chat.press("stefan", "English", room="steuern")
+    assert "I will speak English with you from now on." in done
+    assert "Notifications in this room stay in German, as Tax office has configured it" in done
+    assert "Open cases" in done and "Wallet" not in done and "Apply for something" not in done
+    queue = await chat.press("stefan", "Open cases", room="steuern")
+    assert "No open cases for Tax office" in queue
+
+
+async def test_help_shows_each_person_the_commands_of_their_roles(
+    chat: Transcript, people: dict[str, int]
+) -> None:
+    from services.identity import accounts as identity
+
+    resident = await chat.send("anna", "/help")
+    assert "/wallet" in resident and "/apply" in resident
+    for other in ("/queue", "/redeem", "/turnover", "/campaigns", "/myevents", "/maengel"):
+        assert other not in resident
+    async with chat.db.uow() as uow:
+        await identity.grant_role(
+            uow, people["ben"], "merchant", "cafe-am-markt", now=chat.clock.now(), by="test"
+        )
+        await uow.commit()
+    merchant = await chat.send("ben", "/help")
+    assert "/redeem" in merchant and "/turnover" in merchant and "/wallet" in merchant
+    assert "/queue" not in merchant and "/campaigns" not in merchant
+    staff = await chat.send("stefan", "/help")
+    assert "/queue" in staff and "/wallet" in staff and "/redeem" not in staff
