@@ -103,7 +103,9 @@ class Ctx:
         media: Media | None = None,
         private: bool = False,
     ) -> None:
-        self.replies.append(Reply(text=text, buttons=list(buttons), media=media, private=private))
+        self.replies.append(
+            Reply(text=text, buttons=list(buttons), media=media, private=private, lang=self.lang)
+        )
 
     def ask(self, step: str, text: str, buttons: Sequence[Button] = (), **data: Any) -> None:
         """Say `text` and wait for the next message in `step`."""

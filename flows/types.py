@@ -73,3 +73,4 @@ class Reply:
     private: bool = False  # carries personal data: never into an unencrypted room if avoidable
     edit: bool = False  # may replace the message the pressed button was on
     options: OptionStyle = "numbered"
+    lang: str = ""  # the language it is written in (channel notes about it follow it)
