@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import Meter  # noqa: E402
 from sqlalchemy import func, insert, select, text, update
 
 import storage.models  # noqa: F401
@@ -46,7 +47,7 @@ from storage.models.outbox import Notification
 POSTGRES = os.environ.get(
     "STADTLOTSE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-SCHEMA = "bench_auction_day"
+SCHEMA = f"bench_auction_day_{os.getpid()}"  # its own: never one that tests or others use
 CATEGORIES = ["fahrrad", "handy", "schmuck", "schluessel", "taschen", "sonstiges"]
 BATCH = 5000
 
@@ -273,13 +274,14 @@ async def measure(name: str, db: Database, args: argparse.Namespace) -> dict[str
             await conn.execute(text(f"ANALYZE {table}"))
     setup = time.perf_counter() - began
     sample = min(args.naive_sample, sizes["items"])
-    naive = await naive_step(db, city, now, sample)
+    with Meter(db) as naive_meter:
+        naive = await naive_step(db, city, now, sample)
     naive_all = naive * sizes["items"] / sample
-    began = time.perf_counter()
-    async with db.uow() as uow:
-        report = await daily_step(uow, city, now)
-        await uow.commit()
-    step = time.perf_counter() - began
+    with Meter(db) as meter:
+        async with db.uow() as uow:
+            report = await daily_step(uow, city, now)
+            await uow.commit()
+    step = meter.wall
     async with db.uow() as uow:
         notes = (
             await uow.session.execute(select(func.count()).select_from(Notification))
@@ -298,6 +300,8 @@ async def measure(name: str, db: Database, args: argparse.Namespace) -> dict[str
         "naive_sample_seconds": round(naive, 3),
         "naive_extrapolated_seconds": round(naive_all, 1),
         "speedup": round(naive_all / step, 1),
+        "step": meter.figures(1, "step"),
+        "naive_sample": naive_meter.figures(sample, "item"),
     }
     print(f"{name:<10} step {step:7.2f} s  ({report})")
     print(
@@ -330,7 +334,6 @@ async def main() -> list[dict[str, Any]]:
             admin = Database(POSTGRES)
             try:
                 async with admin.engine.begin() as conn:
-                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
                     await conn.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
             except OSError as error:
                 print(f"postgresql skipped: {error}")

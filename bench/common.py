@@ -1,4 +1,10 @@
-"""Helpers shared by the benchmarks: databases, percentiles, writing results."""
+"""Helpers shared by the benchmarks: databases, percentiles, writing results, and the Meter
+that puts CPU time and statements per operation and the machine's load next to throughput.
+
+    with Meter(db) as meter:          # or several databases: Meter(db1, db2)
+        ... run `n` operations ...
+    figures = meter.figures(n)         # per_second, cpu_ms_per_op, statements_per_op, load ...
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,17 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -23,6 +33,91 @@ RESULTS = ROOT / "bench" / "results"
 POSTGRES_URL = os.environ.get(
     "STADTLOTSE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+
+
+def load_average() -> float:
+    """The machine's one-minute load average (other processes included)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
+class Meter:
+    """Wall time, CPU time of this process (and of child processes that ended meanwhile),
+    SQL statements sent (BEGIN/COMMIT not counted) and the load average, sampled every second,
+    while the block runs. `figures(n)` gives them per operation."""
+
+    def __init__(self, *dbs: Database, sample_every: float = 1.0) -> None:
+        self.engines = [db.engine.sync_engine for db in dbs]
+        self.statements = 0
+        self.transactions = 0
+        self.sample_every = sample_every
+        self.loads: list[float] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.wall = self.cpu = 0.0
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip()[:6].upper() not in ("BEGIN", "BEGIN ", "COMMIT"):
+            self.statements += 1
+
+    def _commit(self, conn: Any) -> None:
+        self.transactions += 1
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.sample_every):
+            self.loads.append(load_average())
+
+    @staticmethod
+    def _cpu_now() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    def __enter__(self) -> Meter:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._statement)
+            event.listen(engine, "commit", self._commit)
+        self.loads = [load_average()]
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        self._wall0, self._cpu0 = time.perf_counter(), self._cpu_now()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.wall = time.perf_counter() - self._wall0
+        self.cpu = self._cpu_now() - self._cpu0
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.loads.append(load_average())
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._statement)
+            event.remove(engine, "commit", self._commit)
+
+    def figures(self, operations: int, unit: str = "op") -> dict[str, Any]:
+        n = max(1, operations)
+        return {
+            "operations": operations,
+            "seconds": round(self.wall, 3),
+            "per_second": round(operations / self.wall, 1) if self.wall else 0.0,
+            f"cpu_ms_per_{unit}": round(self.cpu * 1000 / n, 3),
+            "cpu_share_of_one_core": round(self.cpu / self.wall, 2) if self.wall else 0.0,
+            f"statements_per_{unit}": round(self.statements / n, 2),
+            f"transactions_per_{unit}": round(self.transactions / n, 2),
+            "load_average": {
+                "start": self.loads[0],
+                "end": self.loads[-1],
+                "max": max(self.loads),
+                "mean": round(statistics.fmean(self.loads), 2),
+            },
+        }
 
 
 def percentile(values: list[float], pct: float) -> float:

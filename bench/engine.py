@@ -153,8 +153,8 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
     figures.update(
         {
             "idle_conversations": idle,
-        "idle_inputs_per_second": round(len(idle_latencies) / idle_elapsed, 1),
-        "rss_before_idle_mb": round(before / 2**20, 1),
+            "idle_inputs_per_second": round(len(idle_latencies) / idle_elapsed, 1),
+            "rss_before_idle_mb": round(before / 2**20, 1),
             "idle_seconds": round(idle_elapsed, 1),
             "memory_growth_bytes": growth,
             "memory_growth_per_conversation_bytes": round(growth / idle, 1),

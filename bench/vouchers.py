@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import Meter  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 import flows  # noqa: E402, F401  (registers every flow)
@@ -103,9 +104,9 @@ async def bench_redemptions(db: Database, city: City, total: int, merchants: int
                     refused += 1
             latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(merchant(i) for i in range(merchants)))
-    elapsed = time.perf_counter() - started
+    with Meter(db) as meter:
+        await asyncio.gather(*(merchant(i) for i in range(merchants)))
+    elapsed = meter.wall
     async with db.uow() as uow:
         consistent = True
         for vid in voucher_ids:
@@ -125,6 +126,11 @@ async def bench_redemptions(db: Database, city: City, total: int, merchants: int
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
         "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 2),
         "ledger_consistent": consistent,
+        **{
+            k: v
+            for k, v in meter.figures(booked + refused, "redemption").items()
+            if k not in ("seconds", "per_second")
+        },
     }
 
 
@@ -220,15 +226,22 @@ async def main() -> None:
     parser.add_argument("--settlement-rows", type=int, default=36000)
     parser.add_argument("--postgres", default=DEFAULT_PG)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--out", default="vouchers.json", help="file name in bench/results")
     args = parser.parse_args()
-    results: dict[str, Any] = {"parameters": vars(args) | {"postgres": "..."}}
+    results: dict[str, Any] = {
+        "benchmark": "vouchers",
+        "cpus": os.cpu_count(),
+        "parameters": vars(args) | {"postgres": "..."},
+    }
 
-    with tempfile.TemporaryDirectory() as folder:
-        sqlite = Database(f"sqlite+aiosqlite:///{folder}/bench.db")
-        try:
-            results["sqlite"] = await run_backend("sqlite", sqlite, args)
-        finally:
-            await sqlite.dispose()
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            sqlite = Database(f"sqlite+aiosqlite:///{folder}/bench.db")
+            try:
+                results["sqlite"] = await run_backend("sqlite", sqlite, args)
+            finally:
+                await sqlite.dispose()
 
     if not args.no_postgres:
         schema = f"bench_vouchers_{os.getpid()}"
@@ -254,7 +267,7 @@ async def main() -> None:
                     await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 await admin.dispose()
 
-    out = ROOT / "bench" / "results" / "vouchers.json"
+    out = ROOT / "bench" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"written to {out}")

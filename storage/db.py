@@ -54,13 +54,14 @@ class Database:
         # 100 ms per try). Other processes still meet the busy timeout.
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self.observer: Observer = Unobserved()  # the running program plugs in its metrics
+        self.key_secret: bytes | None = None  # set at start by bot/extensions/trust.py
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.write_lock, self.observer)
+        return UnitOfWork(self.sessions, self.write_lock, self.observer, self.key_secret)
 
     async def create_all(self) -> None:
         """For tests and benchmarks; production uses the migrations."""

@@ -28,9 +28,13 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         write_lock: asyncio.Lock | None = None,
         observer: Observer | None = None,
+        key_secret: bytes | None = None,
     ) -> None:
         self._sessions = sessions
         self.observer: Observer = observer or Unobserved()
+        # the secret that encrypts the town's signing keys at rest (services/trust/secret.py);
+        # None: read from STADTLOTSE_KEY_SECRET or the data directory when first needed
+        self.key_secret = key_secret
         self._write_lock = write_lock
         self._session: AsyncSession | None = None
         self._after_transaction: list[Callable[[], Awaitable[object]]] = []
@@ -39,7 +43,7 @@ class UnitOfWork:
     def fresh(self) -> UnitOfWork:
         """Another unit of work on the same database, for a short transaction of its own (only
         outside this one: on SQLite a unit of work inside another would wait for itself)."""
-        return UnitOfWork(self._sessions, self._write_lock)
+        return UnitOfWork(self._sessions, self._write_lock, key_secret=self.key_secret)
 
     @property
     def session(self) -> AsyncSession:

@@ -29,6 +29,9 @@ POSTGRES_URL = os.environ.get(
     "STADTLOTSE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 SCHEMA = f"t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+# the secret that encrypts signing keys (services/trust/secret.py): tests never write
+# var/signing-secret into the checkout, programs they start inherit it
+os.environ.setdefault("STADTLOTSE_KEY_SECRET", "tests-only-key-secret")
 _pg_state: dict[str, object] = {}
 
 

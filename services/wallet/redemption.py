@@ -3,11 +3,28 @@ undo within minutes, the day's turnover, and the monthly settlement per merchant
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import (
+    JSON,
+    Date,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -16,7 +33,9 @@ from services.city import City
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
 from services.wallet import merchants, vouchers
+from storage.models.outbox import PENDING, AuditEntry, Notification
 from storage.models.vouchers import ACTIVE, REDEEM, UNDO, Voucher, VoucherEntry
+from storage.types import UTCDateTime
 from storage.uow import UnitOfWork
 
 
@@ -59,6 +78,11 @@ async def lookup(uow: UnitOfWork, city: City, text: str, now: datetime) -> Vouch
 
 
 # ---------------------------------------------------------------- redeeming
+REDEEMED = N_(
+    "{amount} of your city voucher were redeemed at {merchant}. Remaining balance: {balance}."
+)
+
+
 async def redeem(
     uow: UnitOfWork,
     city: City,
@@ -75,12 +99,21 @@ async def redeem(
     gifted meanwhile has a new code, and the old one must not pay). A second call with the same
     key returns the first booking. Two merchants at once cannot take the balance below zero:
     the balance only changes in one UPDATE guarded by `balance >= amount` (row lock on
-    PostgreSQL, the write lock on SQLite)."""
+    PostgreSQL, the write lock on SQLite).
+
+    On PostgreSQL the ledger entry (claiming the idempotency key with ON CONFLICT DO NOTHING),
+    the guarded balance update, the audit row and the holder's notification are one statement
+    (data-modifying CTEs), so the voucher's row lock is taken by the last statement before the
+    commit and held for one round trip. SQLite runs the same four statements one after the
+    other inside its (process-wide) write transaction."""
     if amount_cents <= 0:
         raise InvalidInput("The amount must be more than 0 €.")
     if not idempotency_key:
         raise ValueError("a redemption needs an idempotency key")
     session = uow.session
+    await session.flush()  # changes made earlier in this unit of work count for the guard
+    name = await merchants.name_of(uow, city, merchant_key)
+    today = now.astimezone(city.tz).date()
     entry = VoucherEntry(
         voucher_id=voucher_id,
         kind=REDEEM,
@@ -90,76 +123,274 @@ async def redeem(
         actor_citizen_id=actor_citizen_id,
         idempotency_key=idempotency_key,
     )
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
+    booking = _Booking(entry, name, today, code)
+    if uow.dialect == "postgresql":
+        entry_id, balance, holder = await booking.in_one_statement(uow)
+    else:
+        entry_id, balance, holder = await booking.step_by_step(uow)
+    if entry_id is None:  # the key was booked before (or by a concurrent press)
         earlier = await _booked(uow, idempotency_key)
         if earlier is None:
-            raise
+            raise Conflict("This redemption is being booked right now. Please try again.")
         return earlier
-    today = now.astimezone(city.tz).date()
-    changed = await session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher_id,
-            Voucher.status == ACTIVE,
-            Voucher.balance_cents >= amount_cents,
-            Voucher.valid_until >= today,
-            col(Voucher.gift_code).is_(None),
-            *([Voucher.code == code] if code is not None else []),
-        )
-        .values(balance_cents=Voucher.balance_cents - amount_cents)
-        .returning(Voucher.balance_cents, Voucher.citizen_id)
-        .execution_options(synchronize_session=False)
-    )
-    booked = changed.one_or_none()
-    if booked is None:
-        voucher = await session.get(Voucher, voucher_id)
-        if voucher is None:
-            raise NotFound("This voucher is unknown.")
-        await session.refresh(voucher)
-        reason = refuse_reason(voucher, today)
-        if reason is not None:
-            raise Conflict(reason, until=i18n.day(voucher.valid_until))
-        if code is not None and voucher.code != code:
-            raise Conflict(
-                "This voucher was gifted meanwhile and has a new code. Please ask for the "
-                "current code."
-            )
-        raise Conflict(
-            "The voucher only holds {balance}. Please enter at most that amount.",
-            balance=i18n.money(voucher.balance_cents),
-        )
-    balance, holder = booked
-    name = await merchants.name_of(uow, city, merchant_key)
-    audit.log_action(
-        uow,
-        now,
-        "voucher.redeem",
-        f"voucher:{voucher_id}",
-        actor_citizen_id=actor_citizen_id,
-        merchant=merchant_key,
-        amount=amount_cents,
-        entry=entry.id,
-    )
-    notify.notify_citizen(
-        uow,
-        holder,
-        N_(
-            "{amount} of your city voucher were redeemed at {merchant}. "
-            "Remaining balance: {balance}."
-        ),
-        {
-            "amount": i18n.money(amount_cents),
-            "merchant": name,
-            "balance": i18n.money(balance),
-        },
-        now=now,
-        buttons=[notify.button(N_("Show voucher"), "voucher.show", str(voucher_id))],
-        ref=f"voucher:{voucher_id}",
-    )
+    entry.id = entry_id
+    if balance is None or holder is None:
+        # the guard refused: take the claimed key back, so that this unit of work stays
+        # consistent even where a caller goes on after the Conflict
+        ve = VoucherEntry.__table__  # type: ignore[attr-defined]
+        await session.execute(delete(ve).where(ve.c.id == entry_id))
+        await _refuse(uow, voucher_id, today, code)
     return entry
+
+
+_VOUCHER = Voucher.__table__  # type: ignore[attr-defined]
+_ENTRY = VoucherEntry.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
+_NOTE = Notification.__table__  # type: ignore[attr-defined]
+_NOTE_COLUMNS = [
+    "citizen_id",
+    "key",
+    "params",
+    "buttons",
+    "ref",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+]
+_AUDIT_COLUMNS = ["at", "actor_citizen_id", "actor", "action", "subject", "details"]
+
+
+@functools.cache
+def _one_statement(with_code: bool) -> Any:
+    """The redemption as one PostgreSQL statement (built once; the values are parameters)."""
+    v, e = _VOUCHER.c, _ENTRY.c
+    amount = bindparam("amount", type_=Integer)
+    at = bindparam("at", type_=UTCDateTime())
+    claimed = (
+        postgresql.insert(_ENTRY)
+        .values(
+            voucher_id=bindparam("voucher_id", type_=Integer),
+            kind=REDEEM,
+            amount_cents=-amount,
+            at=at,
+            merchant_key=bindparam("merchant_key", type_=String),
+            actor_citizen_id=bindparam("actor_citizen_id", type_=Integer),
+            idempotency_key=bindparam("idempotency_key", type_=String),
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(e.id)
+        .cte("claimed")
+    )
+    booked = (
+        update(_VOUCHER)
+        .where(
+            v.id == bindparam("voucher_id", type_=Integer),
+            v.status == ACTIVE,
+            v.balance_cents >= amount,
+            v.valid_until >= bindparam("today", type_=Date),
+            v.gift_code.is_(None),
+            *([v.code == bindparam("voucher_code", type_=String)] if with_code else []),
+            exists(select(claimed.c.id)),
+        )
+        .values(balance_cents=v.balance_cents - amount)
+        .returning(v.balance_cents, v.citizen_id)
+        .cte("booked")
+    )
+    subject = bindparam("subject", type_=String)
+    audited = insert(_AUDIT).from_select(
+        _AUDIT_COLUMNS,
+        select(
+            at,
+            bindparam("actor_citizen_id", type_=Integer),
+            bindparam("actor", type_=String),
+            literal("voucher.redeem", String),
+            subject,
+            func.json_build_object(
+                literal("merchant", String),
+                bindparam("merchant_key", type_=String),
+                literal("amount", String),
+                amount,
+                literal("entry", String),
+                claimed.c.id,
+            ),
+        ).select_from(booked.join(claimed, true())),
+    )
+    noted = insert(_NOTE).from_select(
+        _NOTE_COLUMNS,
+        select(
+            booked.c.citizen_id,
+            literal(REDEEMED, String),
+            func.json_build_object(
+                literal("amount", String),
+                _money_json(amount),
+                literal("merchant", String),
+                bindparam("merchant_name", type_=String),
+                literal("balance", String),
+                _money_json(booked.c.balance_cents),
+            ),
+            bindparam("buttons", type_=JSON),
+            subject,
+            literal(PENDING, String),
+            literal(0, Integer),
+            at,
+            at,
+        ).select_from(booked),
+    )
+    return (
+        select(claimed.c.id, booked.c.balance_cents, booked.c.citizen_id)
+        .select_from(claimed.outerjoin(booked, true()))
+        .add_cte(audited.cte("audited"), noted.cte("noted"))
+    )
+
+
+def _money_json(cents: Any) -> Any:
+    """i18n.money(cents), built by PostgreSQL."""
+    return func.json_build_object(literal("$money", String), cents)
+
+
+@dataclass
+class _Booking:
+    """The statements of one redemption (ledger entry, guarded balance update, audit row,
+    notification), built once for both databases."""
+
+    entry: VoucherEntry
+    merchant_name: str
+    today: date
+    code: str | None
+
+    @property
+    def amount(self) -> int:
+        return -self.entry.amount_cents
+
+    def claim(self, dialect_insert: Any) -> Any:
+        e = self.entry
+        return (
+            dialect_insert(_ENTRY)
+            .values(
+                voucher_id=e.voucher_id,
+                kind=e.kind,
+                amount_cents=e.amount_cents,
+                at=e.at,
+                merchant_key=e.merchant_key,
+                actor_citizen_id=e.actor_citizen_id,
+                idempotency_key=e.idempotency_key,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(_ENTRY.c.id)
+        )
+
+    def guarded_update(self) -> Any:
+        v = _VOUCHER.c
+        return (
+            update(_VOUCHER)
+            .where(
+                v.id == self.entry.voucher_id,
+                v.status == ACTIVE,
+                v.balance_cents >= self.amount,
+                v.valid_until >= self.today,
+                v.gift_code.is_(None),
+                *([v.code == self.code] if self.code is not None else []),
+            )
+            .values(balance_cents=v.balance_cents - self.amount)
+            .returning(v.balance_cents, v.citizen_id)
+        )
+
+    def actor(self) -> str:
+        who = self.entry.actor_citizen_id
+        return f"citizen:{who}" if who else "system"
+
+    def subject(self) -> str:
+        return f"voucher:{self.entry.voucher_id}"
+
+    def buttons(self) -> list[dict[str, str]]:
+        return [notify.button(N_("Show voucher"), "voucher.show", str(self.entry.voucher_id))]
+
+    def audit_details(self, entry_id: Any) -> dict[str, Any]:
+        return {"merchant": self.entry.merchant_key, "amount": self.amount, "entry": entry_id}
+
+    def note_params(self, balance: Any) -> dict[str, Any]:
+        return {
+            "amount": i18n.money(self.amount),
+            "merchant": self.merchant_name,
+            "balance": i18n.money(balance),
+        }
+
+    async def in_one_statement(self, uow: UnitOfWork) -> tuple[int | None, int | None, int | None]:
+        e = self.entry
+        params = {
+            "voucher_id": e.voucher_id,
+            "amount": self.amount,
+            "at": e.at,
+            "merchant_key": e.merchant_key,
+            "actor_citizen_id": e.actor_citizen_id,
+            "idempotency_key": e.idempotency_key,
+            "today": self.today,
+            "actor": self.actor(),
+            "subject": self.subject(),
+            "merchant_name": self.merchant_name,
+            "buttons": self.buttons(),
+        }
+        if self.code is not None:
+            params["voucher_code"] = self.code
+        statement = _one_statement(self.code is not None)
+        row = (await uow.session.execute(statement, params)).one_or_none()
+        if row is None:
+            return None, None, None
+        return row[0], row[1], row[2]
+
+    async def step_by_step(self, uow: UnitOfWork) -> tuple[int | None, int | None, int | None]:
+        session = uow.session
+        entry_id = (await session.execute(self.claim(sqlite.insert))).scalar_one_or_none()
+        if entry_id is None:
+            return None, None, None
+        booked = (await session.execute(self.guarded_update())).one_or_none()
+        if booked is None:
+            return entry_id, None, None
+        balance, holder = booked
+        await session.execute(
+            insert(_AUDIT).values(
+                at=self.entry.at,
+                actor_citizen_id=self.entry.actor_citizen_id,
+                actor=self.actor(),
+                action="voucher.redeem",
+                subject=self.subject(),
+                details=self.audit_details(entry_id),
+            )
+        )
+        await session.execute(
+            insert(_NOTE).values(
+                citizen_id=holder,
+                key=REDEEMED,
+                params=self.note_params(balance),
+                buttons=self.buttons(),
+                ref=self.subject(),
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=self.entry.at,
+                created_at=self.entry.at,
+            )
+        )
+        return entry_id, balance, holder
+
+
+async def _refuse(uow: UnitOfWork, voucher_id: int, today: date, code: str | None) -> None:
+    """Say why the guarded update changed nothing (always raises)."""
+    session = uow.session
+    voucher = await session.get(Voucher, voucher_id, populate_existing=True)
+    if voucher is None:
+        raise NotFound("This voucher is unknown.")
+    reason = refuse_reason(voucher, today)
+    if reason is not None:
+        raise Conflict(reason, until=i18n.day(voucher.valid_until))
+    if code is not None and voucher.code != code:
+        raise Conflict(
+            "This voucher was gifted meanwhile and has a new code. Please ask for the current code."
+        )
+    raise Conflict(
+        "The voucher only holds {balance}. Please enter at most that amount.",
+        balance=i18n.money(voucher.balance_cents),
+    )
 
 
 async def _booked(uow: UnitOfWork, idempotency_key: str) -> VoucherEntry | None:
