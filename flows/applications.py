@@ -87,13 +87,9 @@ def shared_facts(ctx: Ctx, key: str, answers: Answers, names: Sequence[str]) -> 
 
 
 def room_details(ctx: Ctx, key: str, answers: Answers) -> str:
-    """Every answer with its label, and the form's notes (fee estimate, warnings): what a
-    private staff room reads."""
+    """Every answer with its label: what a private staff room reads (after the summary)."""
     form = FORMS[key]
-    lines = [f"• {label}: {value}" for label, value in answer_lines(ctx, form, answers)]
-    if form.notes is not None:
-        lines += form.notes(ctx, answers)
-    return "\n".join(lines)
+    return "\n".join(f"• {label}: {value}" for label, value in answer_lines(ctx, form, answers))
 
 
 async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:

@@ -256,7 +256,7 @@ def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime, details
         params,
         now,
         staff_buttons(case),
-        personal={"summary": details} if details else None,
+        personal={"summary": "\n".join(filter(None, [case.summary, details]))} if details else None,
     )
 
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.trust import tokens
-
 from services.keys import lock as locks
 from services.keys.lock import Decision
+from services.trust import tokens
 from storage.db import Database
 
 
