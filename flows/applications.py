@@ -92,9 +92,17 @@ def room_details(ctx: Ctx, key: str, answers: Answers) -> str:
     return "\n".join(f"• {label}: {value}" for label, value in answer_lines(ctx, form, answers))
 
 
-async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:
+def room_texts(ctx: Ctx, key: str, answers: Answers) -> tuple[str, str]:
+    """(summary, details) of an application as its department's room reads them, in the
+    room's language: the summary for every room, the details for private rooms only."""
     app = APPLICATIONS[key]
     room = ctx.in_language(notify.room_language(ctx.city, app.department))
+    return app.summary(room, answers), room_details(room, key, answers)
+
+
+async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:
+    app = APPLICATIONS[key]
+    summary, details = room_texts(ctx, key, answers)
     case = await cases.submit(
         ctx.uow,
         ctx.city,
@@ -102,8 +110,8 @@ async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:
         form=key,
         department=app.department,
         answers=answers,
-        summary=app.summary(room, answers),
-        details=room_details(room, key, answers),
+        summary=summary,
+        details=details,
         now=ctx.now,
         files=_files(answers),
     )

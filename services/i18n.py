@@ -171,6 +171,8 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return ngettext(lang, value["$n"][0], value["$n"][1], count).format(n=count)
         if "$number" in value:
             return format_decimal(value["$number"], locale=babel_locale(lang))
+        if "$de" in value:
+            return content(lang, str(value["$de"]))
         if "$l" in value:  # text from the city configuration, one per language
             texts = value["$l"]
             return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
@@ -198,6 +200,23 @@ def moment(value: datetime, tz: str) -> dict[str, str]:
 def word(message: str) -> dict[str, str]:
     """A word translated for the recipient; `NC_(context, msgid)` where it needs a context."""
     return {"$t": message}
+
+
+IN_GERMAN = N_("“{text}” (in German)")
+
+
+def content(lang: str, text: str, text_lang: str = "de") -> str:
+    """Text that exists in one language only (event and item descriptions, campaign texts,
+    payment descriptions, what staff wrote): as it is for readers of that language, marked as
+    such for everyone else, never passed off as theirs."""
+    if not text or normalise_language(lang) == text_lang:
+        return text
+    return gettext(lang, IN_GERMAN).format(text=text)
+
+
+def german(text: str) -> dict[str, str]:
+    """A notification parameter with German-only content (see `content`)."""
+    return {"$de": text}
 
 
 def counted(singular: str, plural: str, n: int) -> dict[str, Any]:
