@@ -118,11 +118,13 @@ class Router:
         keywords: Iterable[str] = (),
         arg: str = "",
     ) -> None:
-        """An entry of the main menu; `keywords` typed as free text open it too."""
+        """An entry of the main menu; `keywords` typed as free text open it too (the intent
+        layer, flows/intent.py, reads them besides its own table)."""
         self.menu_entries.append(MenuEntry(label, action, order, frozenset(roles), arg))
         self.add_keywords(action, keywords, arg)
 
     def add_keywords(self, action: str, words: Iterable[str], arg: str = "") -> None:
+        """Words that lead to `action` when typed as free text (flows/intent.py)."""
         for word in words:
             self.keywords[word.casefold()] = (action, arg)
 
@@ -169,22 +171,6 @@ class Registry:
     def menu_entries(self) -> list[MenuEntry]:
         entries = [e for r in self.routers.values() for e in r.menu_entries]
         return sorted(entries, key=lambda e: (e.order, e.label))
-
-    def keyword(self, text: str) -> tuple[str, str] | None:
-        """The action a free text means: whole text first, then any word of it."""
-        folded = text.casefold().strip(" .!?")
-        merged: dict[str, tuple[str, str]] = {}
-        for router in self.routers.values():
-            merged.update(router.keywords)
-        if folded in merged:
-            return merged[folded]
-        for word in folded.replace(",", " ").split():
-            for keyword, target in merged.items():
-                if " " not in keyword and (
-                    word == keyword or (len(keyword) >= 4 and word.startswith(keyword))
-                ):
-                    return target
-        return None
 
     def help_lines(self) -> list[tuple[str, str]]:
         """The basics (start, menu, help, cancel, language) first, then every capability."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from flows import understand
 from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
@@ -255,17 +256,8 @@ class Dispatcher:
         if step is not None:
             await step.handler(ctx)
             return
-        if inbound.kind == "text":
-            target = self.registry.keyword(text)
-            if target is not None:
-                await self._run_action(ctx, *target)
-                return
-            show_main_menu(
-                ctx,
-                ctx.t(
-                    "Sorry, I did not understand that. Please choose from the menu or type /help."
-                ),
-            )
+        if inbound.kind == "text":  # free text: the intent layer decides (flows/intent.py)
+            await self._run_action(ctx, *await understand.route(ctx, text))
             return
         show_main_menu(
             ctx, ctx.t("I cannot do anything with this here. Please choose from the menu.")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import col
 
 from services import audit
@@ -298,6 +298,25 @@ async def browse(
         .limit(limit)
     )
     return list(rows.scalars()), int(total)
+
+
+async def search(
+    uow: UnitOfWork, words: list[str], categories: list[str], *, limit: int = 5
+) -> list[AuctionItem]:
+    """Items on offer whose title or description holds one of `words` (casefolded, at least
+    three letters) or that are in one of `categories`; newest first."""
+    matches = [col(AuctionItem.search_text).contains(w) for w in words if len(w) >= 3]
+    if categories:
+        matches.append(col(AuctionItem.category).in_(categories))
+    if not matches:
+        return []
+    rows = await uow.session.execute(
+        select(AuctionItem)
+        .where(col(AuctionItem.status).in_((LISTED, RESERVED)), or_(*matches))
+        .order_by(col(AuctionItem.id).desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
 
 
 async def category_counts(uow: UnitOfWork) -> dict[str, int]:

@@ -99,6 +99,13 @@ def set_language(citizen: Citizen, language: str) -> None:
     if language not in LANGUAGES:
         raise InvalidInput("Available languages: Deutsch, English.")
     citizen.language = language
+    citizen.language_chosen = True
+
+
+def detected_language(citizen: Citizen, language: str) -> None:
+    """The language the person writes in, when they never chose one."""
+    if language in LANGUAGES and not citizen.language_chosen:
+        citizen.language = language
 
 
 def update_profile(citizen: Citizen, field: str, text: str) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.city import City
-from services.keys.booking import TOKEN_KIND
 from services.keys.config import rules as key_rules
+from services.keys.records import TOKEN_KIND
 from services.trust import tokens
 from storage.models.keys import KeyBooking, KeyEvent
 from storage.uow import UnitOfWork

@@ -62,6 +62,12 @@ async def cancel(uow: UnitOfWork, citizen_id: int, voucher_id: int) -> None:
         raise Conflict("This gift was already claimed or taken back.")
 
 
+async def pending(uow: UnitOfWork, code: str) -> Voucher | None:
+    """The voucher waiting to be claimed with this (canonical) gift code."""
+    result = await uow.session.execute(select(Voucher).where(Voucher.gift_code == code))
+    return result.scalar_one_or_none()
+
+
 async def claim(uow: UnitOfWork, city: City, citizen_id: int, text: str, now: datetime) -> Voucher:
     """Single use: the voucher moves to the claimer and gets a new code, so a copy of the old
     code (a screenshot of its QR code) is worthless."""

@@ -20,6 +20,8 @@ class Citizen(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     language: str = Field(default="de", max_length=5)
+    # chosen with /language: never changed by guessing from what the person writes
+    language_chosen: bool = Field(default=False)
     first_name: str | None = personal(max_length=100)
     last_name: str | None = personal(max_length=100)
     street: str | None = personal(max_length=200)

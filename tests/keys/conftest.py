@@ -12,8 +12,9 @@ from services.city import City
 from services.clock import FrozenClock
 from services.env import Env
 from services.keys import booking as svc
-from services.keys.booking import KeyBooking
+from services.keys import records
 from services.keys.config import rules as key_rules
+from services.keys.records import KeyBooking
 from storage.db import Database
 from tests.cases.conftest import make_person
 from tests.events.conftest import FakeProvider
@@ -84,6 +85,6 @@ async def book(
 
 async def fresh(db: Database, booking_id: int) -> KeyBooking:
     async with db.uow() as uow:
-        found = await svc.get_booking(uow, booking_id)
+        found = await records.get_booking(uow, booking_id)
         uow.session.expunge(found)
         return found

@@ -16,7 +16,7 @@ from bot.web import create_web_app
 from services.apikeys import keys
 from services.city import City
 from services.clock import FrozenClock
-from services.keys import booking as svc
+from services.keys import changes
 from storage.db import Database
 from tests.keys.conftest import book
 from tests.keys.lock_sim import SimulatedLock
@@ -93,7 +93,7 @@ async def test_revoked_keys_are_refused_online(
     booking = await book(chat.db, chat.env, people["anna"])
     secret = await lock_key(chat.db, clock, booking.lock_id)
     async with chat.db.uow() as uow:
-        await svc.cancel(
+        await changes.cancel(
             uow, chat.env, citizen_id=people["anna"], booking_id=booking.id or 0, now=clock.now()
         )
         await uow.commit()

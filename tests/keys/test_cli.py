@@ -15,6 +15,7 @@ from services.city import load_city
 from services.clock import FrozenClock
 from services.env import Env
 from services.keys import booking as svc
+from services.keys import changes, records
 from services.trust import tokens
 from storage.db import Database
 from tests.conftest import START
@@ -58,8 +59,8 @@ async def cancel(url: str, booking_id: int) -> None:
     env = Env(load_city(), FrozenClock(START))
     try:
         async with db.uow() as uow:
-            booking = await svc.get_booking(uow, booking_id)
-            await svc.cancel(
+            booking = await records.get_booking(uow, booking_id)
+            await changes.cancel(
                 uow, env, citizen_id=booking.citizen_id, booking_id=booking_id, now=START
             )
             await uow.commit()

@@ -87,11 +87,13 @@ async def test_paid_room_checkout_refund_and_history(
 
 async def test_anna_passes_her_key_on_to_ben(chat: Transcript, people: dict[str, int]) -> None:
     booking = await book(chat.db, chat.env, people["anna"])
+    chat.env.links.chat_link = lambda payload: f"https://t.me/stadtlotse_bot?start={payload}"
     await chat.send("anna", "/keys")
     await chat.press("anna", "Meine Buchungen")
     await chat.press("anna", "1. Schlüssel Fahrradboxen Bahnhof")
     handover = await chat.press("anna", "Schlüssel weitergeben")
     assert "Übergabecode" in handover
+    assert "https://t.me/stadtlotse_bot?start=k-" in handover  # the deep link on Telegram
     code = next(w for w in handover.split() if w.count("-") == 3 and len(w) == 16)
 
     await chat.send("ben", "/keys")

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.keys import booking as svc
+from services.identity import privacy
+from services.keys import changes, records
 from services.keys import lock as locks
-from services.keys.booking import CANCELLED
+from services.keys.records import CANCELLED
 from storage.db import Database
 from tests.keys.conftest import book, fresh
 from tests.keys.lock_sim import SimulatedLock
@@ -83,7 +84,7 @@ async def test_a_cancelled_booking_revokes_the_key(
     assert lock.present(token, chat.clock.now()).open
     async with db.uow() as uow:
         assert (
-            await svc.cancel(
+            await changes.cancel(
                 uow,
                 chat.env,
                 citizen_id=people["anna"],
@@ -111,7 +112,7 @@ async def test_a_key_passed_on_stops_working_and_the_new_one_opens(
     booking = await book(db, chat.env, people["anna"])
     first = booking.token or ""
     async with db.uow() as uow:
-        code = await svc.start_handover(
+        code = await changes.start_handover(
             uow,
             chat.city,
             citizen_id=people["anna"],
@@ -120,7 +121,7 @@ async def test_a_key_passed_on_stops_working_and_the_new_one_opens(
         )
         await uow.commit()
     async with db.uow() as uow:
-        taken = await svc.take_over(
+        taken = await changes.take_over(
             uow, chat.city, citizen_id=people["ben"], code=code, now=chat.clock.now()
         )
         await uow.commit()
@@ -156,5 +157,20 @@ async def test_lock_events_are_kept_once_in_the_history(
         ) == (0, 2)
         await uow.commit()
     async with db.uow() as uow:
-        kinds = [e.kind for e in await svc.history(uow, booking.id or 0)]
+        kinds = [e.kind for e in await records.history(uow, booking.id or 0)]
     assert kinds == ["booked", "issued", "opened", "refused"]
+
+
+async def test_deleting_the_account_revokes_every_key(
+    chat: Transcript, people: dict[str, int], db: Database
+) -> None:
+    booking = await book(db, chat.env, people["anna"])
+    async with db.uow() as uow:
+        assert await privacy.close_holdings(uow, people["anna"], chat.clock.now()) >= 1
+        await uow.commit()
+    async with db.uow() as uow:
+        decision = await locks.decide_online(
+            uow, booking.token or "", lock=booking.lock_id, now=chat.clock.now()
+        )
+    assert (decision.open, decision.reason) == (False, "revoked")
+    assert (await fresh(db, booking.id or 0)).status == CANCELLED

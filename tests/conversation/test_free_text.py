@@ -1,0 +1,154 @@
+"""Free text finds its place (issue 12, "Free text goes the wrong way"): each example as a
+transcript through the console engine, in German and English."""
+
+from __future__ import annotations
+
+from tests.auction.support import list_item, person
+from tests.cases.conftest import make_person, submit_case
+from tests.events.conftest import make_event, make_organiser
+from tests.support.chat import Transcript
+
+
+async def test_a_lost_dog_is_the_lost_property_office_not_dog_tax(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    answer = await chat.send("anna", "Ich habe meinen Hund verloren")
+    assert "Fundbüro" in answer and "fundbuero@ahaus.de" in answer
+    assert "Öffnungszeiten: Mo–Fr 8:00–12:30 Uhr" in answer
+    assert "Hundesteuer" not in answer and "Wie heißt" not in answer
+    answer = await chat.send("ben", "I lost my dog")
+    assert "Lost property office" in answer and "Opening hours: Mon–Fri" in answer
+    assert "Dog tax" not in answer
+
+
+async def test_a_lost_bike_searches_the_auction(chat: Transcript) -> None:
+    now = chat.clock.now()
+    staff = await person(chat.db, "frank", now, "staff", "fundbuero")
+    await list_item(chat.db, chat.city, staff, now)  # a blue Gazelle ladies' bike
+    await make_person(chat, "anna", "Anna", "Schulte")
+    answer = await chat.send("anna", "Ich habe mein Fahrrad verloren")
+    assert "Fundbüro" in answer
+    assert "Damenfahrrad Gazelle, blau" in answer  # an item on offer, as a button
+    assert "Nichts Passendes" not in answer
+
+
+async def test_dog_tax_price_is_told_before_any_form(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    answer = await chat.send("anna", "wie viel kostet die Hundesteuer?")
+    assert "54,00\xa0€" in answer and "72,00\xa0€" in answer and "84,00\xa0€" in answer
+    assert "600,00\xa0€" in answer  # listed dogs
+    assert "Antrag starten" in answer  # the offer
+    assert "Wie heißt" not in answer  # no form started
+    started = await chat.press("anna", "Antrag starten")
+    assert "Hundesteuer" in started
+
+
+async def test_where_is_my_application_lists_the_cases(chat: Transcript) -> None:
+    anna = await make_person(chat, "anna", "Anna", "Schulte")
+    ref = await submit_case(chat, anna)
+    answer = await chat.send("anna", "Wo ist mein Antrag?")
+    assert "Ihre Anträge" in answer and ref in answer
+
+
+async def test_a_reference_typed_alone_opens_that_case_only_for_its_owner(
+    chat: Transcript,
+) -> None:
+    anna = await make_person(chat, "anna", "Anna", "Schulte")
+    await make_person(chat, "ben", "Ben", "Terhaar")
+    ref = await submit_case(chat, anna)
+    answer = await chat.send("anna", ref)
+    assert ref in answer and "Status:" in answer and "Verlauf" in answer
+    answer = await chat.send("ben", ref)
+    assert f"Sie haben keinen Antrag mit dem Aktenzeichen {ref}" in answer
+    assert "Bello" not in answer
+
+
+async def test_moving_is_the_buergerbuero_not_a_special_use_permit(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    answer = await chat.send("anna", "Umzug anmelden")
+    assert "Bürgerbüro" in answer and "14 Tagen" in answer
+    assert "Wohnungsgeberbestätigung" in answer
+    assert "Sondernutzung" not in answer
+
+
+async def test_bus_ticket_tells_about_the_sozialticket_before_applying(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    await chat.send("anna", "/language en")
+    answer = await chat.send("anna", "bus ticket")
+    assert "Sozialticket" in answer and "€39.00" in answer
+    assert "Start the application" in answer
+    assert "Do you receive" not in answer  # the form's first question is not asked
+
+
+async def test_christmas_market_opens_the_event(chat: Transcript) -> None:
+    olaf = await make_organiser(chat)
+    now = chat.clock.now()
+    await make_event(chat.db, olaf, now, title="Weihnachtsmarkt-Konzert im Schlosspark")
+    await make_event(chat.db, olaf, now, title="Kinder-Theater")
+    answer = await chat.send("anna", "Weihnachtsmarkt")
+    assert "Weihnachtsmarkt-Konzert im Schlosspark" in answer
+    assert "Ort:" in answer and "Kinder-Theater" not in answer
+
+
+async def test_small_talk_typos_data_and_street_lights(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    assert "Gern geschehen" in await chat.send("anna", "danke")
+    assert "Gutschein" in await chat.send("anna", "gutshein")
+    answer = await chat.send("anna", "Öffnungszeiten")
+    assert "Bürgerbüro" in answer and "Mo–Fr 8:00–12:30 Uhr" in answer
+    answer = await chat.send("anna", "Laterne kaputt")
+    assert "Straßenbeleuchtung" in answer or "Wo ist" in answer
+    await chat.send("anna", "/cancel")
+    await chat.send("ben", "/language en")
+    answer = await chat.send("ben", "thanks")
+    assert "welcome" in answer
+    answer = await chat.send("ben", "vouchre")
+    assert "voucher" in answer.lower()
+    answer = await chat.send("ben", "delete my data")
+    assert "delete" in answer.lower()
+    assert "[1]" in answer  # a confirmation to choose, nothing deleted yet
+    answer = await chat.send("ben", "/mydata")
+    assert "export" in answer.lower() or "data" in answer.lower()
+
+
+async def test_not_understood_offers_three_suggestions_and_a_person(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    answer = await chat.send("anna", "Quittengelee mit Sahne")
+    assert "nicht verstanden" in answer
+    assert "Mit einem Menschen sprechen" in answer
+    assert answer.count("[") >= 4
+
+
+async def test_english_is_learnt_from_what_someone_writes(chat: Transcript) -> None:
+    answer = await chat.send("ben", "Hello, how much is the dog tax?")
+    assert "Dog tax in Ahaus per dog and year" in answer and "€54.00" in answer
+    # remembered: the next answers are English too, even to a German word
+    assert "Your wallet is empty" in await chat.send("ben", "Brieftasche")
+    # clearly German again: back to German
+    answer = await chat.send("ben", "Ich möchte bitte meine Gutscheine sehen")
+    assert "Brieftasche" in answer
+
+
+async def test_a_chosen_language_always_wins(chat: Transcript) -> None:
+    await chat.send("cem", "/language de")
+    answer = await chat.send("cem", "I lost my dog, can you help me please?")
+    assert "Fundbüro" in answer and "Öffnungszeiten" in answer
+    await chat.send("dora", "/language en")
+    answer = await chat.send("dora", "Ich habe meinen Hund verloren, können Sie mir helfen?")
+    assert "Lost property office" in answer
+
+
+async def test_a_channel_hint_is_not_overruled(chat: Transcript) -> None:
+    from flows.types import Inbound
+
+    answer = await chat.handle(
+        Inbound(
+            channel="console",
+            user_id="emil",
+            chat_id="emil",
+            kind="text",
+            text="I lost my dog",
+            language_hint="de",
+            key="hint-1",
+        )
+    )
+    assert "Fundbüro" in answer
