@@ -76,7 +76,7 @@ def already_closed(ctx: Ctx, case: Case) -> bool:
 
 def actor(ctx: Ctx) -> cases.Actor:
     name = ctx.citizen.first_name or ctx.inbound.display_name or ctx.t("Staff")
-    return cases.Actor(ctx.citizen_id, name, frozenset(ctx.roles))
+    return cases.Actor(ctx.citizen_id, name, frozenset(ctx.roles), ctx.lang)
 
 
 def room_department(city: City, channel: str, chat_id: str) -> str | None:

@@ -173,6 +173,8 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return format_decimal(value["$number"], locale=babel_locale(lang))
         if "$de" in value:
             return content(lang, str(value["$de"]))
+        if "$text" in value:
+            return content(lang, str(value["$text"]), str(value.get("lang") or "de"))
         if "$l" in value:  # text from the city configuration, one per language
             texts = value["$l"]
             return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
@@ -202,16 +204,23 @@ def word(message: str) -> dict[str, str]:
     return {"$t": message}
 
 
-IN_GERMAN = N_("“{text}” (in German)")
+IN_LANGUAGE = {"de": N_("“{text}” (in German)"), "en": N_("“{text}” (in English)")}
 
 
 def content(lang: str, text: str, text_lang: str = "de") -> str:
     """Text that exists in one language only (event and item descriptions, campaign texts,
     payment descriptions, what staff wrote): as it is for readers of that language, marked as
     such for everyone else, never passed off as theirs."""
-    if not text or normalise_language(lang) == text_lang:
+    source = normalise_language(text_lang)
+    if not text or normalise_language(lang) == source:
         return text
-    return gettext(lang, IN_GERMAN).format(text=text)
+    return gettext(lang, IN_LANGUAGE[source]).format(text=text)
+
+
+def written(text: str, lang: str) -> dict[str, str]:
+    """A notification parameter holding what someone wrote in `lang` (a staff member's
+    reason): marked as written in that language for readers of another."""
+    return {"$de": text} if normalise_language(lang) == "de" else {"$text": text, "lang": lang}
 
 
 def german(text: str) -> dict[str, str]:

@@ -224,7 +224,7 @@ async def reject(
         ),
         now,
         buttons=[notify.button(N_("Answer or object"), "case.object", case.reference)],
-        reason=reason,
+        reason=i18n.written(reason, actor.language),
         department=department_name(city, case.department, lang),
         until=i18n.day(objection_until(city, now)),
     )
@@ -346,7 +346,7 @@ async def ask(
         now,
         buttons=[notify.button(N_("Answer"), "case.answer", case.reference)],
         name=actor.first_name,
-        question=question,
+        question=i18n.written(question, actor.language),
     )
     return case
 

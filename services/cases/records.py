@@ -69,6 +69,7 @@ class Actor:
     citizen_id: int
     first_name: str
     roles: frozenset[tuple[str, str]]
+    language: str = "de"  # what they write (reasons, questions) is in this language
 
     def serves(self, department: str) -> bool:
         return ("staff", department) in self.roles

@@ -167,7 +167,7 @@ ENGLISH = frozenset(
     ]
 )
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]+")
-MARKED = re.compile(r"“[^”]*” \(in German\)|„[^“]*“ \(in German\)")
+MARKED = re.compile(r"“[^”]*” \(in German\)|„[^“]*“ \(auf Englisch\)")
 NOISE = re.compile(r"https?://\S+|/[a-z_]+|\b[A-Z0-9]{4}(?:-[A-Z0-9]{4})+\b|AH-\d{4}-\d+")
 
 
