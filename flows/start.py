@@ -153,10 +153,18 @@ async def set_language(ctx: Ctx, arg: str) -> None:
     found = ctx.city.department(department) if department else None
     if found is not None:
         room_lang = notify.room_language(ctx.city, found.key)
-        said += "\n" + ctx.t(
-            "Notifications in this room stay in {language}, as {department} has configured "
-            "it; your answers and the details I send you privately are in your language.",
-            language=ctx.t("English") if room_lang == "en" else ctx.t("German"),
-            department=found.name(ctx.lang),
+        name = found.name(ctx.lang)
+        said += "\n" + (
+            ctx.t(
+                "Notifications in this room stay in English, as {department} has configured it; "
+                "your answers and the details I send you privately are in your language.",
+                department=name,
+            )
+            if room_lang == "en"
+            else ctx.t(
+                "Notifications in this room stay in German, as {department} has configured it; "
+                "your answers and the details I send you privately are in your language.",
+                department=name,
+            )
         )
     show_main_menu(ctx, said)
