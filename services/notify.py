@@ -28,6 +28,7 @@ from sqlalchemy import JSON, Select, String, cast, insert, literal, select
 from sqlmodel import col
 
 from services.city import City
+from services.i18n import N_
 from storage.models.outbox import Notification
 from storage.uow import UnitOfWork, rows_changed
 
@@ -74,6 +75,10 @@ def notify_citizen(
 def room_chat_id(channel: str, configured: str) -> str:
     """The chat id of a staff room: console staff views are chats named "room:<name>"."""
     return f"room:{configured}" if channel == "console" else configured
+
+
+# what a room that is not private reads in place of what a resident wrote or answered
+IN_PRIVATE = N_("(personal details: press Details, I send them to your private chat)")
 
 
 def room_department(city: City, channel: str, chat_id: str) -> str | None:

@@ -231,7 +231,7 @@ def to_room(
         note.citizen_id = case.citizen_id
 
 
-IN_PRIVATE = N_("(personal details: press Details, I send them to your private chat)")
+IN_PRIVATE = notify.IN_PRIVATE
 
 
 def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime, details: str = "") -> None:
