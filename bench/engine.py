@@ -1,8 +1,9 @@
 """The conversation engine under load: 1,000 simulated residents each walk a 6-step form through
 the in-process console channel, with 50 talking at the same time, on SQLite and PostgreSQL.
-Reports inputs per second and p50/p95 latency per input; then 10,000 residents are left in the
-middle of the form and the growth of the program's resident memory (RSS) is measured: their
-state lives in the database, so memory must not grow with them.
+Reports inputs per second, p50/p95 latency, CPU milliseconds and SQL statements per input (and
+per `/menu` and per form step, counted alone), with the machine's load average; then 10,000
+residents are left in the middle of the form and the growth of the program's resident memory
+(RSS) is measured: their state lives in the database, so memory must not grow with them.
 
     python bench/engine.py [--residents 1000] [--concurrency 50] [--idle 10000]
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from common import fresh_database, postgres_available, run, save, summary_ms
+from common import Meter, fresh_database, postgres_available, run, save, summary_ms
 
 import flows  # noqa: F401
 from flows import fields
@@ -102,6 +103,18 @@ async def walk(dispatcher: Dispatcher, user: str, steps: list[str], latencies: l
         assert replies, f"no answer to {text!r}"
 
 
+async def single_inputs(dispatcher: Dispatcher, db: Any) -> dict[str, int]:
+    """Statements of one `/menu` and of one form step (a text answer), each counted alone."""
+    await walk(dispatcher, "single-menu", ["/menu"], [])
+    with Meter(db) as menu:
+        await dispatcher.handle(inbound("single-menu", "/menu", 1))
+    await walk(dispatcher, "single-form", ["/benchform"], [])
+    with Meter(db) as step:
+        replies = await dispatcher.handle(inbound("single-form", ANSWERS[0], 1))
+    assert "(2/6)" in replies[-1].text, replies
+    return {"statements_menu": menu.statements, "statements_form_step": step.statements}
+
+
 def rss_bytes() -> int:
     """Resident set size of this process (Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -124,16 +137,18 @@ async def measure(kind: str, residents: int, concurrency: int, idle: int) -> dic
         async with semaphore:
             await walk(dispatcher, f"r{i}", ["/benchform", *ANSWERS], latencies)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(residents)))
-    elapsed = time.perf_counter() - started
+    with Meter(db) as meter:
+        await asyncio.gather(*(one(i) for i in range(residents)))
     assert len(SUBMITTED) == residents, f"only {len(SUBMITTED)} of {residents} forms were sent"
+    measured = meter.figures(len(latencies), "input")
     figures: dict[str, Any] = {
         "residents": residents,
         "inputs": len(latencies),
-        "seconds": round(elapsed, 2),
-        "inputs_per_second": round(len(latencies) / elapsed, 1),
+        "seconds": measured.pop("seconds"),
+        "inputs_per_second": measured.pop("per_second"),
         **summary_ms(latencies),
+        **measured,
+        **await single_inputs(dispatcher, db),
     }
 
     # memory: residents left in the middle of the form (after the first two answers)

@@ -5,7 +5,10 @@ the same run on the same fake server. Both run as their own process, as in produ
 
 Each simulated resident writes, waits for the answer, writes again (as people do); `--users`
 residents do so at the same time. Latency: from the webhook POST to the bot's sendMessage
-arriving at the fake server.
+arriving at the fake server. Next to throughput: the CPU milliseconds each bot process spends
+per update (from /proc), the SQL statements Stadtlotse runs per update, and the machine's load
+average. Update ids continue from the clock, so a second run on the same `--database` is not
+taken for a redelivery of the first.
 
     python bench/telegram_inbound.py [--users 20] [--messages 25] [--database URL]
 """
@@ -23,12 +26,50 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SECRET = "bench_secret"
 FIRST_USER = 500_000
+STATEMENTS_FILE = "STADTLOTSE_BENCH_STATEMENTS_FILE"
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+# --------------------------------------------------------------------------- Stadtlotse
+def stadtlotse_main() -> None:
+    """`stadtlotse run`, counting the SQL statements of every database it opens; SIGUSR1 writes
+    the count so far to the file named by STADTLOTSE_BENCH_STATEMENTS_FILE."""
+    from sqlalchemy import event
+
+    import storage.db
+    from bot.cli import main
+
+    counted = [0]
+    original = storage.db.Database.__init__
+
+    def counting_init(self: storage.db.Database, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        def seen(*_args: object) -> None:
+            counted[0] += 1
+
+        event.listen(self.engine.sync_engine, "before_cursor_execute", seen)
+
+    storage.db.Database.__init__ = counting_init  # type: ignore[method-assign]
+    target = Path(os.environ[STATEMENTS_FILE])
+    signal.signal(signal.SIGUSR1, lambda *_: target.write_text(str(counted[0])))
+    raise SystemExit(main(["run"]))
 
 
 def free_port() -> int:
@@ -119,20 +160,41 @@ async def load(fake: object, users: int, messages: int, text: str) -> dict[str, 
     }
 
 
+async def statements_so_far(process: asyncio.subprocess.Process, path: Path) -> int:
+    path.unlink(missing_ok=True)
+    process.send_signal(signal.SIGUSR1)
+    for _ in range(100):
+        if path.exists() and path.read_text():
+            return int(path.read_text())
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the bot did not report its statement count")
+
+
 async def measure(
     name: str, command: list[str], env: dict[str, str], fake: object, args: argparse.Namespace,
     text: str,
-) -> dict[str, float]:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     from tests.support.fake_telegram import FakeTelegram
 
     assert isinstance(fake, FakeTelegram)
     fake.webhook_url = ""
+    counting = STATEMENTS_FILE in env
     process = await asyncio.create_subprocess_exec(*command, env=env, cwd=ROOT)
     try:
         await fake.wait_until(lambda: bool(fake.webhook_url), timeout=60)
         await asyncio.sleep(0.5)  # the web server binds right after setWebhook
         await load(fake, 3, 3, text)  # warm up (first contact creates the residents)
-        result = await load(fake, args.users, args.messages, text)
+        path = Path(env.get(STATEMENTS_FILE, ""))
+        statements = await statements_so_far(process, path) if counting else 0
+        load_before, cpu_before = load_average(), process_cpu_seconds(process.pid)
+        result: dict[str, Any] = await load(fake, args.users, args.messages, text)
+        cpu = process_cpu_seconds(process.pid) - cpu_before
+        result["cpu_ms_per_update"] = round(cpu * 1000 / result["updates"], 2)
+        if counting:
+            statements = await statements_so_far(process, path) - statements
+            result["statements_per_update"] = round(statements / result["updates"], 2)
+        result["load_average_before"] = load_before
+        result["load_average_after"] = load_average()
     finally:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), 30)
@@ -145,7 +207,12 @@ async def main(args: argparse.Namespace) -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="inbound-"))
     database = args.database or f"sqlite+aiosqlite:///{workdir / 'inbound.db'}"
-    async with FakeTelegram(limits=RateLimits(enabled=False)) as fake:
+    # update ids go on from the clock (milliseconds): a second run on the same database
+    # must not look like Telegram redelivering the first run's updates
+    first_update_id = int(time.time() * 1000)
+    async with FakeTelegram(
+        limits=RateLimits(enabled=False), first_update_id=first_update_id
+    ) as fake:
         api = fake.base_url.removesuffix("/bot")
         port = free_port()
         echo = await measure(
@@ -162,9 +229,10 @@ async def main(args: argparse.Namespace) -> None:
             "STADTLOTSE_WEB_PORT": str(port),
             "STADTLOTSE_DATABASE_URL": database,
             "STADTLOTSE_LOG_LEVEL": "WARNING",
+            STATEMENTS_FILE: str(workdir / "statements"),
         }
         ours = await measure(
-            "Stadtlotse", [sys.executable, "-m", "bot.cli", "run"], env, fake, args, "menu"
+            "Stadtlotse", [sys.executable, __file__, "--stadtlotse"], env, fake, args, "menu"
         )
     result = {
         "database": database.split(":")[0],
@@ -173,6 +241,7 @@ async def main(args: argparse.Namespace) -> None:
         "ptb_echo": echo,
         "stadtlotse": ours,
         "throughput_ratio": round(ours["updates_per_second"] / echo["updates_per_second"], 3),
+        "cpu_ratio": round(ours["cpu_ms_per_update"] / echo["cpu_ms_per_update"], 2),
         "p95_ratio": round(ours["p95_ms"] / echo["p95_ms"], 2),
     }
     print(f"throughput Stadtlotse / echo bot: {result['throughput_ratio']}, "
@@ -190,8 +259,11 @@ if __name__ == "__main__":
     parser.add_argument("--database", default="", help="default: a fresh SQLite file")
     parser.add_argument("--echo-bot", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--stadtlotse", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    if arguments.echo_bot:
+    if arguments.stadtlotse:
+        stadtlotse_main()
+    elif arguments.echo_bot:
         echo_main(arguments.echo_bot, arguments.api)
     else:
         asyncio.run(main(arguments))

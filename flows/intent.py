@@ -218,6 +218,19 @@ def tables() -> Tables:
     return Tables(topics, topic_index, act_index, {key: n for n, key in enumerate(topics)})
 
 
+@lru_cache(maxsize=32)
+def topic_words(key: str) -> frozenset[str]:
+    """Every form of every word of one topic."""
+    topic = next(t for t in TOPICS if t.key == key)
+    return frozenset(
+        form
+        for spec in topic.words.values()
+        for phrase in _phrases(spec, key, 0.0)
+        for word in phrase.words
+        for form in textmatch.forms(word)
+    )
+
+
 def reference_in(text: str) -> str:
     """A case reference: alone, however written ("ah 2026 12"), or as printed in a sentence."""
     if _REFERENCE_ALONE.match(text):
@@ -230,7 +243,10 @@ def code_alone(text: str) -> str:
     """The text is one bearer code (voucher, ticket, gift, pickup): 13 symbols, written in one
     piece with a digit in it, or grouped in fours as the bot shows them ("ABCD-EFGH-JKMN-P")."""
     parts = [p for p in re.split(r"[\s\-]+", text.strip()) if p]
-    if not parts or not all(p.isalnum() and p.isascii() for p in parts):
+    symbols = "".join(parts)
+    if not parts or not (symbols[:-1].isalnum() and symbols.isascii()):
+        return ""
+    if not (symbols[-1].isalnum() or symbols[-1] in codes.CHECK_ALPHABET):  # "*~$=" check
         return ""
     grouped = len(parts) > 1 and all(len(p) == 4 for p in parts[:-1])
     if len(parts) > 1 and not grouped:

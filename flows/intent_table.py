@@ -184,12 +184,17 @@ TOPICS: list[Topic] = [
     Topic("events", N_("Events"), "events.list", {
         3.5: "veranstaltung, veranstaltungen, veranstaltungskalender, event, events, konzert, "
         "konzerte, termine in ahaus, was ist los, was ist heute los, whats on, what is on, "
-        "concert, festival, eintrittskarte, weihnachtsmarkt, kirmes, theater, lesung, "
+        "concert, festival, eintrittskarte, theater, lesung, "
         "was kann man heute, what can i do today, unternehmen",
         2: "ticket, tickets, karten, fest, feier, markt, party, show, kino, ausflug, wochenende, "
         "laeuft, happening, coming up, samstag, sonntag, freitag, saturday, sunday, friday, "
         "tonight, heute abend, tipps, naechste woche, next week, diese woche, this week",
         1.5: "los",
+    }),
+    # named occasions: also looked for in the titles of the upcoming events (flows/understand.py)
+    Topic("occasions", N_("Events"), "events.list", {
+        3.5: "weihnachtsmarkt, kirmes, stadtfest, schuetzenfest, karneval, christmas market, "
+        "flohmarkt, kulturnacht",
     }),
     Topic("alerts", N_("Deal alerts"), "auction.alerts", {
         3.5: "schnaeppchen, schnaeppchenalarm, suchauftrag, deal alert, deal alerts, "

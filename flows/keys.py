@@ -24,9 +24,28 @@ router.menu(
     order=32,
     keywords=["schlüssel", "schluessel", "keys", "digital key", "digitaler schlüssel"],
 )
-for word in ("fahrradbox", "bikebox", "bike box", "fahrradbox buchen", "book a bike box"):
+for word in (
+    "fahrradbox",
+    "bikebox",
+    "bike box",
+    "fahrradbox buchen",
+    "book a bike box",
+    "radbox",
+    "fahrradgarage",
+    "bike locker",
+):
     router.add_keywords("keys.start", [word], "fahrradbox")
-for word in ("gemeinschaftsraum", "community room", "gemeinschaftsraum buchen"):
+for word in (
+    "gemeinschaftsraum",
+    "community room",
+    "gemeinschaftsraum buchen",
+    "wüllen",
+    "wuellen",
+    "raum mieten",
+    "raum buchen",
+    "book a room",
+    "rent a room",
+):
     router.add_keywords("keys.start", [word], "gemeinschaftsraum")
 
 

@@ -22,6 +22,11 @@ router = Router("understand")
 EVENT_SEARCH = 50  # upcoming events looked through for a name
 
 
+def prepare() -> None:
+    """Build the intent layer's word index now (it is built once per process)."""
+    intent.tables()
+
+
 def allowed(ctx: Ctx, action: str) -> bool:
     found = REGISTRY.action(action)
     return found is not None and (not found.roles or any(ctx.has_role(r) for r in found.roles))
@@ -60,10 +65,13 @@ def learn_language(ctx: Ctx, text: str) -> None:
 
 async def event_named(ctx: Ctx, text: str) -> int | None:
     """The one upcoming event whose title holds a word of the text ("Weihnachtsmarkt")."""
+    generic = intent.topic_words("events")  # "Konzert" asks for the list, not one concert
     words = [
         w
         for w in textmatch.words(text)
-        if len(w) >= 5 and w not in textmatch.GERMAN_MARKERS | textmatch.ENGLISH_MARKERS
+        if len(w) >= 5
+        and w not in textmatch.GERMAN_MARKERS | textmatch.ENGLISH_MARKERS
+        and not set(textmatch.forms(w)) & generic
     ]
     if not words:
         return None
@@ -105,11 +113,11 @@ async def bye(ctx: Ctx, arg: str) -> None:
 @router.action(intent.UNKNOWN)
 async def not_understood(ctx: Ctx, arg: str) -> None:
     text = ctx.inbound.text if ctx.inbound.kind == "text" else arg
-    closest = intent.suggestions(text, intent.classify(text))
+    closest = intent.suggestions(text, intent.classify(text), limit=4)
     buttons: list[Button] = []
     for topic in closest:
         action, _sep, target = topic.go.partition(":")
-        if allowed(ctx, action) and len(buttons) < 3:
+        if action != "helper.start" and allowed(ctx, action) and len(buttons) < 3:
             buttons.append(ctx.button(topic.label, action, target))
     ctx.say(
         ctx.t(

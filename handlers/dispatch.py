@@ -8,8 +8,12 @@ import logging
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from flows import understand
@@ -17,7 +21,7 @@ from flows.context import Ctx
 from flows.menu import show_main_menu
 from flows.registry import REGISTRY, Registry
 from flows.types import Button, Inbound, Reply
-from handlers import menus, picking, rooms
+from handlers import loading, menus, picking, rooms
 from handlers.locks import KeyedLocks
 from services import i18n, log_context
 from services.city import City
@@ -33,6 +37,32 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # longer messages are refused (Telegram itself allows 4096)
 MAX_ATTEMPTS = 3  # a conversation changed by another replica meanwhile: try again
+
+
+_PROCESSED = cast(Table, ProcessedUpdate.__table__)  # type: ignore[attr-defined]
+# statements of every input, built once (building and keying them costs more than running them)
+_RECORD_PG = pg_insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key)
+_RECORD_SQLITE = sqlite_insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.key)
+_CONVERSATION = cast(Table, Conversation.__table__)  # type: ignore[attr-defined]
+_SAVE_CONVERSATION = (
+    _CONVERSATION.update()
+    .where(
+        _CONVERSATION.c.id == bindparam("b_id"),
+        _CONVERSATION.c.version == bindparam("b_version"),
+    )
+    .values(
+        {
+            column: bindparam(f"b_{name}", type_=_CONVERSATION.c[column].type)
+            for column, name in (
+                ("version", "new_version"),
+                ("step", "step"),
+                ("data", "data"),
+                ("citizen_id", "citizen_id"),
+                ("updated_at", "updated_at"),
+            )
+        }
+    )
+)
 
 
 class _Retry(Exception):
@@ -61,6 +91,7 @@ class Dispatcher:
         self.env = env
         self.registry = registry
         self.locks = KeyedLocks()
+        understand.prepare()  # the word index (~0.5 s once), not during someone's first message
 
     @property
     def city(self) -> City:
@@ -100,58 +131,35 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ one input
     async def _handle_once(self, inbound: Inbound) -> list[Reply]:
+        """One transaction: read everything in one statement, run the step, write at the end.
+        A step that fails rolls the whole unit back; the answer to the failure is then written
+        in the same unit of work afresh (no savepoint on the way of every input)."""
         async with self.db.uow() as uow:
-            session = uow.session
             now = self.clock.now()
-            if inbound.key and not await self._first_time(uow, inbound):
-                return []
-            refused = await rooms.refusal(uow, self.city, inbound)
-            if refused is not None:  # a staff room, and not its staff: nothing else happens
-                await uow.commit()
-                return [refused]
-            citizen, account = await identity.contact(
-                uow,
-                channel=inbound.channel,
-                external_id=inbound.user_id,
-                chat_id=inbound.chat_id,
-                now=now,
-                display_name=inbound.display_name,
-                language_hint=inbound.language_hint,
-                default_language=self.city.default_language,
-                private_chat=not inbound.is_group,
-            )
-            conversation = await self._conversation(uow, inbound, citizen.id or 0, now)
-            log_context.add(conversation=conversation.id)
-            roles = await identity.roles_of(uow, citizen.id or 0)
-            ctx = Ctx(
-                uow=uow,
-                now=now,
-                env=self.env,
-                citizen=citizen,
-                account=account,
-                inbound=inbound,
-                roles=roles,
-                step=conversation.step,
-                data=copy.deepcopy(conversation.data),
-            )
-            savepoint = await session.begin_nested()
+            begun = await self._begin(uow, inbound, now)
+            if isinstance(begun, list):
+                return begun
+            ctx, conversation = begun
             try:
                 await self._route(ctx, conversation)
-                await session.flush()
-                await savepoint.commit()
             except DomainError as error:
-                if error.keep_changes:
-                    await session.flush()
-                    await savepoint.commit()
+                if error.keep_changes:  # a counted failed attempt stays: nothing is undone
+                    self._restore(ctx, conversation)
                 else:
-                    await savepoint.rollback()
-                await self._recover(ctx, conversation, citizen_refresh=True)
+                    begun = await self._again(uow, inbound, now)
+                    if isinstance(begun, list):
+                        return begun
+                    ctx, conversation = begun
                 ctx.say(ctx.t(error.message, **error.params))
                 await self._repeat_current(ctx, conversation)
+            except _Retry:
+                raise
             except Exception:
                 log.exception("flow failed: step=%s kind=%s", conversation.step, inbound.kind)
-                await savepoint.rollback()
-                await self._recover(ctx, conversation, citizen_refresh=True)
+                begun = await self._again(uow, inbound, now)
+                if isinstance(begun, list):
+                    return begun
+                ctx, conversation = begun
                 show_main_menu(
                     ctx,
                     ctx.t(
@@ -164,13 +172,78 @@ class Dispatcher:
             await uow.commit()
             return replies
 
-    async def _first_time(self, uow: UnitOfWork, inbound: Inbound) -> bool:
-        try:
-            async with uow.session.begin_nested():
-                uow.session.add(
-                    ProcessedUpdate(channel=inbound.channel, key=inbound.key, at=self.clock.now())
-                )
-        except IntegrityError:
+    async def _begin(
+        self, uow: UnitOfWork, inbound: Inbound, now: datetime
+    ) -> list[Reply] | tuple[Ctx, Conversation]:
+        """Record the update, find the person and their conversation: the context of the step,
+        or the whole answer (nothing for a duplicate, the refusal in a foreign staff room)."""
+        loaded: loading.Loaded | None = None
+        read = False
+        if inbound.key and uow.dialect == "postgresql":  # recorded and read in one round trip
+            first, loaded = await loading.record_and_load(uow, inbound, now)
+            if not first:
+                log.info("duplicate update ignored: %s %s", inbound.channel, inbound.key)
+                return []
+            read = True
+        elif inbound.key and not await self._first_time(uow, inbound, now):
+            return []
+        refused = await rooms.refusal(uow, self.city, inbound)
+        if refused is not None:  # a staff room, and not its staff: nothing else happens
+            await uow.commit()
+            return [refused]
+        private_chat = not inbound.is_group
+        if not read:
+            loaded = await loading.load(uow, inbound)
+        if loaded is None:  # first contact
+            citizen, account = await identity.contact(
+                uow,
+                channel=inbound.channel,
+                external_id=inbound.user_id,
+                chat_id=inbound.chat_id,
+                now=now,
+                display_name=inbound.display_name,
+                language_hint=inbound.language_hint,
+                default_language=self.city.default_language,
+                private_chat=private_chat,
+            )
+            roles = await identity.roles_of(uow, citizen.id or 0)
+            conversation = await self._conversation(uow, inbound, citizen.id or 0, now)
+        else:
+            citizen, account, roles = loaded.citizen, loaded.account, loaded.roles
+            identity.wrote(account, chat_id=inbound.chat_id, private_chat=private_chat)
+            if loaded.conversation is None:
+                conversation = await self._conversation(uow, inbound, citizen.id or 0, now)
+            else:
+                conversation = loaded.conversation
+                if conversation.citizen_id != citizen.id:  # linked to another resident meanwhile
+                    conversation.citizen_id = citizen.id or 0
+        log_context.add(conversation=conversation.id)
+        ctx = Ctx(
+            uow=uow,
+            now=now,
+            env=self.env,
+            citizen=citizen,
+            account=account,
+            inbound=inbound,
+            roles=roles,
+            step=conversation.step,
+            data=copy.deepcopy(conversation.data),
+        )
+        return ctx, conversation
+
+    async def _again(
+        self, uow: UnitOfWork, inbound: Inbound, now: datetime
+    ) -> list[Reply] | tuple[Ctx, Conversation]:
+        """After a failed step: undo the whole unit and begin it again, to answer the failure."""
+        await uow.rollback()
+        uow.session.expunge_all()  # read everything afresh, as it is after the rollback
+        return await self._begin(uow, inbound, now)
+
+    async def _first_time(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> bool:
+        """Record the update's key; False when it was recorded before (a redelivery)."""
+        statement = _RECORD_PG if uow.dialect == "postgresql" else _RECORD_SQLITE
+        params = {"channel": inbound.channel, "key": inbound.key, "at": now}
+        if (await uow.session.execute(statement, params)).first() is None:
             log.info("duplicate update ignored: %s %s", inbound.channel, inbound.key)
             return False
         return True
@@ -202,14 +275,8 @@ class Dispatcher:
             raise _Retry() from None
         return conversation
 
-    async def _recover(
-        self, ctx: Ctx, conversation: Conversation, *, citizen_refresh: bool
-    ) -> None:
-        """After a rollback: reload what the rollback expired, restore the state before."""
-        if citizen_refresh:
-            await ctx.uow.session.refresh(ctx.citizen)
-            await ctx.uow.session.refresh(ctx.account)
-            await ctx.uow.session.refresh(conversation)
+    def _restore(self, ctx: Ctx, conversation: Conversation) -> None:
+        """After a failure that keeps its changes: forget the step's answers and state."""
         ctx.replies = []
         ctx.step = conversation.step
         ctx.data = copy.deepcopy(conversation.data)
@@ -312,9 +379,13 @@ class Dispatcher:
         """A typed number or label that picks an option: the rule is in handlers/picking.py."""
         if conversation.id is None:
             return None
-        current = await menus.current_menus(ctx.uow, conversation.id, conversation.version)
-        notices = await menus.recent_detached_menus(
-            ctx.uow, ctx.inbound.channel, ctx.inbound.chat_id, picking.RECENT_NOTICES
+        current, notices = await menus.menus_to_pick_from(
+            ctx.uow,
+            conversation_id=conversation.id,
+            generation=conversation.version,
+            channel=ctx.inbound.channel,
+            chat_id=ctx.inbound.chat_id,
+            notices=picking.RECENT_NOTICES,
         )
         step = self.registry.step(ctx.step) if ctx.step else None
         found = picking.pick(text, current, notices, numbers=picking.numbers_pick(step, ctx))
@@ -377,10 +448,10 @@ class Dispatcher:
             if named:
                 hint = picking.named_hint(ctx.lang, ctx.inbound.channel)
                 named[-1].text = f"{named[-1].text}\n{hint}" if named[-1].text else hint
+        rows = []
         for reply in ctx.replies:
             if any(b.action for b in reply.buttons):
-                menu = await menus.store_menu(
-                    uow,
+                row = menus.menu_row(
                     channel=ctx.inbound.channel,
                     chat_id=ctx.inbound.chat_id,
                     text=reply.text,
@@ -390,20 +461,25 @@ class Dispatcher:
                     citizen_id=ctx.citizen_id,
                     generation=generation,
                 )
-                reply.menu = menu.id
-        await uow.session.flush()
-        result = await uow.session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation.id, Conversation.version == conversation.version)
-            .values(
-                version=generation,
-                step=ctx.step,
-                data=ctx.data,
-                citizen_id=ctx.citizen_id,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+                reply.menu = row["id"]
+                rows.append(row)
+        await uow.session.flush()  # what the step changed through the ORM (nothing: no statement)
+        params = {
+            "b_id": conversation.id,
+            "b_version": conversation.version,
+            "b_new_version": generation,
+            "b_step": ctx.step,
+            "b_data": ctx.data,
+            "b_citizen_id": ctx.citizen_id,
+            "b_updated_at": now,
+        }
+        if rows and uow.dialect == "postgresql":  # the menus ride along: one round trip
+            statement = _SAVE_CONVERSATION.add_cte(menus.INSERT_MENUS.values(rows).cte("new_menus"))
+            result = await uow.session.execute(statement, params)
+        else:
+            if rows:
+                await uow.session.execute(menus.INSERT_MENUS, rows)
+            result = await uow.session.execute(_SAVE_CONVERSATION, params)
         if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies

@@ -5,8 +5,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlmodel import col
 
 from flows.types import Button
@@ -69,13 +80,107 @@ async def store_menu(
     return menu
 
 
+def menu_row(
+    *,
+    channel: str,
+    chat_id: str,
+    text: str,
+    buttons: Sequence[Button],
+    now: datetime,
+    conversation_id: int | None,
+    citizen_id: int | None,
+    generation: int,
+) -> dict[str, Any]:
+    """A menu as the row `INSERT_MENUS` writes (the dispatcher writes a step's menus with the
+    conversation, without the ORM)."""
+    return {
+        "id": new_menu_id(),
+        "conversation_id": conversation_id,
+        "citizen_id": citizen_id,
+        "channel": channel,
+        "chat_id": chat_id,
+        "generation": generation,
+        "text": text,
+        "buttons": buttons_to_rows(buttons),
+        "created_at": now,
+    }
+
+
+MENUS = cast(Table, Menu.__table__)  # type: ignore[attr-defined]
+INSERT_MENUS = insert(MENUS)  # executed with a list of `menu_row`s
+
+
+def _current_key(conversation_id: int, generation: int) -> tuple[str, int, int]:
+    return ("current_menus", conversation_id, generation)
+
+
 async def current_menus(uow: UnitOfWork, conversation_id: int, generation: int) -> list[Menu]:
+    key = _current_key(conversation_id, generation)
+    if key in uow.memo:
+        known: list[Menu] = uow.memo[key]
+        return known
     result = await uow.session.execute(
         select(Menu)
         .where(Menu.conversation_id == conversation_id, Menu.generation == generation)
         .order_by(Menu.created_at, Menu.id)
     )
-    return list(result.scalars())
+    found = list(result.scalars())
+    uow.memo[key] = found
+    return found
+
+
+def _to_pick_from() -> CompoundSelect[Any]:
+    columns = list(Menu.__table__.c)  # type: ignore[attr-defined]
+    current = select(*columns, literal(0).label("notice")).where(
+        Menu.conversation_id == bindparam("conversation_id"),
+        Menu.generation == bindparam("generation"),
+    )
+    recent = (
+        select(*columns)
+        .where(
+            Menu.channel == bindparam("channel"),
+            Menu.chat_id == bindparam("chat_id"),
+            col(Menu.conversation_id).is_(None),
+        )
+        .order_by(col(Menu.created_at).desc(), col(Menu.id).desc())
+        .limit(bindparam("notices", type_=Integer))
+        .subquery()
+    )
+    return union_all(current, select(*recent.c, literal(1)))
+
+
+_TO_PICK_FROM = _to_pick_from()  # built once: building and keying it costs more than running it
+
+
+async def menus_to_pick_from(
+    uow: UnitOfWork,
+    *,
+    conversation_id: int,
+    generation: int,
+    channel: str,
+    chat_id: str,
+    notices: int,
+) -> tuple[list[Menu], list[Menu]]:
+    """In one statement: the conversation's current menus (oldest first) and the newest
+    `notices` menus posted into the chat by notifications (newest first). The menus returned
+    are read-only copies; the current ones are kept for the rest of the unit of work."""
+    params = {
+        "conversation_id": conversation_id,
+        "generation": generation,
+        "channel": channel,
+        "chat_id": chat_id,
+        "notices": notices,
+    }
+    rows = (await uow.session.execute(_TO_PICK_FROM, params)).all()
+    found: tuple[list[Menu], list[Menu]] = ([], [])
+    for row in rows:
+        values = dict(row._mapping)
+        kind = values.pop("notice")
+        found[kind].append(Menu(**values))
+    found[0].sort(key=lambda m: (m.created_at, m.id))
+    found[1].sort(key=lambda m: (m.created_at, m.id), reverse=True)
+    uow.memo[_current_key(conversation_id, generation)] = found[0]
+    return found
 
 
 async def latest_detached_menu(uow: UnitOfWork, channel: str, chat_id: str) -> Menu | None:

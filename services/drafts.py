@@ -13,11 +13,27 @@ from storage.models.conversation import FormDraft
 from storage.uow import UnitOfWork
 
 
+def _key(citizen_id: int, form: str) -> tuple[str, int, str]:
+    return ("form_draft", citizen_id, form)
+
+
+def remember(uow: UnitOfWork, citizen_id: int, form: str, draft: FormDraft | None) -> None:
+    """The draft (or that there is none) as read by someone else in this unit of work: the
+    dispatcher reads it with the conversation, so a form step does not read it again."""
+    uow.memo[_key(citizen_id, form)] = draft
+
+
 async def find(uow: UnitOfWork, citizen_id: int, form: str) -> FormDraft | None:
+    key = _key(citizen_id, form)
+    if key in uow.memo:
+        found: FormDraft | None = uow.memo[key]
+        return found
     result = await uow.session.execute(
         select(FormDraft).where(FormDraft.citizen_id == citizen_id, FormDraft.form == form)
     )
-    return result.scalar_one_or_none()
+    draft = result.scalar_one_or_none()
+    uow.memo[key] = draft
+    return draft
 
 
 async def answers(uow: UnitOfWork, citizen_id: int, form: str) -> dict[str, Any] | None:
@@ -38,12 +54,17 @@ async def save(
     if draft is None:
         draft = FormDraft(citizen_id=citizen_id, form=form, updated_at=now)
         uow.session.add(draft)
+        remember(uow, citizen_id, form, draft)
     draft.answers = dict(given)
     draft.field = current
     draft.updated_at = now
 
 
 async def discard(uow: UnitOfWork, citizen_id: int, form: str) -> None:
+    known = uow.memo.get(_key(citizen_id, form))
+    if known is not None and known in uow.session.new:  # added in this unit, not written yet
+        uow.session.expunge(known)
     await uow.session.execute(
         delete(FormDraft).where(FormDraft.citizen_id == citizen_id, FormDraft.form == form)
     )
+    remember(uow, citizen_id, form, None)

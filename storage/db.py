@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +19,8 @@ from storage.observe import Observer, Unobserved
 from storage.uow import UnitOfWork
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/stadtlotse.db"
+READ_ONLY = "stadtlotse_read_only"  # execution option of the engine behind db.reader()
+IDLE_PING_SECONDS = 10.0  # a pooled PostgreSQL connection idle this long is checked before use
 
 
 def normalise_url(url: str) -> str:
@@ -40,14 +45,20 @@ class Database:
         elif self.dialect == "postgresql":
             engine_kwargs.setdefault("pool_size", 10)
             engine_kwargs.setdefault("max_overflow", 20)
-            engine_kwargs.setdefault("pool_pre_ping", True)
         else:
             raise ValueError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        elif not engine_kwargs.get("pool_pre_ping"):
+            _ping_when_idle(self.engine, IDLE_PING_SECONDS)
         self.sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
+        )
+        reading = self.engine.execution_options(**{READ_ONLY: True})
+        _refuse_writes(reading)
+        self.reading_sessions = async_sessionmaker(
+            reading, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
         # SQLite has one writer at a time. Queueing writers in the process is fairer and much
         # faster than letting each connection poll the file lock (busy_timeout backs off up to
@@ -63,6 +74,12 @@ class Database:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.write_lock, self.observer, self.key_secret)
 
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: on SQLite it neither waits for nor takes the write
+        lock (WAL: readers see the last commit while a writer works), and its transaction
+        begins deferred. A write inside it is refused on either database."""
+        return UnitOfWork(self.reading_sessions, None, self.observer, self.key_secret)
+
     async def create_all(self) -> None:
         """For tests and benchmarks; production uses the migrations."""
         import storage.models  # noqa: F401  (registers every table)
@@ -72,6 +89,42 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _ping_when_idle(engine: AsyncEngine, idle: float) -> None:
+    """Check a pooled connection before use only when it lay idle a while. SQLAlchemy's
+    `pool_pre_ping` pings at every checkout: a round trip per input on the hot path. A
+    connection in steady use proves itself; one that lay idle may have been closed by the
+    server (restart, idle timeout) and is replaced before it fails a request."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # the pool replaces it and tries again
+            raise DisconnectionError(f"idle connection lost: {type(error).__name__}") from error
+
+
+WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+def _refuse_writes(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _refuse(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: Any
+    ) -> None:
+        compiled_write = context is not None and (
+            context.isinsert or context.isupdate or context.isdelete
+        )
+        if compiled_write or WRITES.match(statement):
+            raise RuntimeError("a reading unit of work (db.reader()) tried to write: use db.uow()")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -90,4 +143,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
 from typing import Any, cast
 
@@ -39,6 +39,9 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._after_transaction: list[Callable[[], Awaitable[object]]] = []
         self.committed = False
+        # rows read once per unit of work and kept for its other readers (services.drafts);
+        # forgotten on rollback
+        self.memo: dict[Hashable, Any] = {}
 
     def fresh(self) -> UnitOfWork:
         """Another unit of work on the same database, for a short transaction of its own (only
@@ -98,7 +101,11 @@ class UnitOfWork:
         self.committed = True
 
     async def rollback(self) -> None:
+        """Undo the whole transaction: what it wrote, what it remembered, and the work it
+        registered for after the commit."""
         await self.session.rollback()
+        self.memo.clear()
+        self._after_transaction.clear()
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -101,7 +101,7 @@ def router(app: App) -> APIRouter:
             fmt = _format(fmt)
             lang = open311.language(request.headers.get("accept-language", ""), app.city)
             query = open311.parse_query(dict(request.query_params), app.city, app.clock.now())
-            async with app.db.uow() as uow:
+            async with app.db.reader() as uow:
                 rows = await records(uow, await open311.search(uow, query), lang)
             return answer(fmt, rows, root="service_requests", item="request")
         except Open311Error as error:
@@ -114,7 +114,7 @@ def router(app: App) -> APIRouter:
         try:
             fmt = _format(fmt)
             lang = open311.language(request.headers.get("accept-language", ""), app.city)
-            async with app.db.uow() as uow:
+            async with app.db.reader() as uow:
                 rows = await records(uow, [await open311.one(uow, number)], lang)
             return answer(fmt, rows, root="service_requests", item="request")
         except Open311Error as error:
@@ -126,7 +126,7 @@ def router(app: App) -> APIRouter:
     async def token(token: str, fmt: str) -> Response:
         try:
             fmt = _format(fmt)
-            async with app.db.uow() as uow:
+            async with app.db.reader() as uow:
                 found = await open311.by_token(uow, token)
                 number = str(found.id) if found.status != REVIEW else None  # not yet accepted
                 rows = [{"service_request_id": number, "token": found.token}]

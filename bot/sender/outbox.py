@@ -258,7 +258,7 @@ async def mark_unreachable(uow: UnitOfWork, channel: str, chat_id: str, now: dat
 
 async def counts(db: Database) -> dict[tuple[str, str], int]:
     """(channel, status) -> count, for the operator view."""
-    async with db.uow() as uow:
+    async with db.reader() as uow:
         rows = await uow.session.execute(
             select(Notification.channel, Notification.status, func.count()).group_by(
                 Notification.channel, Notification.status

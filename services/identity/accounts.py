@@ -50,10 +50,7 @@ async def contact(
     if account is not None:
         citizen = await session.get(Citizen, account.citizen_id)
         assert citizen is not None
-        if private_chat and account.chat_id != chat_id:
-            account.chat_id = chat_id
-        if account.unreachable_at is not None and private_chat:
-            account.unreachable_at = None  # they wrote to us: reachable again
+        wrote(account, chat_id=chat_id, private_chat=private_chat)
         return citizen, account
     language = normalise_language(language_hint) if language_hint else default_language
     citizen = Citizen(language=language, created_at=now)
@@ -71,6 +68,15 @@ async def contact(
     session.add(account)
     await session.flush()
     return citizen, account
+
+
+def wrote(account: ChannelAccount, *, chat_id: str, private_chat: bool) -> None:
+    """A known account wrote to us: its private chat is where we reach it, and it is reachable
+    again (changes only what differs, so an unchanged account is not written)."""
+    if private_chat and account.chat_id != chat_id:
+        account.chat_id = chat_id
+    if account.unreachable_at is not None and private_chat:
+        account.unreachable_at = None
 
 
 async def citizen(uow: UnitOfWork, citizen_id: int) -> Citizen | None:

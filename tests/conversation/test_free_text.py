@@ -152,3 +152,60 @@ async def test_a_channel_hint_is_not_overruled(chat: Transcript) -> None:
         )
     )
     assert "Fundbüro" in answer
+
+
+async def test_a_voucher_code_typed_alone_fits_the_persons_role(chat: Transcript) -> None:
+    from services import codes
+    from services.wallet import vouchers
+
+    anna = await make_person(chat, "anna", "Anna", "Schulte")
+    await make_person(chat, "carla", "Carla", "Ebbing", role="merchant", scope="cafe-am-schloss")
+    await make_person(chat, "ben", "Ben", "Terhaar")
+    async with chat.db.uow() as uow:
+        voucher = await vouchers.issue(uow, chat.city, anna, 2500, now=chat.clock.now())
+        code = voucher.code
+        await uow.commit()
+    shown = codes.display(code)
+    answer = await chat.send("anna", shown)  # the holder: her own voucher
+    assert "25,00\xa0€" in answer and "Bitte geben Sie den Betrag" not in answer
+    answer = await chat.send("carla", shown)  # the merchant: the redemption asks the amount
+    assert "Café am Schloss" in answer or "Betrag" in answer
+    answer = await chat.send("ben", shown.lower())  # someone else: nothing of another's voucher
+    assert "Nur Akzeptanzstellen" in answer or "nur Akzeptanzstellen" in answer
+    typo = code[:-1] + ("0" if code[-1] != "0" else "1")
+    assert "Tippfehler" in await chat.send("anna", codes.display(typo))
+
+
+async def test_staff_in_their_room_look_a_reference_up(chat: Transcript) -> None:
+    anna = await make_person(chat, "anna", "Anna", "Schulte")
+    await make_person(chat, "stefan", "Stefan", "Kock", role="staff", scope="steuern")
+    ref = await submit_case(chat, anna)
+    answer = await chat.send("stefan", ref, room="steuern")
+    assert ref in answer and "Bello" in answer
+
+
+async def test_role_words_lead_residents_somewhere_they_may_go(chat: Transcript) -> None:
+    await make_person(chat, "anna", "Anna", "Schulte")
+    answer = await chat.send("anna", "Gutschein einlösen")
+    assert "nur autorisierte" not in answer.casefold()
+    assert "Brieftasche" in answer or "Gutschein" in answer
+
+
+async def test_english_street_light_and_opening_hours(chat: Transcript) -> None:
+    await chat.send("ben", "/language en")
+    answer = await chat.send("ben", "The street light in front of my house is broken")
+    assert "Street lighting" in answer or "Where is" in answer
+    await chat.send("ben", "/cancel")
+    answer = await chat.send("ben", "When is the town hall open?")
+    assert "Opening hours: Mon–Fri 8:00–12:30, Thu also 14:00–18:00" in answer
+    assert "Tel. 02561 72-0" in answer
+
+
+def test_codes_with_every_check_character_are_codes() -> None:
+    from flows.intent import classify
+    from services import codes
+
+    for check in codes.CHECK_ALPHABET:
+        body = "7K3Q9ZXWR2MT"
+        text = codes.display(body + check)
+        assert classify(text).action == "code.check", text

@@ -432,6 +432,7 @@ class FakeTelegram:
         bot_username: str = "stadtlotse_bot",
         bot_name: str = "Stadtlotse",
         group_title: str = "Testgruppe",
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.clock = clock
@@ -467,7 +468,7 @@ class FakeTelegram:
         self._last_message_id: dict[int, int] = {}
         self._buckets: dict[int | str, _Bucket] = {}
         self._faults: list[tuple[Fault, frozenset[str]]] = []
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._query_ids = itertools.count(4_000_000_000_000_001)
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
