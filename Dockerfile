@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Stadtlotse: one image for every replica. Build: docker build -t stadtlotse .
-# The commands below are the ones tools/check_image_commands.sh runs in CI (no Docker there).
+# CI runs these commands without Docker: tools/check_wheel.sh builds the wheel and hands it to
+# tools/check_image.py, which installs and runs it as this file says.
 
 # ---- build the wheel ---------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS build

@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip install --quiet -c constraints.txt
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench chat lock clean
+.PHONY: run test wheel lint bench chat lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(TEST_STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m services.i18n check
 	$(BIN)/python -m pytest -q
+	PYTHON=$(PYTHON) tools/check_wheel.sh
+
+# the wheel as `pip install .` builds it, installed and run outside the checkout (part of test)
+wheel:
+	PYTHON=$(PYTHON) tools/check_wheel.sh
 
 bench: $(TEST_STAMP)
 	for script in $(filter-out bench/common.py,$(wildcard bench/*.py)); do $(BIN)/python $$script || exit 1; done

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object per line, for log collectors
+    # the largest request body the web app reads (413 above); webhooks are a few kB
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     telegram_token: str | None = None
     telegram_api_url: str | None = None
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     matrix_send_rate: float = Field(default=20.0, gt=0)  # messages per second, all rooms
     matrix_reaction_options: int = Field(default=4, ge=0, le=10)  # keycaps under small menus
 
+    # "demo" allows the demo provider (no money moves) where residents chat on Telegram or
+    # Matrix; without it, `run` with a chat channel needs the Stripe keys
+    payments: str = ""
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_url: str | None = None
@@ -82,6 +87,13 @@ class Settings(BaseSettings):
             raise ValueError("must be text or json")
         return value.lower()
 
+    @field_validator("payments")
+    @classmethod
+    def _payments(cls, value: str) -> str:
+        if value.strip().lower() not in {"", "demo", "stripe"}:
+            raise ValueError("must be demo or stripe (or unset)")
+        return value.strip().lower()
+
     @field_validator(
         "public_url",
         "telegram_api_url",
@@ -109,11 +121,26 @@ class Settings(BaseSettings):
             raise ValueError(
                 "STADTLOTSE_MATRIX_PASSWORD or STADTLOTSE_MATRIX_ACCESS_TOKEN is missing"
             )
+        if self.payments == "stripe" and not self.stripe_secret_key:
+            raise ValueError(
+                "STADTLOTSE_STRIPE_SECRET_KEY is missing (needed with STADTLOTSE_PAYMENTS=stripe)"
+            )
         if self.stripe_secret_key and not self.stripe_webhook_secret:
             raise ValueError(
                 "STADTLOTSE_STRIPE_WEBHOOK_SECRET is missing (needed with STRIPE_SECRET_KEY)"
             )
         return self
+
+    def payment_problem(self) -> str:
+        """Why `run` must not start as configured ("" when it may): residents on a chat channel
+        would otherwise be sent to the demo checkout without anyone having chosen it."""
+        if not self.chat_channels or self.stripe_secret_key or self.payments == "demo":
+            return ""
+        return (
+            "Settings STADTLOTSE_STRIPE_SECRET_KEY and STADTLOTSE_STRIPE_WEBHOOK_SECRET are "
+            f"missing (needed for payments with {' and '.join(self.chat_channels)}); set "
+            "STADTLOTSE_PAYMENTS=demo to use demo payments, where no money moves"
+        )
 
     @property
     def chat_channels(self) -> list[str]:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
 from bot import extensions
+from bot.body_limit import BodyLimit
 from bot.metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ READY_TIMEOUT = 3.0  # seconds the database gets to answer a readiness check
 def create_web_app(app: App) -> FastAPI:
     web = FastAPI(title="Stadtlotse", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.app = app
+    web.add_middleware(BodyLimit, limit=app.settings.max_body_bytes)
 
     @web.api_route("/healthz", methods=["GET", "HEAD"], response_class=PlainTextResponse)
     async def health() -> str:

@@ -16,7 +16,7 @@ REGISTERED_FORMS = ("gmbh", "ug", "ohg", "kg", "ag", "ek")
 
 def register_number(ctx: Ctx, text: str) -> str:
     cleaned = " ".join(text.upper().split())
-    match = re.fullmatch(r"(HRA|HRB|GNR|PR|VR) ?(\d{1,6})( ?[A-Z]{1,2})?", cleaned)
+    match = re.fullmatch(r"(HRA|HRB|GNR|PR|VR) ?([0-9]{1,6})( ?[A-Z]{1,2})?", cleaned)
     if not match:
         raise InvalidInput("Please enter the register number, for example HRB 12345.")
     return f"{match[1]} {match[2]}{match[3] or ''}".replace("GNR", "GnR")

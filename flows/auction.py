@@ -25,6 +25,7 @@ from services.auction.price import day_of
 from services.errors import Conflict, InvalidInput
 from services.i18n import N_
 from services.money import babel_locale, parse_amount
+from services.numbers import ID_MAX, parse_id, parse_int
 
 router = Router("auction")
 router.menu(
@@ -94,7 +95,7 @@ async def home(ctx: Ctx, arg: str) -> None:
 @router.action("auction.browse")
 async def browse(ctx: Ctx, arg: str) -> None:
     category, _sep, offset_text = arg.partition(":")
-    offset = int(offset_text) if offset_text.isdigit() else 0
+    offset = parse_int(offset_text, high=ID_MAX) or 0
     items, total = await auction.browse(ctx.uow, category, offset=offset, limit=PAGE)
     day = auction.today(ctx.city, ctx.now)
     title = category_name(ctx, category) if category else ctx.t("All items")
@@ -129,9 +130,10 @@ async def browse(ctx: Ctx, arg: str) -> None:
 
 
 def _item_id(arg: str) -> int:
-    if not arg.isdigit():
+    item_id = parse_id(arg)
+    if item_id is None:
         raise InvalidInput("This item is not in the auction.")
-    return int(arg)
+    return item_id
 
 
 @router.deeplink("fund")

@@ -12,6 +12,7 @@ from services.auction import items as auction
 from services.auction import keywords
 from services.i18n import N_
 from services.money import parse_amount
+from services.numbers import id_or_zero
 
 router = Router("auction_alerts")
 router.add_keywords("auction.alerts", ["schnäppchen", "deal alert", "deal alerts"])
@@ -144,9 +145,7 @@ async def alert_max(ctx: Ctx) -> None:
 
 @router.action("auction.unsubscribe")
 async def unsubscribe(ctx: Ctx, arg: str) -> None:
-    sub = await auction_alerts.unsubscribe(
-        ctx.uow, ctx.citizen_id, int(arg) if arg.isdigit() else 0
-    )
+    sub = await auction_alerts.unsubscribe(ctx.uow, ctx.citizen_id, id_or_zero(arg))
     ctx.say(
         ctx.t(
             "Deal alert stopped: {alert}.",

@@ -20,6 +20,7 @@ from services.errors import DomainError, InvalidInput
 from services.i18n import N_
 from services.identity.profile import parse_date
 from services.money import parse_amount
+from services.numbers import id_or_zero, parse_id
 
 router = Router("campaigns")
 router.menu(N_("Voucher campaigns"), "campaign.list", order=870, roles=["marketing"])
@@ -39,11 +40,12 @@ STATUS_WORDS = {
 @router.action(campaigns.CLAIM_ACTION)
 async def claim(ctx: Ctx, arg: str) -> None:
     """A button on the campaign message: checks everything itself (it may be old)."""
-    if not arg.isdigit():
+    campaign_id = parse_id(arg)
+    if campaign_id is None:
         raise InvalidInput("This campaign is unknown.")
     try:
         voucher = await campaign_claims.claim(
-            ctx.uow, ctx.city, int(arg), ctx.citizen_id, now=ctx.now
+            ctx.uow, ctx.city, campaign_id, ctx.citizen_id, now=ctx.now
         )
     except DomainError as problem:
         # this one cannot be claimed: the others the resident received still can
@@ -306,7 +308,7 @@ async def show_list(ctx: Ctx, arg: str) -> None:
 
 
 async def _campaign(ctx: Ctx, arg: str) -> Campaign:
-    return await campaigns.get(ctx.uow, int(arg) if arg.isdigit() else 0)
+    return await campaigns.get(ctx.uow, id_or_zero(arg))
 
 
 @router.action("campaign.show", roles=MARKETING)

@@ -15,6 +15,7 @@ from flows.context import Ctx
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
+from services.numbers import id_or_zero
 from services.payments import checkout
 from services.payments.checkout import Payment
 
@@ -48,7 +49,7 @@ def offer_checkout(ctx: Ctx, payment: Payment, text: str, buttons: Sequence[Butt
 
 
 def _payment_id(arg: str) -> int:
-    return int(arg) if arg.isdigit() and len(arg) <= 12 else 0
+    return id_or_zero(arg)
 
 
 @router.action("pay.demo")

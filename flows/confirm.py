@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.context import Ctx
+from flows.menu import show_main_menu
 from flows.registry import Router
 from flows.types import Button
 
@@ -42,8 +43,8 @@ def ask_confirmation(
 async def typed_instead(ctx: Ctx) -> None:
     pending = ctx.data.get("confirm") or {}
     buttons = [Button(label, action, arg) for label, action, arg in pending.get("buttons", [])]
-    if not buttons:
-        ctx.done()
+    if not buttons:  # nothing to confirm any more (an old conversation state)
+        show_main_menu(ctx)
         return
     ctx.say(ctx.t("Please answer with one of the options."))
     ctx.ask(STEP, str(pending.get("question", "")), buttons)

@@ -17,6 +17,7 @@ from services.events import booking as svc
 from services.events import tickets as tickets_svc
 from services.events.booking import CANCELLED, HELD, VALID, Booking, Event, Ticket
 from services.i18n import N_
+from services.numbers import ID_MAX, parse_id, parse_int
 from services.payments import checkout
 
 PAGE = 8
@@ -46,7 +47,7 @@ async def events_command(ctx: Ctx, args: str) -> None:
 
 @router.action("events.list")
 async def show_list(ctx: Ctx, arg: str) -> None:
-    offset = int(arg) if arg.isdigit() else 0
+    offset = parse_int(arg, high=ID_MAX) or 0
     found = await svc.upcoming(ctx.uow, ctx.now, offset=offset, limit=PAGE + 1)
     more, shown = len(found) > PAGE, found[:PAGE]
     buttons: list[Button] = []
@@ -116,7 +117,8 @@ async def ask_quantity(ctx: Ctx, arg: str) -> None:
 async def quantity_typed(ctx: Ctx) -> None:
     event_id = int(ctx.data.get("event", 0))
     text = ctx.inbound.text.strip()
-    if not text.isdigit() or len(text) > 4:
+    quantity = parse_int(text, high=9999)
+    if quantity is None:
         ctx.say(ctx.t("Please type the number of tickets, for example 2."))
         return
     result = await svc.book(
@@ -124,7 +126,7 @@ async def quantity_typed(ctx: Ctx) -> None:
         ctx.env,
         citizen_id=ctx.citizen_id,
         event_id=event_id,
-        quantity=int(text),
+        quantity=quantity,
         rules=rules(ctx),
         now=ctx.now,
     )
@@ -325,6 +327,7 @@ async def ticket_link(ctx: Ctx, rest: str) -> None:
 
 
 def _id(arg: str) -> int:
-    if not arg.isdigit() or len(arg) > 12:
+    number = parse_id(arg)
+    if number is None:
         raise InvalidInput("This option is no longer available.")
-    return int(arg)
+    return number

@@ -13,6 +13,7 @@ from services.errors import InvalidInput
 from services.i18n import N_
 from services.identity import profile
 from services.money import parse_amount
+from services.numbers import parse_decimal
 
 Parser = Callable[[Ctx, str], object]
 
@@ -80,7 +81,7 @@ def integer(low: int, high: int) -> Parser:
         cleaned = value.strip()
         if low <= 0 <= high and " ".join(cleaned.casefold().rstrip(".!").split()) in ZERO_WORDS:
             return 0
-        if not re.fullmatch(r"-?\d{1,9}", cleaned):
+        if not re.fullmatch(r"-?[0-9]{1,9}", cleaned):
             raise InvalidInput("Please enter a whole number, for example {example}.", example=low)
         number = int(cleaned)
         if not low <= number <= high:
@@ -95,10 +96,9 @@ def decimal_number(low: float, high: float) -> Parser:
 
     def parse(ctx: Ctx, value: str) -> float:
         cleaned = value.strip().replace(",", ".").removesuffix("m²").removesuffix("qm").strip()
-        try:
-            number = float(cleaned)
-        except ValueError:
-            raise InvalidInput("Please enter a number, for example 12,5.") from None
+        number = parse_decimal(cleaned)
+        if number is None:
+            raise InvalidInput("Please enter a number, for example 12,5.")
         if not low <= number <= high:
             raise InvalidInput("Please enter a number from {low} to {high}.", low=low, high=high)
         return number

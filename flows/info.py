@@ -85,9 +85,7 @@ def fee_lines(ctx: Ctx, form: str) -> list[str]:
                 )
             )
         lines.append(
-            ctx.t(
-                "– listed (dangerous) dogs: {rate}", rate=ctx.money(rates.dangerous_rate_cents)
-            )
+            ctx.t("– listed (dangerous) dogs: {rate}", rate=ctx.money(rates.dangerous_rate_cents))
         )
         if rates.exemptions:
             lines.append(ctx.t("Assistance and rescue dogs can be exempt on application."))
@@ -99,9 +97,7 @@ def fee_lines(ctx: Ctx, form: str) -> list[str]:
             label = SPACE_PURPOSES.get(key)
             if label:
                 lines.append(f"– {ctx.t(label)}: {ctx.money(cents)}")
-        lines.append(
-            ctx.t("Minimum fee: {fee}", fee=ctx.money(config.space_minimum_fee.cents))
-        )
+        lines.append(ctx.t("Minimum fee: {fee}", fee=ctx.money(config.space_minimum_fee.cents)))
         return lines
     if form == "transit":
         price = form_rules(ctx.city).transit_price_cents
@@ -193,7 +189,7 @@ async def show_auction(ctx: Ctx, arg: str) -> None:
         ),
         rule_sentence(ctx),
         ctx.t(
-            "After \"Buy\" you have {minutes} minutes to pay; or leave a wish price and you get "
+            'After "Buy" you have {minutes} minutes to pay; or leave a wish price and you get '
             "the item automatically when the price reaches it.",
             minutes=config.reservation_minutes,
         ),

@@ -240,13 +240,14 @@ def reference_in(text: str) -> str:
 
 
 def code_alone(text: str) -> str:
-    """The text is one bearer code (voucher, ticket, gift, pickup): 13 symbols, written in one
-    piece with a digit in it, or grouped in fours as the bot shows them ("ABCD-EFGH-JKMN-P")."""
+    """The text is one bearer code (voucher, ticket, gift, pickup): 14 symbols (13 for codes
+    issued before, whose check character may be one of "*~$=U"), written in one piece with a
+    digit in it, or grouped in fours as the bot shows them ("ABCD-EFGH-JKMN-PQ")."""
     parts = [p for p in re.split(r"[\s\-]+", text.strip()) if p]
     symbols = "".join(parts)
     if not parts or not (symbols[:-1].isalnum() and symbols.isascii()):
         return ""
-    if not (symbols[-1].isalnum() or symbols[-1] in codes.CHECK_ALPHABET):  # "*~$=" check
+    if not (symbols[-1].isalnum() or symbols[-1] in codes.LEGACY_CHECK_ALPHABET):  # "*~$="
         return ""
     grouped = len(parts) > 1 and all(len(p) == 4 for p in parts[:-1])
     if len(parts) > 1 and not grouped:
@@ -254,7 +255,8 @@ def code_alone(text: str) -> str:
     if len(parts) == 1 and not any(ch.isdigit() for ch in parts[0]):
         return ""
     code = codes.normalise("".join(parts))
-    if len(code) != 13 or any(ch not in codes.ALPHABET for ch in code[:-1]):
+    body = {13: code[:-1], 14: code}.get(len(code))  # legacy: any check character
+    if body is None or any(ch not in codes.ALPHABET for ch in body):
         return ""
     return code
 

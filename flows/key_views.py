@@ -19,6 +19,7 @@ from services.keys import changes, holdings, records
 from services.keys.config import Facility, KeyRules, key_window, refund_cents
 from services.keys.config import rules as key_rules
 from services.keys.records import CONFIRMED, HELD, KeyBooking
+from services.numbers import parse_id
 from services.payments import checkout
 
 router = Router("key_views")
@@ -291,6 +292,7 @@ async def _take_over(ctx: Ctx, code: str) -> None:
 
 
 def arg_id(arg: str) -> int:
-    if not arg.isdigit() or len(arg) > 12:
+    number = parse_id(arg)
+    if number is None:
         raise InvalidInput("This option is no longer available.")
-    return int(arg)
+    return number

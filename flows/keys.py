@@ -14,6 +14,7 @@ from flows.types import Button
 from services.errors import InvalidInput
 from services.i18n import N_
 from services.keys import booking as svc
+from services.numbers import parse_int
 
 DAYS_SHOWN = 7
 
@@ -145,10 +146,14 @@ async def show_day(ctx: Ctx, arg: str) -> None:
     ctx.say(text, buttons)
 
 
+LAST_SLOT = 4_102_444_800  # 2100-01-01 UTC: no slot lies later, no timestamp overflows
+
+
 def _slot_start(stamp: str) -> datetime:
-    if not stamp.isdigit() or len(stamp) > 12:
+    seconds = parse_int(stamp, high=LAST_SLOT)
+    if seconds is None:
         raise InvalidInput("This option is no longer available.")
-    return datetime.fromtimestamp(int(stamp), UTC)
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @router.action("keys.slot")

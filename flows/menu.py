@@ -37,8 +37,12 @@ def main_menu_buttons(ctx: Ctx) -> list[Button]:
 
 
 def show_main_menu(ctx: Ctx, intro: str | None = None) -> None:
+    """The main menu under `intro` (an apology, "did not understand"); shown again later
+    (after an error) it has its plain header, never the intro of back then."""
     ctx.done()
-    ctx.say(intro or ctx.t("What would you like to do?"), main_menu_buttons(ctx))
+    header = ctx.t("What would you like to do?")
+    ctx.say(intro or header, main_menu_buttons(ctx))
+    ctx.replies[-1].again = header
 
 
 def back_to_menu(ctx: Ctx) -> Button:

@@ -13,6 +13,7 @@ from services import codes
 from services.errors import DomainError
 from services.i18n import N_
 from services.money import parse_amount
+from services.numbers import ID_MAX, id_or_zero, parse_id, parse_int
 from services.wallet import merchants, redemption, vouchers
 from services.wallet.vouchers import Voucher, VoucherEntry
 
@@ -160,7 +161,7 @@ async def amount_typed(ctx: Ctx) -> None:
 @router.action("merchant.amount_all", roles=["merchant"])
 async def amount_all(ctx: Ctx, arg: str) -> None:
     parts = _parts(arg, 2)
-    voucher = await redemption.voucher(ctx.uow, int(parts[1])) if parts else None
+    voucher = await redemption.voucher(ctx.uow, id_or_zero(parts[1])) if parts else None
     if parts is None or voucher is None:
         await redeem_start(ctx, "")
         return
@@ -201,10 +202,12 @@ async def cancel(ctx: Ctx, arg: str) -> None:
 @router.action("merchant.confirm", roles=["merchant"])
 async def confirmed(ctx: Ctx, arg: str) -> None:
     parts = _parts(arg, 5)
-    if parts is None or not parts[1].isdigit() or not parts[2].isdigit():
+    numbers = (parse_id(parts[1]), parse_int(parts[2], high=ID_MAX)) if parts else (None, None)
+    if parts is None or numbers[0] is None or numbers[1] is None:
         await redeem_start(ctx, "")
         return
-    key, voucher_id, cents, token, code = parts[0], int(parts[1]), int(parts[2]), *parts[3:]
+    key, token, code = parts[0], parts[3], parts[4]
+    voucher_id, cents = numbers[0], numbers[1]
     if not ctx.has_role("merchant", key):
         ctx.say(ctx.t("Sorry, only authorised staff can do this. Nothing was changed."))
         return
@@ -246,14 +249,15 @@ async def confirmed(ctx: Ctx, arg: str) -> None:
 @router.action("merchant.undo", roles=["merchant"])
 async def undo(ctx: Ctx, arg: str) -> None:
     parts = _parts(arg, 2)
-    if parts is None or not parts[1].isdigit():
+    entry_id = parse_id(parts[1]) if parts else None
+    if parts is None or entry_id is None:
         await redeem_start(ctx, "")
         return
     key = parts[0]
     if not ctx.has_role("merchant", key):
         ctx.say(ctx.t("Sorry, only authorised staff can do this. Nothing was changed."))
         return
-    entry = await ctx.uow.session.get(VoucherEntry, int(parts[1]))
+    entry = await ctx.uow.session.get(VoucherEntry, entry_id)
     voucher = await ctx.uow.session.get(Voucher, entry.voucher_id) if entry else None
     if entry is None or voucher is None or entry.merchant_key != key:
         await redeem_start(ctx, key)
@@ -276,7 +280,8 @@ async def undo(ctx: Ctx, arg: str) -> None:
 @router.action("merchant.undo_yes", roles=["merchant"])
 async def undo_confirmed(ctx: Ctx, arg: str) -> None:
     parts = _parts(arg, 2)
-    if parts is None or not parts[1].isdigit():
+    entry_id = parse_id(parts[1]) if parts else None
+    if parts is None or entry_id is None:
         await redeem_start(ctx, "")
         return
     key = parts[0]
@@ -289,7 +294,7 @@ async def undo_confirmed(ctx: Ctx, arg: str) -> None:
         ctx.city,
         merchant_key=key,
         actor_citizen_id=ctx.citizen_id,
-        entry_id=int(parts[1]),
+        entry_id=entry_id,
         now=ctx.now,
     )
     voucher = await redemption.voucher(ctx.uow, reversal.voucher_id)

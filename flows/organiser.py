@@ -21,12 +21,13 @@ from services.events import tickets as tickets_svc
 from services.events.booking import CANCELLED, CHECKED_IN, Ticket
 from services.i18n import N_
 from services.identity.profile import parse_date
+from services.numbers import parse_id
 
 router = Router("organiser")
 router.menu(N_("My events (organiser)"), "events.organised", order=35, roles=["organiser"])
 
-_TIME = re.compile(r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?:uhr|h)?", re.IGNORECASE)
-_MOMENT = re.compile(r"(?P<date>[\d.\-]+)[,\s]+(?:um\s+|at\s+)?(?P<time>.+)", re.IGNORECASE)
+_TIME = re.compile(r"(?P<h>[0-9]{1,2})(?:[:.](?P<m>[0-9]{2}))?\s*(?:uhr|h)?", re.IGNORECASE)
+_MOMENT = re.compile(r"(?P<date>[0-9.\-]+)[,\s]+(?:um\s+|at\s+)?(?P<time>.+)", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- parsing date and time
@@ -401,6 +402,7 @@ async def admit(ctx: Ctx, arg: str) -> None:
 
 
 def _id(arg: str) -> int:
-    if not arg.isdigit() or len(arg) > 12:
+    number = parse_id(arg)
+    if number is None:
         raise InvalidInput("This option is no longer available.")
-    return int(arg)
+    return number

@@ -74,3 +74,4 @@ class Reply:
     edit: bool = False  # may replace the message the pressed button was on
     options: OptionStyle = "numbered"
     lang: str = ""  # the language it is written in (channel notes about it follow it)
+    again: str = ""  # the text when this menu is shown again (default: `text`), e.g. after an error

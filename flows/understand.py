@@ -126,6 +126,7 @@ async def not_understood(ctx: Ctx, arg: str) -> None:
         ),
         [*buttons, ctx.button("Talk to a person", "helper.start"), back_to_menu(ctx)],
     )
+    ctx.replies[-1].again = ctx.t("What would you like to do?")  # shown again: no apology
 
 
 # ---------------------------------------------------------------- a reference or a code
@@ -136,7 +137,6 @@ async def find_case(ctx: Ctx, ref: str) -> None:
     from flows.cases import case_command
 
     await case_command(ctx, ref)
-
 
 
 @router.action("code.check")
@@ -166,7 +166,7 @@ async def check_code(ctx: Ctx, text: str) -> None:
     else:
         ctx.say(
             ctx.t(
-                "I do not know this code. Voucher, ticket and gift codes have 13 characters; "
+                "I do not know this code. Voucher, ticket and gift codes have 14 characters; "
                 "please check it."
             ),
             [ctx.button("Wallet", "wallet.show"), back_to_menu(ctx)],

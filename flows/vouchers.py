@@ -11,6 +11,7 @@ from flows.wallet import deep_link, qr_media, status_word
 from services import codes
 from services.errors import DomainError
 from services.i18n import N_
+from services.numbers import ID_MAX, id_or_zero, parse_int
 from services.payments import checkout
 from services.wallet import gifts, refunds, vouchers
 from services.wallet.vouchers import Voucher, VoucherEntry
@@ -110,7 +111,7 @@ async def custom_amount_typed(ctx: Ctx) -> None:
 
 @router.action("voucher.amount")
 async def amount_chosen(ctx: Ctx, arg: str) -> None:
-    await start_purchase(ctx, value_cents=int(arg) if arg.isdigit() else 0)
+    await start_purchase(ctx, value_cents=parse_int(arg, high=ID_MAX) or 0)
 
 
 @router.action("voucher.offer")
@@ -202,7 +203,7 @@ async def show_voucher(ctx: Ctx, voucher: Voucher, *, with_history: bool = False
 
 async def _own(ctx: Ctx, arg: str) -> Voucher | None:
     try:
-        return await vouchers.get_own(ctx.uow, ctx.citizen_id, int(arg) if arg.isdigit() else 0)
+        return await vouchers.get_own(ctx.uow, ctx.citizen_id, id_or_zero(arg))
     except DomainError as error:
         ctx.say(ctx.t(error.message, **error.params), [ctx.button("Wallet", "wallet.show")])
         return None
@@ -254,7 +255,7 @@ async def refund_confirm(ctx: Ctx, arg: str) -> None:
         ctx.uow,
         ctx.env,
         ctx.citizen_id,
-        int(arg) if arg.isdigit() else 0,
+        id_or_zero(arg),
         ctx.now,
     )
     ctx.say(
@@ -279,7 +280,7 @@ def gift_text(ctx: Ctx, gift_code: str) -> str:
 
 @router.action("gift.create")
 async def gift_create(ctx: Ctx, arg: str) -> None:
-    voucher_id = int(arg) if arg.isdigit() else 0
+    voucher_id = id_or_zero(arg)
     gift_code = await gifts.create(ctx.uow, ctx.city, ctx.citizen_id, voucher_id, ctx.now)
     ctx.say(
         ctx.t("Your voucher is ready to be gifted.") + "\n" + gift_text(ctx, gift_code),
@@ -293,7 +294,7 @@ async def gift_create(ctx: Ctx, arg: str) -> None:
 
 @router.action("gift.cancel")
 async def gift_cancel(ctx: Ctx, arg: str) -> None:
-    voucher_id = int(arg) if arg.isdigit() else 0
+    voucher_id = id_or_zero(arg)
     await gifts.cancel(ctx.uow, ctx.citizen_id, voucher_id)
     ctx.say(ctx.t("The gift is taken back; the voucher is yours to use again."))
     voucher = await _own(ctx, arg)

@@ -41,7 +41,8 @@ STATUS_WORDS = {
     "checked_in": N_("checked in"),
     "picked_up": N_("picked up"),
 }
-ACTIVE_STATES = {"valid", "upcoming", "pending", "gift", "ready"}
+ACTIVE_STATES = {"valid", "upcoming", "pending", "gift", "ready"}  # listed first
+USABLE_STATES = {"valid", "upcoming", "ready"}  # "active" in the header: not awaiting payment
 
 
 def deep_link(ctx: Ctx, payload: str) -> str:
@@ -104,7 +105,7 @@ async def show(ctx: Ctx, arg: str) -> None:
             extra,
         )
         return
-    active = sum(1 for e in entries if e.status in ACTIVE_STATES)
+    active = sum(1 for e in entries if e.status in USABLE_STATES)
     lines = [
         ctx.tn(
             "Your wallet holds {n} entry ({active} active). Choose one for its details and code:",

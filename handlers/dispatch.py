@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -140,6 +140,7 @@ class Dispatcher:
             if isinstance(begun, list):
                 return begun
             ctx, conversation = begun
+            language = ctx.citizen.language
             try:
                 await self._route(ctx, conversation)
             except DomainError as error:
@@ -168,9 +169,26 @@ class Dispatcher:
                     ),
                 )
                 ctx.step, ctx.data = conversation.step, copy.deepcopy(conversation.data)
+            if not ctx.forgotten and ctx.citizen.language != language:
+                await self._outdate_other_menus(uow, ctx, conversation)
             replies = await self._finish(uow, ctx, conversation, now)
             await uow.commit()
             return replies
+
+    async def _outdate_other_menus(
+        self, uow: UnitOfWork, ctx: Ctx, conversation: Conversation
+    ) -> None:
+        """The resident switched language: the menus of their other chats (a staff room, a
+        linked channel) are in the old one, so they are outdated there, never shown again."""
+        await uow.session.execute(
+            update(Conversation)
+            .where(
+                Conversation.citizen_id == ctx.citizen_id,
+                Conversation.id != conversation.id,
+            )
+            .values(version=Conversation.version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
     async def _begin(
         self, uow: UnitOfWork, inbound: Inbound, now: datetime
@@ -359,6 +377,7 @@ class Dispatcher:
             or menu.channel != ctx.inbound.channel
             or menu.chat_id != ctx.inbound.chat_id
             or not 0 <= unpacked[1] < len(menu.buttons)
+            or not menu.buttons[unpacked[1]].get("action")  # a link: opened, never pressed
         ):
             log.warning("refused button %r", token[:80])
             ctx.say(ctx.t("This button is not valid here."))
@@ -454,7 +473,7 @@ class Dispatcher:
                 row = menus.menu_row(
                     channel=ctx.inbound.channel,
                     chat_id=ctx.inbound.chat_id,
-                    text=reply.text,
+                    text=reply.again or reply.text,
                     buttons=reply.buttons,
                     now=ctx.now,
                     conversation_id=conversation.id,

@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from flows.types import Button
 from services.codes import ALPHABET
+from services.numbers import parse_int
 from storage.models.conversation import Menu
 from storage.uow import UnitOfWork, rows_changed
 
@@ -37,10 +38,11 @@ def pack(menu_id: str, index: int) -> str:
 
 
 def unpack(token: str) -> tuple[str, int] | None:
-    menu_id, sep, index = token.partition(TOKEN_SEPARATOR)
-    if not sep or not index.isdigit() or not 1 <= len(menu_id) <= 16 or len(index) > 3:
+    menu_id, sep, index_text = token.partition(TOKEN_SEPARATOR)
+    index = parse_int(index_text, high=999)
+    if not sep or index is None or not 1 <= len(menu_id) <= 16:
         return None
-    return menu_id, int(index)
+    return menu_id, index
 
 
 def buttons_to_rows(buttons: Sequence[Button]) -> list[dict[str, str]]:

@@ -27,6 +27,7 @@ from flows.types import Button, Reply
 from handlers import menus
 from services import i18n
 from services.i18n import N_
+from services.numbers import parse_int
 from storage.models.conversation import Menu
 
 RECENT_NOTICES = 10  # notifications of a chat whose options can still be typed
@@ -35,10 +36,7 @@ BUTTON_CHANNELS = frozenset({"telegram"})  # channels with real buttons
 
 def typed_number(text: str) -> int | None:
     """'2' -> 2. Only plain ASCII digits count ('²', '٢' and '2.' are text)."""
-    cleaned = text.strip()
-    if cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 3:
-        return int(cleaned)
-    return None
+    return parse_int(text.strip(), high=999)
 
 
 def label_keys(label: str) -> set[str]:

@@ -11,8 +11,8 @@ from babel.numbers import format_currency
 
 from services.errors import InvalidInput
 
-_PLAIN = re.compile(r"\d{1,7}(?:[.,](\d+))?")
-_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,(\d+))?")  # German "1.000,50"
+_PLAIN = re.compile(r"[0-9]{1,7}(?:[.,]([0-9]+))?")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,([0-9]+))?")  # German "1.000,50"
 
 
 def parse_amount(text: str) -> int:

@@ -17,6 +17,7 @@ from bot.sender.outbox import counts
 from services.errors import DomainError
 from services.i18n import translate
 from services.identity import accounts as identity
+from services.numbers import parse_id
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models.identity import Citizen
@@ -35,8 +36,9 @@ async def db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def find_citizen(uow: UnitOfWork, user: str) -> int | None:
-    if user.isdigit():
-        citizen = await uow.session.get(Citizen, int(user))
+    citizen_id = parse_id(user)
+    if citizen_id is not None:
+        citizen = await uow.session.get(Citizen, citizen_id)
         return citizen.id if citizen is not None else None
     channel, sep, external = user.partition(":")
     if not sep:

@@ -22,7 +22,17 @@ SEND_INTERVAL = 1.0
 
 
 async def run(args: argparse.Namespace) -> int:
+    problem = args.settings.payment_problem()
+    if problem:
+        print(f"stadtlotse: {problem}", file=sys.stderr)
+        return 2
     app = build_app(args.settings)
+    if args.settings.now is not None:
+        log.warning(
+            "the clock is frozen at %s (STADTLOTSE_NOW): every date and deadline uses this "
+            "moment; unset it outside demos and acceptance checks",
+            args.settings.now.isoformat(),
+        )
     await upgrade(app.db)
     previous = signal.getsignal(signal.SIGTERM)
     stopping = _stop_on_sigterm()

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from bot import roles
 from bot.sender.ratelimit import Limits
 from bot.telegram import TelegramChannel, webhook_path
+from bot.telegram.channel import MalformedUpdate
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -69,10 +70,15 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
         try:
             update = json.loads(await request.body())
         except ValueError:
-            return Response(status_code=400)
+            update = None
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            log.warning("Telegram webhook: the body is no update (not a JSON object with an id)")
             return Response(status_code=400)
-        await channel.process_json(update)
+        try:
+            await channel.process_json(update)
+        except MalformedUpdate as error:
+            log.warning("Telegram webhook: update %s is malformed (%s)", update["update_id"], error)
+            return Response(status_code=400)
         return Response(status_code=200)
 
     router.add_route(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def setup(app: App) -> None:
     settings = app.settings
-    if settings.stripe_secret_key:
+    if settings.stripe_secret_key and settings.payments != "demo":
         app.env.payments = StripeProvider(
             settings.stripe_secret_key,
             settings.stripe_webhook_secret or "",

@@ -25,6 +25,7 @@ from bot.matrix import events
 from bot.matrix.state import CHANNEL, MatrixState
 from flows.types import Attachment, Inbound
 from handlers import menus
+from services.numbers import parse_int
 from storage.models.conversation import Menu
 
 MAX_FILE = 10 * 1024 * 1024  # what residents may send; bigger files are refused politely
@@ -69,7 +70,7 @@ class Reader:
             token = _pick(menu, parsed.text) if menu is not None else ""
             if token:
                 return Inbound(kind="choice", choice=token, thread=thread, **base), True
-            addressed = menu is not None or parsed.text.isdigit()
+            addressed = menu is not None or parse_int(parsed.text) is not None
             return Inbound(kind="text", text=parsed.text, thread=thread, **base), addressed
         reaction = None
         if isinstance(event, ReactionEvent) or (
@@ -142,8 +143,9 @@ def nth_option(menu: Menu, number: int) -> int | None:
 
 def _pick(menu: Menu, text: str) -> str:
     """The token for a number or label typed as the answer to one menu ("" if neither)."""
-    if text.isdigit():
-        index = nth_option(menu, int(text))
+    number = parse_int(text, high=999)
+    if number is not None:
+        index = nth_option(menu, number)
         return menus.pack(menu.id, index) if index is not None else ""
     wanted = _label_key(text)
     for index, row in enumerate(menu.buttons):

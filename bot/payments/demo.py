@@ -6,6 +6,7 @@ import hmac
 import itertools
 import secrets
 
+from services.numbers import parse_id
 from services.payments.provider import Checkout
 from storage.models.payments import Payment
 
@@ -31,9 +32,10 @@ class DemoProvider:
 def split_token(value: str) -> tuple[int, str] | None:
     """'12-<token>' from the page URL -> (12, token), or None."""
     number, sep, token = value.partition("-")
-    if not sep or not number.isdigit() or not 10 <= len(token) <= 64:
+    payment_id = parse_id(number)
+    if not sep or payment_id is None or not 10 <= len(token) <= 64:
         return None
-    return int(number), token
+    return payment_id, token
 
 
 def token_matches(payment: Payment, token: str) -> bool:

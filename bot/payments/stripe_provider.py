@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
 
 import stripe
 
+from services.numbers import parse_int
 from services.payments.provider import Checkout, ProviderUnavailable
 from storage.models.payments import Payment
 
@@ -17,6 +19,42 @@ NAME = "stripe"
 # Stripe accepts expires_at from 30 minutes on; a minute of slack for the way there. Our own
 # payment expires after 30 minutes; a payment completed in that last minute still counts.
 STRIPE_EXPIRY_SECONDS = 31 * 60
+
+
+SIGNATURE_TOLERANCE = 300  # seconds a signature's timestamp may be off, either way
+
+
+class MalformedEvent(ValueError):
+    """A validly signed webhook body that is no Stripe event."""
+
+
+def signature_timestamp(header: str) -> int:
+    """The `t=` of a Stripe-Signature header (the first one, as Stripe's library reads it)."""
+    for item in header.split(","):
+        key, _sep, value = item.partition("=")
+        if key == "t":
+            stamp = parse_int(value)
+            if stamp is None:
+                raise ValueError("the timestamp of the Stripe-Signature header is no number")
+            return stamp
+    raise ValueError("no timestamp in the Stripe-Signature header")
+
+
+def event_problem(payload: bytes) -> str:
+    """What makes a body no event ("" when it is one: an object with an id, a type and a
+    data object)."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return "not JSON"
+    if not isinstance(event, dict):
+        return f"a JSON {type(event).__name__}, not an object"
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        return "no id or type"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "data.object is not an object"
+    return ""
 
 
 class StripeProvider:
@@ -119,10 +157,26 @@ class StripeProvider:
             raise RuntimeError(f"checkout session {ref} has no payment intent (not paid?)")
         return str(intent)
 
-    def verify(self, payload: bytes, signature: str | None) -> stripe.Event:
-        """Raises ValueError or stripe.SignatureVerificationError for a bad or missing one."""
+    def verify(
+        self, payload: bytes, signature: str | None, *, now: float | None = None
+    ) -> stripe.Event:
+        """The event, once its signature checks out and its timestamp is within the tolerance
+        either way (Stripe's library only refuses stale ones). Raises ValueError for a missing
+        header, stripe.SignatureVerificationError for a bad signature or timestamp, and
+        MalformedEvent for a signed body that is no event."""
         if not signature:
             raise ValueError("Stripe-Signature header missing")
+        stripe.WebhookSignature.verify_header(
+            payload, signature, self.webhook_secret, SIGNATURE_TOLERANCE
+        )
+        stamp = signature_timestamp(signature)
+        if stamp > (time.time() if now is None else now) + SIGNATURE_TOLERANCE:
+            raise stripe.SignatureVerificationError(
+                f"Timestamp in the future ({stamp})", signature, payload
+            )
+        problem = event_problem(payload)
+        if problem:
+            raise MalformedEvent(problem)
         return self.client.construct_event(payload, signature, self.webhook_secret)
 
     async def read_session(self, session_id: str) -> Any:

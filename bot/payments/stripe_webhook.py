@@ -10,7 +10,7 @@ from typing import Any
 
 import stripe
 
-from bot.payments.stripe_provider import NAME, StripeProvider
+from bot.payments.stripe_provider import NAME, MalformedEvent, StripeProvider
 from services.env import Env
 from services.payments import lifecycle as payments
 from services.payments import provider as provider_ids
@@ -52,8 +52,11 @@ async def handle(
 ) -> Answer:
     try:
         event = provider.verify(payload, signature)
+    except MalformedEvent as error:
+        log.warning("refused a signed Stripe webhook: %s", error)
+        return Answer(400, "malformed event")
     except (ValueError, stripe.SignatureVerificationError) as error:
-        log.warning("refused Stripe webhook: %s", error)
+        log.warning("refused Stripe webhook: %s", str(error)[:200])
         return Answer(400, "invalid signature")
     if event.type not in SESSION_EVENTS:
         return Answer(200, "ignored")
@@ -62,6 +65,17 @@ async def handle(
         return Answer(200, "ignored: no checkout session")
     try:
         session = (await provider.read_session(session_id)).to_dict()
+    except stripe.InvalidRequestError as error:
+        if error.http_status != 404:
+            log.warning("could not re-read Stripe session %s: %s", session_id, error)
+            return Answer(503, "try again later")
+        # Stripe itself does not know it: retrying cannot help (a test event, another account)
+        log.warning(
+            "Stripe event %s names session %s, which Stripe does not know",
+            event.id,
+            session_id[:80],
+        )
+        return Answer(200, "unknown session")
     except stripe.StripeError as error:
         log.warning("could not re-read Stripe session %s: %s", session_id, error)
         return Answer(503, "try again later")

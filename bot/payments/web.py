@@ -17,6 +17,7 @@ from services import i18n
 from services.errors import DomainError
 from services.i18n import N_
 from services.money import format_money
+from services.numbers import parse_id
 from services.payments import lifecycle as payments
 from services.payments import provider as provider_ids
 from services.payments import provider_calls
@@ -177,7 +178,7 @@ def router(app: App) -> APIRouter:
 
     @routes.get("/pay/stripe/cancel", response_class=HTMLResponse)
     async def stripe_cancel(payment: str = "") -> HTMLResponse:
-        lang = await payer_language(int(payment) if payment.isdigit() else None)
+        lang = await payer_language(parse_id(payment))
         return page(
             i18n.translate(lang, "Payment cancelled"),
             [
@@ -194,11 +195,12 @@ def router(app: App) -> APIRouter:
         """The pay link the chat shows: the provider's checkout page is made now (outside any
         transaction) and the payer is sent there."""
         number, sep, secret = token.partition("-")
-        if not sep or not number.isdigit() or len(number) > 12 or not 10 <= len(secret) <= 64:
+        payment_id = parse_id(number)
+        if not sep or payment_id is None or not 10 <= len(secret) <= 64:
             return not_found()
         now = app.clock.now()
         async with app.db.uow() as uow:
-            payment = await uow.session.get(Payment, int(number))
+            payment = await uow.session.get(Payment, payment_id)
             if payment is None or not hmac.compare_digest(payments.link_token(payment), secret):
                 return not_found()
             citizen = await uow.session.get(Citizen, payment.citizen_id)
@@ -215,7 +217,7 @@ def router(app: App) -> APIRouter:
                 lang=lang,
             )
         try:
-            checkout = await provider_calls.open_checkout(app.db.uow, app.env, int(number), now)
+            checkout = await provider_calls.open_checkout(app.db.uow, app.env, payment_id, now)
         except DomainError as error:
             response = page(
                 i18n.translate(lang, "Payment"),

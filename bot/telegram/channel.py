@@ -39,6 +39,7 @@ from flows.registry import REGISTRY
 from flows.types import Button, Inbound, Reply
 from services import i18n
 from services.i18n import N_
+from services.numbers import parse_int
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ Handler = Callable[[Inbound], Awaitable[list[Reply]]]
 def retry_seconds(error: TelegramRetryAfter) -> float:
     value: Any = error.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
+
+
+class MalformedUpdate(ValueError):
+    """A webhook body with the right secret that is no Telegram update."""
 
 
 def webhook_path(token: str, secret: str) -> str:
@@ -225,8 +230,11 @@ class TelegramChannel:
         await asyncio.gather(*(in_order(batch) for batch in by_chat.values()))
 
     async def process_json(self, data: dict[str, Any]) -> None:
-        """One webhook update."""
-        update = Update.de_json(data, self.bot)
+        """One webhook update; raises MalformedUpdate for one Telegram would never send."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception as error:  # PTB raises whatever the parts' constructors raise
+            raise MalformedUpdate(f"{type(error).__name__}: {error}"[:200]) from None
         await self.process(update)
 
     async def process(self, update: Update) -> None:
@@ -358,9 +366,10 @@ class TelegramChannel:
 
     async def _send_part(self, chat_id: str, part: Part, thread: str) -> Message:
         target = int(chat_id)
+        message_id = parse_int(thread)
         reply_to = (
-            ReplyParameters(int(thread), allow_sending_without_reply=True)
-            if thread.isdigit()
+            ReplyParameters(message_id, allow_sending_without_reply=True)
+            if message_id is not None
             else None
         )
         if part.media is None:

@@ -55,8 +55,8 @@ async def buy(
 ) -> AuctionReservation:
     """Reserve the item at today's price for the resident while they pay."""
     item = await get_item(uow, item_id)
-    mine = await holding_reservation(uow, item_id)
-    if mine is not None and mine.citizen_id == citizen_id and mine.status == PENDING:
+    mine = await _own_holding(uow, citizen_id, item_id)
+    if mine is not None:
         return mine  # pressed twice: the same reservation
     price = price_for_day(item, today(city, now))
     changed = await uow.session.execute(
@@ -67,6 +67,10 @@ async def buy(
     )
     if rows_changed(changed) != 1:
         await uow.session.refresh(item)
+        # pressed twice at once (two replicas, two linked chats): the other press reserved it
+        mine = await _own_holding(uow, citizen_id, item_id)
+        if mine is not None:
+            return mine
         raise not_available(item, city)
     reservation = AuctionReservation(
         item_id=item_id,
@@ -87,6 +91,16 @@ async def buy(
         price_cents=price,
     )
     return reservation
+
+
+async def _own_holding(uow: UnitOfWork, citizen_id: int, item_id: int) -> AuctionReservation | None:
+    """The resident's own pending reservation of the item; a Conflict when they bought it."""
+    holding = await holding_reservation(uow, item_id)
+    if holding is None or holding.citizen_id != citizen_id:
+        return None
+    if holding.status in (PAID, COLLECTED):
+        raise Conflict("You have already paid for this item.")
+    return holding
 
 
 async def start_payment(

@@ -73,7 +73,7 @@ async def for_pickup(
         raise InvalidInput("This code has a typo. Please check it and type it again.") from None
     except ValueError:
         raise InvalidInput(
-            "This is not a pickup code. It has 13 characters, e.g. ABCD-EFGH-JKMN-P."
+            "This is not a pickup code. It has 14 characters, e.g. ABCD-EFGH-JKMN-PQ."
         ) from None
     r = AuctionReservation
     reservation = (

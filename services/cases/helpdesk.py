@@ -14,6 +14,7 @@ from services.cases.records import Actor
 from services.city import City
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.i18n import N_
+from services.numbers import parse_int
 from storage.models.cases import HelperSession
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
@@ -29,7 +30,7 @@ def thread_ref(session: HelperSession) -> str:
 
 def parse_ref(text: str) -> int | None:
     cleaned = text.strip().upper().removeprefix("L-").removeprefix("L")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else None
+    return parse_int(cleaned, low=1, high=999_999_999)
 
 
 def _clean(text: str) -> str:

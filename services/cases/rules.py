@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services import city
+from services.numbers import parse_int
 
 SUBMITTED, IN_PROGRESS, QUESTION, APPROVED, REJECTED, CLOSED = (
     "submitted",
@@ -86,11 +87,12 @@ def reference(prefix: str, year: int, number: int) -> str:
 def normalise_reference(text: str) -> str:
     """'ah 2026 123', 'AH-2026-000123' -> 'AH-2026-000123'; '' when it cannot be one."""
     parts = [p for p in "".join(c if c.isalnum() else " " for c in text.upper()).split() if p]
-    if len(parts) != 3 or not parts[0].isalpha() or not parts[1].isdigit():
+    if len(parts) != 3 or not parts[0].isalpha() or len(parts[1]) != 4 or len(parts[2]) > 9:
         return ""
-    if not parts[2].isdigit() or len(parts[2]) > 9 or len(parts[1]) != 4:
+    year, number = parse_int(parts[1]), parse_int(parts[2])
+    if year is None or number is None:
         return ""
-    return reference(parts[0], int(parts[1]), int(parts[2]))
+    return reference(parts[0], year, number)
 
 
 # ---------------------------------------------------------------- dog tax
@@ -126,7 +128,7 @@ def chip_problem(text: str) -> tuple[str, dict[str, object]]:
             "mistaken for zero). Please check it.",
             {"chars": shown},
         )
-    digits = sum(ch.isdigit() for ch in typed)
+    digits = sum(ch in "0123456789" for ch in typed)
     return (
         "A microchip number has exactly 15 digits; this one has {n}. Please check it.",
         {"n": digits},

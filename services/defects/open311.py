@@ -23,6 +23,7 @@ from services.city import City
 from services.defects import places, reports
 from services.defects.config import Attribute, Category, rules
 from services.defects.states import PUBLIC_STATES, REFUSED, open311_status, states_for
+from services.numbers import parse_decimal, parse_id, parse_int
 from storage.models.defects import DefectEvent, DefectReport
 from storage.models.identity import Citizen
 from storage.uow import UnitOfWork
@@ -245,14 +246,16 @@ def parse_query(params: Mapping[str, str], city: City, now: datetime) -> Query:
     tz = city.tz
     limit = DEFAULT_LIMIT
     if params.get("limit"):
-        if not params["limit"].isdigit() or not 1 <= int(params["limit"]) <= MAX_LIMIT:
+        parsed = parse_int(params["limit"], low=1, high=MAX_LIMIT)
+        if parsed is None:
             raise Open311Error(400, f"limit must be a number from 1 to {MAX_LIMIT}")
-        limit = int(params["limit"])
+        limit = parsed
     wanted = split(params.get("service_request_id"))
     if wanted:  # overrides every other filter
-        if not all(part.isdigit() for part in wanted):
+        ids = [parse_id(part) for part in wanted]
+        if None in ids:
             raise Open311Error(400, "service_request_id must be numbers, comma-separated")
-        return Query(ids=[int(part) for part in wanted][:MAX_LIMIT], limit=limit)
+        return Query(ids=[i for i in ids if i is not None][:MAX_LIMIT], limit=limit)
     codes = split(params.get("service_code")) or None
     for code in codes or []:
         if rules(city).category(code) is None:
@@ -304,7 +307,8 @@ async def search(uow: UnitOfWork, query: Query) -> list[Listed]:
 
 
 async def one(uow: UnitOfWork, number: str) -> DefectReport:
-    report = await uow.session.get(DefectReport, int(number)) if number.isdigit() else None
+    report_id = parse_id(number)
+    report = await uow.session.get(DefectReport, report_id) if report_id is not None else None
     if report is None or report.status not in PUBLIC_STATES:
         raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
     return report
@@ -341,10 +345,8 @@ def attribute_values(category: Category, form: Mapping[str, Sequence[str]]) -> d
             continue
         keys = {v.key for v in item.values}
         if item.datatype == "number":
-            try:
-                float(given[0])
-            except ValueError:
-                raise Open311Error(400, f"attribute[{item.code}] must be a number") from None
+            if parse_decimal(given[0], signed=True) is None:
+                raise Open311Error(400, f"attribute[{item.code}] must be a number")
             values[item.code] = given[0]
         elif item.datatype == "singlevaluelist":
             if given[0] not in keys:

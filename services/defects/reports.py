@@ -23,6 +23,7 @@ from services.defects.places import Place, box_around, distance_m, in_town
 from services.defects.states import CLOSED_STATES, OPEN_STATES, PUBLIC_STATES, REVIEW, SUBMITTED
 from services.errors import InvalidInput, NotFound
 from services.i18n import N_
+from services.numbers import parse_id
 from storage.models.defects import DefectEvent as DefectEvent
 from storage.models.defects import DefectFollower
 from storage.models.defects import DefectReport as DefectReport
@@ -297,7 +298,8 @@ async def open_nearby(
 async def get(uow: UnitOfWork, number: str | int, *, public: bool = False) -> DefectReport:
     """The report; with `public`, only one the public may see (not one in review)."""
     text = str(number).strip().lstrip("#")
-    report = await uow.session.get(DefectReport, int(text)) if text.isdigit() else None
+    report_id = parse_id(text)
+    report = await uow.session.get(DefectReport, report_id) if report_id is not None else None
     if report is None or (public and report.status not in PUBLIC_STATES):
         raise NotFound("There is no report no. {number}.", number=str(number)[:20])
     return report

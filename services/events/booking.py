@@ -239,8 +239,8 @@ async def ticket_by_code(uow: UnitOfWork, text: str) -> Ticket:
         ) from None
     except ValueError:
         raise InvalidInput(
-            "That is not a ticket code. A ticket code has 13 characters, for example {example}.",
-            example="ABCD-EFGH-JKMN-P",
+            "That is not a ticket code. A ticket code has 14 characters, for example {example}.",
+            example="ABCD-EFGH-JKMN-PQ",
         ) from None
     found = await uow.session.execute(select(Ticket).where(Ticket.code == code))
     ticket: Ticket | None = found.scalar_one_or_none()

@@ -12,7 +12,7 @@ _EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
 _PHONE = re.compile(r"^\+?[0-9][0-9 /()-]{5,24}$")
-_POSTAL = re.compile(r"^\d{5}$")
+_POSTAL = re.compile(r"^[0-9]{5}$")
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$", re.UNICODE)
 
 
@@ -78,13 +78,13 @@ def parse_date(text: str, today: date, *, past: bool | None = None, example: str
     date) the latest year not after today ('12.5.90' is 1990), for a date ahead the next one,
     otherwise the nearest."""
     raw = clean_text(text, 20)
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})", raw)
+    match = re.fullmatch(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2}|[0-9]{4})", raw)
     if match:
         day, month, year = int(match[1]), int(match[2]), int(match[3])
         if len(match[3]) == 2:
             year = _century(year, today, past)
     else:
-        iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", raw)
+        iso = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", raw)
         if not iso:
             raise InvalidInput(
                 "Please enter a date as day.month.year, for example {example}.",

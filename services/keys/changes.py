@@ -142,8 +142,8 @@ def read_code(text: str) -> str:
         ) from None
     except ValueError:
         raise InvalidInput(
-            "That is not a hand-over code. It has 13 characters, for example {example}.",
-            example="ABCD-EFGH-JKMN-P",
+            "That is not a hand-over code. It has 14 characters, for example {example}.",
+            example="ABCD-EFGH-JKMN-PQ",
         ) from None
 
 

@@ -4,6 +4,7 @@ undo within minutes, the day's turnover, and the monthly settlement per merchant
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -559,6 +560,8 @@ class Statement:
 
 def month_bounds(month: str, city: City) -> tuple[datetime, datetime]:
     try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{1,2}", month):
+            raise ValueError(month)
         year, number = (int(part) for part in month.split("-"))
         first = date(year, number, 1)
     except ValueError:

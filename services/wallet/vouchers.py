@@ -204,7 +204,7 @@ def read_code(text: str) -> str:
         ) from None
     except ValueError:
         raise InvalidInput(
-            "This is not a voucher code. A code has 13 characters, for example ABCD-EFGH-JKMN-P."
+            "This is not a voucher code. A code has 14 characters, for example ABCD-EFGH-JKMN-PQ."
         ) from None
 
 

@@ -51,9 +51,9 @@ def test_money_is_shown_for_the_locale() -> None:
     assert format_cents_plain(-1205) == "-12.05"
 
 
-def test_codes_have_60_bits_a_check_character_and_tolerate_typing() -> None:
+def test_codes_have_60_bits_two_check_symbols_and_tolerate_typing() -> None:
     code = codes.new_code(12)
-    assert len(code) == 13 and all(ch in codes.ALPHABET for ch in code[:-1])
+    assert len(code) == 14 and all(ch in codes.ALPHABET for ch in code)
     typed = codes.display(code).lower().replace("0", "o").replace("1", "l")
     assert codes.parse_code(typed) == code
 

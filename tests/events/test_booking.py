@@ -64,7 +64,7 @@ async def test_free_event_books_at_once_with_unique_codes(db: Database, clock: F
     result = await _book(db, None, anna, event_id, 3, clock)
     assert result.booking.status == CONFIRMED and len(result.tickets) == 3
     assert len({t.code for t in result.tickets}) == 3
-    assert all(len(t.code) == 13 for t in result.tickets)
+    assert all(len(t.code) == 14 for t in result.tickets)
     assert (await load_event(db, event_id)).taken == 3
     with pytest.raises(Conflict, match="only"):
         await _book(db, None, anna, event_id, 3, clock)

@@ -75,7 +75,7 @@ async def test_wallet_lists_tickets_and_open_reservations(
         ("pending", "events.booking"),
     }
     valid = next(e for e in tickets if e.status == "valid")
-    assert len(valid.code) == 13 and dict(valid.title_params) == {"event": "Sprechstunde"}
+    assert len(valid.code) == 14 and dict(valid.title_params) == {"event": "Sprechstunde"}
     # the entry's button opens the ticket with its QR code
     answer = await chat.send("anna", "/tickets")
     assert "Konzert: 1 Platz reserviert" in answer

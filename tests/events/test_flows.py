@@ -73,7 +73,7 @@ async def test_resident_books_a_free_event_and_gets_tickets_qr_and_calendar(
     assert answer.count("gültig") == 2
     answer = await chat.press("anna", "1. Digital-Sprechstunde")
     code = (await _codes(chat))[0]
-    assert f"Code: {code[:4]}-{code[4:8]}-{code[8:12]}-{code[12]}" in answer
+    assert f"Code: {code[:4]}-{code[4:8]}-{code[8:12]}-{code[12:]}" in answer
     reply = next(r for r in chat.last["anna"] if r.media is not None)
     assert reply.media is not None and reply.media.mime == "image/png" and reply.private
     answer = await chat.press("anna", "In den Kalender")

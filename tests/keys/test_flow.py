@@ -94,7 +94,7 @@ async def test_anna_passes_her_key_on_to_ben(chat: Transcript, people: dict[str,
     handover = await chat.press("anna", "Schlüssel weitergeben")
     assert "Übergabecode" in handover
     assert "https://t.me/stadtlotse_bot?start=k-" in handover  # the deep link on Telegram
-    code = next(w for w in handover.split() if w.count("-") == 3 and len(w) == 16)
+    code = next(w for w in handover.split() if w.count("-") == 3 and len(w) == 17)
 
     await chat.send("ben", "/keys")
     await chat.press("ben", "Receive a key")

@@ -101,6 +101,7 @@ async def start_replica(number: int, url: str, fake: FakeTelegram, workdir: Path
         STADTLOTSE_WEB_PORT=str(port),
         STADTLOTSE_DATA_DIR=str(place / "var"),
         STADTLOTSE_LOG_FORMAT="json",
+        STADTLOTSE_PAYMENTS="demo",  # no Stripe keys here: demo payments, chosen
     )
     log = place / "log.jsonl"
     process = await asyncio.create_subprocess_exec(

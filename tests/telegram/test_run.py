@@ -35,6 +35,7 @@ async def test_stadtlotse_run_serves_telegram(
         "STADTLOTSE_TELEGRAM_API_URL": fake.base_url.removesuffix("/bot"),
         "STADTLOTSE_DATABASE_URL": url,
         "STADTLOTSE_WEB_PORT": str(free_port()),
+        "STADTLOTSE_PAYMENTS": "demo",  # no Stripe keys here: demo payments, chosen
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,

@@ -51,7 +51,7 @@ async def test_buy_pay_and_redeem_on_telegram(polling_bot: Bot, fake: FakeTelegr
     before = len(fake.sent(ANNA))
     await polling_bot.outbox()
     paid = await until(fake, ANNA, "Zahlung erhalten", before)
-    code = re.search(r"Code: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-.)", paid.text)
+    code = re.search(r"Code: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})", paid.text)
     assert code, paid.text
 
     wallet = await write(fake, ANNA, "/wallet", "Wallet")

@@ -46,7 +46,7 @@ async def assert_ledger_consistent(db: Database) -> None:
 
 
 def code_in(text: str, label: str) -> str:
-    match = re.search(label + r": ([0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{4}-[0-9A-Z*~$=]{4}-.)", text)
+    match = re.search(label + r": ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})", text)
     assert match, text
     return match.group(1)
 
