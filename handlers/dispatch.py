@@ -4,6 +4,7 @@ flow step, keep the state, commit once. Errors become friendly answers, never st
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import time
 import unicodedata
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -63,6 +64,28 @@ _SAVE_CONVERSATION = (
         }
     )
 )
+
+
+MENUS_ALONG = 4  # PostgreSQL: up to this many menus are written with the conversation
+
+
+@functools.cache
+def _save_with_menus(count: int) -> Update:
+    """Saving the conversation with `count` menus inserted in CTEs of the same statement, one
+    single-row INSERT per menu (SQLAlchemy does not cache multi-row VALUES: it would compile
+    the statement at every input)."""
+    inserts = [
+        insert(menus.MENUS)
+        .values(
+            {
+                column.name: bindparam(f"m{number}_{column.name}", type_=column.type)
+                for column in menus.MENUS.c
+            }
+        )
+        .cte(f"new_menu_{number}")
+        for number in range(count)
+    ]
+    return _SAVE_CONVERSATION.add_cte(*inserts)
 
 
 class _Retry(Exception):
@@ -492,9 +515,10 @@ class Dispatcher:
             "b_citizen_id": ctx.citizen_id,
             "b_updated_at": now,
         }
-        if rows and uow.dialect == "postgresql":  # the menus ride along: one round trip
-            statement = _SAVE_CONVERSATION.add_cte(menus.INSERT_MENUS.values(rows).cte("new_menus"))
-            result = await uow.session.execute(statement, params)
+        if rows and len(rows) <= MENUS_ALONG and uow.dialect == "postgresql":
+            for number, row in enumerate(rows):  # the menus ride along: one round trip
+                params.update({f"m{number}_{name}": value for name, value in row.items()})
+            result = await uow.session.execute(_save_with_menus(len(rows)), params)
         else:
             if rows:
                 await uow.session.execute(menus.INSERT_MENUS, rows)

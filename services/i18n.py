@@ -151,7 +151,9 @@ def translate(lang: str, message: str, params: Mapping[str, Any] | None = None) 
 def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
     """Typed parameters stored with notifications: {"$money": 1250}, {"$date": "2026-12-01"},
     {"$datetime": "...", "tz": "<the city's zone>"}, {"$t": "msgid"} (a translated word),
-    {"$l": {"de": "...", "en": "..."}} (configured text in each language)."""
+    {"$l": {"de": "...", "en": "..."}} (configured text in each language),
+    {"$lines": [{"key": msgid, "params": {...}}, ...]} (lines of a digest, each translated);
+    floats and dates as the recipient writes them."""
     if isinstance(value, float):  # never an id or a year: always as the recipient writes it
         return format_decimal(value, locale=babel_locale(lang))
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -175,6 +177,10 @@ def format_value(lang: str, value: Any, tz: ZoneInfo | None = None) -> Any:
             return content(lang, str(value["$de"]))
         if "$text" in value:
             return content(lang, str(value["$text"]), str(value.get("lang") or "de"))
+        if "$lines" in value:  # one line per {"key": msgid, "params": {...}} (digests)
+            return "\n".join(
+                translate(lang, line["key"], line.get("params")) for line in value["$lines"]
+            )
         if "$l" in value:  # text from the city configuration, one per language
             texts = value["$l"]
             return texts.get(normalise_language(lang)) or texts.get(DEFAULT_LANGUAGE, "")
