@@ -96,6 +96,7 @@ class _Index:
         for bucket in self.starts.values():
             bucket.sort(key=lambda p: (-len(p.words), -p.weight))
         self.vocabulary = sorted(w for w in self.single if len(w) >= 4)
+        self.swapped = {(w[0], "".join(sorted(w))): w for w in self.vocabulary if len(w) == 4}
         self._memo: dict[str, str] = {}  # word -> what it stands for (bounded)
 
     def known(self, word: str) -> str:
@@ -123,8 +124,12 @@ class _Index:
             ]
             if parts:  # the part that says most ("Kitaanmeldung": kita, not anmeldung)
                 return max(parts, key=lambda part: (self.single[part], len(part)))
+        if word in self.never or word.isdigit():
+            return ""
+        if len(word) == 4:  # short words: the same letters, first one kept ("lsot", "hnud")
+            return self.swapped.get((word[0], "".join(sorted(word))), "")
         cutoff = textmatch.typo_cutoff(len(word))
-        if cutoff is None or word in self.never or word.isdigit():
+        if cutoff is None:
             return ""
         # a typo keeps the first letter and about the length ("gutshein", "vouchre"), so
         # "close" is no "lotse" and "later" no "laterne"

@@ -47,7 +47,8 @@ ACTS: dict[str, str] = {
     "wieviel, wie hoch, betrag, steuersatz, saetze, tarif, zahlen, zahlt, zahle, bezahlen, "
     "gratis, how much, cost, costs, price, prices, fee, fees, rate, rates, charge, expensive, "
     "pay, free, for free, free of charge, annual, jaehrlich, im jahr, pro jahr, per year, "
-    "a year",
+    "a year, zwei hunde, drei hunde, zweiten hund, zweiter hund, second dog, two dogs, "
+    "three dogs",
     "bring": "mitbringen, mitnehmen, unterlagen, dokumente, nachweis, nachweise, papiere, "
     "brauche ich, benoetige ich, voraussetzungen, was muss ich, bring, documents, papers, "
     "paperwork, requirements, what do i need, need to bring, proof",
