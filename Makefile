@@ -39,8 +39,12 @@ test: $(TEST_STAMP)
 wheel:
 	PYTHON=$(PYTHON) tools/check_wheel.sh
 
+# every benchmark, then the broadcast at the configured Telegram limit, then the summary of the
+# goals (bench/results/summary.json)
 bench: $(TEST_STAMP)
-	for script in $(filter-out bench/common.py,$(wildcard bench/*.py)); do $(BIN)/python $$script || exit 1; done
+	for script in $(filter-out bench/common.py bench/summary.py,$(wildcard bench/*.py)); do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/broadcast.py --rate configured --count 3000 --databases postgresql --out broadcast_configured.json
+	$(BIN)/python bench/summary.py
 
 lock:
 	tools/lock.sh

@@ -31,11 +31,12 @@ from sqlalchemy import func, insert, select, text, update
 import storage.models  # noqa: F401
 from services.auction import items as auction
 from services.auction.daily import daily_step
-from services.auction.price import Rule, floor_day, price_on
+from services.auction.price import Rule, floor_day, price_on, reach_day
 from services.city import load_city
 from storage.db import Database
 from storage.models.auction import (
     AuctionAlert,
+    AuctionDayRun,
     AuctionItem,
     AuctionKeywordHit,
     AuctionSubscription,
@@ -99,9 +100,6 @@ async def fill(db: Database, args: argparse.Namespace, now: datetime, today: int
                 "start_dayno": started,
                 "floor_dayno": at_floor,
                 "ends_dayno": at_floor + 14,
-                "price_cents": yesterday,
-                "alerted_price_cents": yesterday,
-                "price_dayno": today - 1,
                 "status": "listed",
                 "search_text": " ".join(title_words),
                 "listed_by": None,
@@ -112,6 +110,8 @@ async def fill(db: Database, args: argparse.Namespace, now: datetime, today: int
         for word in title_words:
             hits_by_word.setdefault(word, []).append(n)
     await insert_all(db, AuctionItem, items)
+    # the step ran yesterday: tonight's alerts are the limits crossed since then
+    await insert_all(db, AuctionDayRun, [{"dayno": today - 1, "ran_at": now - timedelta(days=1)}])
     subs, used = [], set()
     for n in range(1, args.subscriptions + 1):
         kind = rng.random()
@@ -137,7 +137,10 @@ async def fill(db: Database, args: argparse.Namespace, now: datetime, today: int
     wishes = []
     for n in range(1, args.wishes + 1):
         item = items[rng.randrange(len(items))]
-        low, high = item["floor_cents"], item["price_cents"] - 1
+        yesterday = price_on(
+            item["start_cents"], item["floor_cents"], rule, today - 1 - item["start_dayno"]
+        )
+        low, high = item["floor_cents"], yesterday - 1
         if high <= low:
             continue
         wishes.append(
@@ -145,7 +148,9 @@ async def fill(db: Database, args: argparse.Namespace, now: datetime, today: int
                 "id": n,
                 "item_id": item["id"],
                 "citizen_id": rng.randint(1, args.people),
-                "amount_cents": rng.randint(low, high),
+                "amount_cents": (amount := rng.randint(low, high)),
+                "due_dayno": item["start_dayno"]
+                + reach_day(item["start_cents"], item["floor_cents"], rule, amount),
                 "status": "active",
                 "created_at": now - timedelta(minutes=rng.randint(1, 10_000)),
             }
@@ -181,12 +186,8 @@ async def naive_step(db: Database, city: Any, now: datetime, sample: int) -> flo
         for item_id in ids:
             item = await s.get(AuctionItem, item_id)
             assert item is not None
-            old, new = item.price_cents, auction.price_for_day(item, today)
-            await s.execute(
-                update(AuctionItem)
-                .where(AuctionItem.id == item_id)
-                .values(price_cents=new, price_dayno=today)
-            )
+            old = auction.price_for_day(item, today - 1)
+            new = auction.price_for_day(item, today)  # prices are no longer stored
             best = (
                 (
                     await s.execute(

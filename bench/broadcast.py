@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from storage.db import Database  # noqa: E402
 
@@ -50,6 +51,13 @@ async def sender_main(db_url: str, api_url: str, rate: float) -> None:
         return []
 
     db = Database(db_url)
+    statements = 0
+
+    def counted(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", counted)
     channel = TelegramChannel(
         "123:TEST", no_conversation, api_url=api_url, limits=Limits(global_per_second=rate)
     )
@@ -58,10 +66,23 @@ async def sender_main(db_url: str, api_url: str, rate: float) -> None:
     stats = await Delivery(sender, until_idle=True, poll_interval=0.2).run()
     await channel.stop()
     await db.dispose()
-    print(json.dumps(stats.__dict__))
+    print(json.dumps(stats.__dict__ | {"statements": statements}))
 
 
 # --------------------------------------------------------------------------- the benchmark
+def time_children() -> float:
+    """CPU seconds of the sender processes that ended (both are waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def configured_rate() -> float:
+    """Telegram's global send limit as `stadtlotse run` configures it."""
+    from bot.settings import Settings
+
+    return float(Settings.model_fields["telegram_rate_global"].default)
+
+
 async def prepare(db: Database, count: int) -> None:
     from storage.models.identity import ChannelAccount, Citizen
     from storage.models.outbox import Notification
@@ -135,6 +156,7 @@ async def one_run(database: str, count: int, rate: float, kill_at: float) -> dic
           f"{time.monotonic() - began:.1f} s")  # fmt: skip
 
     limits = RateLimits(global_per_second=rate, private_per_second=1.0, private_burst=3)
+    cpu_before, load_start = time_children(), round(os.getloadavg()[0], 2)
     async with FakeTelegram(limits=limits) as fake:
         api = fake.base_url.removesuffix("/bot")
         sender = await start_sender(url, api, rate)
@@ -164,6 +186,9 @@ async def one_run(database: str, count: int, rate: float, kill_at: float) -> dic
         finished_at = time.monotonic()
         second = json.loads(out.decode().strip().splitlines()[-1])
         last_at = max(r.at for r in fake.requests if r.method == "sendMessage")
+        resumed_at = min(
+            r.at for r in fake.requests if r.method == "sendMessage" and r.at >= restarted_at
+        )
 
         per_chat = Counter(m.chat_id for m in fake.sent())
         expected = set(range(FIRST_CHAT + 1, FIRST_CHAT + count + 1))
@@ -179,6 +204,11 @@ async def one_run(database: str, count: int, rate: float, kill_at: float) -> dic
             )
         first_rate = sent_before_kill / (killed_at - first_at)
         second_rate = (count - sent_before_kill + duplicated) / (last_at - restarted_at)
+        # the share of the limit while a sender was sending (its start-up after the kill
+        # is the restart's cost, counted in rate_fraction_after_restart)
+        sending = (killed_at - first_at) + (last_at - resumed_at)
+        share = len(fake.sent()) / sending / rate
+        load_end = os.getloadavg()[0]
         result = {
             "database": database,
             "notifications": count,
@@ -187,6 +217,14 @@ async def one_run(database: str, count: int, rate: float, kill_at: float) -> dic
             "rate_after_restart": round(second_rate, 1),
             "rate_fraction_of_limit": round(first_rate / rate, 3),
             "rate_fraction_after_restart": round(second_rate / rate, 3),
+            "share_of_limit": round(share, 3),
+            "sender_cpu_ms_per_message": round(
+                (time_children() - cpu_before) * 1000 / max(1, len(fake.sent())), 3
+            ),
+            "statements_per_message_after_restart": round(
+                second.get("statements", 0) / max(1, count - sent_before_kill), 2
+            ),
+            "load_average": {"start": load_start, "end": round(load_end, 2)},
             "wall_seconds": round(finished_at - first_at, 2),
             "http_429": fake.rate_limited,
             "lost": lost,
@@ -235,7 +273,9 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=36_000)
-    parser.add_argument("--rate", type=float, default=3000.0)
+    parser.add_argument(
+        "--rate", default="3000", help="messages per second, or 'configured' (the bot's limit)"
+    )
     parser.add_argument("--kill-at", type=float, default=0.5, help="share sent before SIGKILL")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--out", default="broadcast.json", help="file name in bench/results")
@@ -243,6 +283,7 @@ if __name__ == "__main__":
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    arguments.rate = configured_rate() if arguments.rate == "configured" else float(arguments.rate)
     if arguments.sender:
         asyncio.run(sender_main(arguments.db, arguments.api, arguments.rate))
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -129,7 +130,8 @@ def echo_main(port: int, api: str) -> None:
             await server.serve()
             await application.stop()
 
-    asyncio.run(main())
+    with contextlib.suppress(KeyboardInterrupt):  # SIGINT ends the run: no traceback
+        asyncio.run(main())
 
 
 # --------------------------------------------------------------------------- the load
@@ -196,7 +198,8 @@ async def measure(
         result["load_average_before"] = load_before
         result["load_average_after"] = load_average()
     finally:
-        process.send_signal(signal.SIGINT)
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), 30)
     print(f"{name:<12} " + "  ".join(f"{k} {v}" for k, v in result.items()))
     return result
@@ -229,6 +232,7 @@ async def main(args: argparse.Namespace) -> None:
             "STADTLOTSE_WEB_PORT": str(port),
             "STADTLOTSE_DATABASE_URL": database,
             "STADTLOTSE_LOG_LEVEL": "WARNING",
+            "STADTLOTSE_PAYMENTS": "demo",  # no Stripe here; payments are not measured
             STATEMENTS_FILE: str(workdir / "statements"),
         }
         ours = await measure(

@@ -35,6 +35,7 @@ _COMPOUND_REST = 3  # a table word is part of a compound when the rest is at lea
 STRONG = 3.5  # a word that names the thing
 _META = ("help", "menu")  # topics about the chat itself: small talk may outweigh them
 _MEMO_SIZE = 20_000
+_STREETS = ("strasse", "str", "weg", "platz", "gasse", "allee", "ring", "damm")
 _NAMES = frozenset({"stadtlotse", "lotsi"})  # the bot's name says nothing ("Hallo Stadtlotse")
 
 
@@ -95,6 +96,7 @@ class _Index:
         for bucket in self.starts.values():
             bucket.sort(key=lambda p: (-len(p.words), -p.weight))
         self.vocabulary = sorted(w for w in self.single if len(w) >= 4)
+        self.swapped = {(w[0], "".join(sorted(w))): w for w in self.vocabulary if len(w) == 4}
         self._memo: dict[str, str] = {}  # word -> what it stands for (bounded)
 
     def known(self, word: str) -> str:
@@ -112,7 +114,8 @@ class _Index:
         return len(part) >= self.part_min or (len(part) == self.part_min - 1 and weight >= STRONG)
 
     def _lookup(self, word: str) -> str:
-        if self.part_min and len(word) >= self.part_min - 1 + _COMPOUND_REST:
+        street = word.endswith(_STREETS)  # "Marktstraße" is a place, not a market
+        if self.part_min and not street and len(word) >= self.part_min - 1 + _COMPOUND_REST:
             parts = [
                 part
                 for cut in range(_COMPOUND_REST, len(word) - self.part_min + 2)
@@ -121,8 +124,12 @@ class _Index:
             ]
             if parts:  # the part that says most ("Kitaanmeldung": kita, not anmeldung)
                 return max(parts, key=lambda part: (self.single[part], len(part)))
+        if word in self.never or word.isdigit():
+            return ""
+        if len(word) == 4:  # short words: the same letters, first one kept ("lsot", "hnud")
+            return self.swapped.get((word[0], "".join(sorted(word))), "")
         cutoff = textmatch.typo_cutoff(len(word))
-        if cutoff is None or word in self.never or word.isdigit():
+        if cutoff is None:
             return ""
         # a typo keeps the first letter and about the length ("gutshein", "vouchre"), so
         # "close" is no "lotse" and "later" no "laterne"
@@ -159,9 +166,14 @@ class _Index:
         return matches
 
     def _starting(self, word: str) -> list[_Phrase]:
-        for form in textmatch.forms(word):
-            if form in self.starts:
-                return self.starts[form]
+        """Phrases that may start at `word`, longest first: by its forms, else by what a
+        compound part or a typo stands for (one-word phrases only)."""
+        buckets = [self.starts[form] for form in textmatch.forms(word) if form in self.starts]
+        if len(buckets) == 1:
+            return buckets[0]
+        if buckets:
+            merged = {id(p): p for bucket in buckets for p in bucket}.values()
+            return sorted(merged, key=lambda p: (-len(p.words), -p.weight))
         known = self.known(word)
         return [p for p in self.starts.get(known, []) if len(p.words) == 1] if known else []
 
@@ -270,6 +282,8 @@ def classify(text: str) -> Understood:
         return Understood("code.check", code, "code", 10.0)
     built = tables()
     tokens = [w for w in textmatch.words(text) if w not in _NAMES]
+    if not tokens and "?" in text:  # a question mark alone asks what the chat can do
+        return Understood("help.show", "", "help", 1.0)
     scores: dict[str, float] = {}
     for phrase in built.topic_index.scan(tokens):
         scores[phrase.key] = scores.get(phrase.key, 0.0) + phrase.weight

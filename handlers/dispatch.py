@@ -4,14 +4,16 @@ flow step, keep the state, commit once. Errors become friendly answers, never st
 from __future__ import annotations
 
 import copy
+import functools
 import logging
+import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +67,28 @@ _SAVE_CONVERSATION = (
 )
 
 
+MENUS_ALONG = 4  # PostgreSQL: up to this many menus are written with the conversation
+
+
+@functools.cache
+def _save_with_menus(count: int) -> Update:
+    """Saving the conversation with `count` menus inserted in CTEs of the same statement, one
+    single-row INSERT per menu (SQLAlchemy does not cache multi-row VALUES: it would compile
+    the statement at every input)."""
+    inserts = [
+        insert(menus.MENUS)
+        .values(
+            {
+                column.name: bindparam(f"m{number}_{column.name}", type_=column.type)
+                for column in menus.MENUS.c
+            }
+        )
+        .cte(f"new_menu_{number}")
+        for number in range(count)
+    ]
+    return _SAVE_CONVERSATION.add_cte(*inserts)
+
+
 class _Retry(Exception):
     """The conversation moved on under us (another replica); run the input again."""
 
@@ -105,7 +129,7 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             with log_context.bind(channel=inbound.channel):
-                return await self._handle(inbound)
+                return await self._handle(_encodable(inbound))
         finally:
             self.db.observer.timing("input", time.perf_counter() - started, channel=inbound.channel)
 
@@ -492,9 +516,10 @@ class Dispatcher:
             "b_citizen_id": ctx.citizen_id,
             "b_updated_at": now,
         }
-        if rows and uow.dialect == "postgresql":  # the menus ride along: one round trip
-            statement = _SAVE_CONVERSATION.add_cte(menus.INSERT_MENUS.values(rows).cte("new_menus"))
-            result = await uow.session.execute(statement, params)
+        if rows and len(rows) <= MENUS_ALONG and uow.dialect == "postgresql":
+            for number, row in enumerate(rows):  # the menus ride along: one round trip
+                params.update({f"m{number}_{name}": value for name, value in row.items()})
+            result = await uow.session.execute(_save_with_menus(len(rows)), params)
         else:
             if rows:
                 await uow.session.execute(menus.INSERT_MENUS, rows)
@@ -502,6 +527,24 @@ class Dispatcher:
         if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(inbound: Inbound) -> Inbound:
+    """Lone surrogates ('\\ud800' is valid JSON, so a webhook or a Matrix event can carry
+    one) cannot be stored or written out as UTF-8: they are dropped at the door."""
+    changed = {
+        name: _SURROGATE.sub("", value)
+        for name in ("text", "command", "choice", "display_name", "thread")
+        if _SURROGATE.search(value := getattr(inbound, name))
+    }
+    if any(_SURROGATE.search(a.filename) for a in inbound.attachments):
+        changed["attachments"] = tuple(  # type: ignore[assignment]
+            replace(a, filename=_SURROGATE.sub("", a.filename)) for a in inbound.attachments
+        )
+    return replace(inbound, **changed) if changed else inbound  # type: ignore[arg-type]
 
 
 def _clean(text: str) -> str:

@@ -11,6 +11,9 @@ or {"label": msgid, "url": ...}.
                                                       many rows, one statement per chunk
     await notify_selected(uow, select(Citizen.id)..., msgid, params, now=now, ref=...)
                                                       everyone a query finds (INSERT ... SELECT)
+    await notify_rows(uow, select(citizen_id, key, params, buttons, ref, dedupe_key)...)
+                                                      rows a query builds, JSON made in SQL
+                                                      (json_object / json_list): digests
     await known_keys(uow, keys)                       which dedupe keys were written already
 
 A dedupe key is unique in the table: a message with a key already written is not written again
@@ -19,15 +22,29 @@ by notify_many and notify_selected; callers of notify_citizen check with known_k
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import JSON, Select, String, cast, insert, literal, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
 from services.city import City
+from services.i18n import N_
 from storage.models.outbox import Notification
 from storage.uow import UnitOfWork, rows_changed
 
@@ -76,6 +93,27 @@ def room_chat_id(channel: str, configured: str) -> str:
     return f"room:{configured}" if channel == "console" else configured
 
 
+# what a room that is not private reads in place of what a resident wrote or answered
+IN_PRIVATE = N_("(personal details: press Details, I send them to your private chat)")
+
+
+def room_department(city: City, channel: str, chat_id: str) -> str | None:
+    """The department whose staff room this chat is, or None."""
+    for department in city.departments:
+        configured = department.rooms.model_dump().get(channel)
+        if configured and room_chat_id(channel, configured) == chat_id:
+            return department.key
+    return None
+
+
+def room_language(city: City, department: str | None) -> str:
+    """The language a department's room messages are written in: its configured `language`,
+    else the city's default."""
+    found = city.department(department) if department else None
+    chosen = found.room_language(city.default_language) if found else city.default_language
+    return chosen if chosen in ("de", "en") else "de"
+
+
 def notify_department(
     uow: UnitOfWork,
     city: City,
@@ -88,22 +126,28 @@ def notify_department(
     thread: str | None = None,
     ref: str | None = None,
     media_file_id: int | None = None,
+    personal: Mapping[str, Any] | None = None,
 ) -> list[Notification]:
     """Queue a message for a department's staff rooms: one row per room the city configuration
-    names (Telegram group, Matrix room, console staff view). Rendered in German, the staff
-    language, unless the room is configured otherwise."""
+    names (Telegram group, Matrix room, console staff view). Rendered in the room's language
+    (`room_language`). `personal` parameters (names, addresses, what the resident wrote)
+    replace those of `params` only in rooms the configuration calls private; elsewhere the
+    room reads the reference, the type and the actions (docs/staff-rooms.md)."""
     found = city.department(department)
     if found is None:
         raise ValueError(f"unknown department {department!r}")
     rooms = [(ch, room_chat_id(ch, chat)) for ch, chat in found.rooms.model_dump().items() if chat]
     notes = []
     for channel, chat_id in rooms:
+        shown = dict(params or {})
+        if personal and found.room_is_private(channel):
+            shown.update(personal)
         note = Notification(
             department=department,
             channel=channel,
             chat_id=chat_id,
             key=key,
-            params=dict(params or {}),
+            params=shown,
             buttons=list(buttons),
             thread=thread,
             ref=ref,
@@ -215,6 +259,83 @@ async def notify_selected(
     ]
     result = await uow.session.execute(insert(table).from_select(columns, source))
     return rows_changed(result)
+
+
+def json_object(dialect: str, *pairs: Any) -> Any:
+    """A JSON object built by the database from key, value, key, value ... (for notify_rows).
+    On SQLite nest these calls directly: a JSON value read back from a subquery is text."""
+    name = "json_build_object" if dialect == "postgresql" else "json_object"
+    return getattr(func, name)(*(_typed(part) for part in pairs))
+
+
+def json_list(dialect: str, value: Any, *order_by: Any, where: Any = None) -> Any:
+    """An aggregate: the JSON array of `value` over a group (ordered on PostgreSQL; SQLite
+    keeps the order of its input rows), optionally only the rows `where` holds for."""
+    if dialect == "postgresql":
+        aggregate: Any = func.json_agg(aggregate_order_by(value, *order_by) if order_by else value)
+    else:
+        aggregate = func.json_group_array(value)
+    return aggregate.filter(where) if where is not None else aggregate
+
+
+def _typed(part: Any) -> Any:
+    """Python values become typed parameters (PostgreSQL cannot guess a type inside
+    json_build_object)."""
+    if isinstance(part, ColumnElement):
+        return part
+    if isinstance(part, bool):
+        return literal(part, Boolean)
+    if isinstance(part, int):
+        return literal(part, Integer)
+    return literal(part, String)
+
+
+async def notify_rows(
+    uow: UnitOfWork,
+    rows: Select[Any],
+    *,
+    now: datetime,
+    stands_for: Callable[[Any], Any] | None = None,
+) -> int:
+    """Outbox rows built by a query, written by the database (INSERT ... SELECT): its columns
+    are, in this order, citizen_id, key, params, buttons, ref, dedupe_key (JSON built with
+    json_object / json_list). For many rows that differ per resident (digests), where
+    notify_selected's one message for everyone is not enough. The caller makes sure the
+    dedupe keys are new. Returns how many rows were written, or with `stands_for` (an
+    expression of the notification table, e.g. the number of alerts a digest holds) the sum of
+    it over the rows written (INSERT ... RETURNING)."""
+    table = Notification.__table__  # type: ignore[attr-defined]
+    found = rows.subquery()
+    citizen_id, key, params, buttons, ref, dedupe = list(found.c)
+    source = select(
+        citizen_id,
+        key,
+        params,
+        buttons,
+        ref,
+        dedupe,
+        literal(_defaults(now)["status"], String),
+        literal(0, Integer),
+        literal(now, table.c.next_attempt_at.type),
+        literal(now, table.c.created_at.type),
+    )
+    columns = [
+        "citizen_id",
+        "key",
+        "params",
+        "buttons",
+        "ref",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    statement = insert(table).from_select(columns, source)
+    if stands_for is None:
+        return rows_changed(await uow.session.execute(statement))
+    result = await uow.session.execute(statement.returning(stands_for(table)))
+    return sum(int(value or 0) for value in result.scalars())
 
 
 class Notifier:

@@ -11,7 +11,6 @@ from PIL import Image, ImageDraw
 
 from services.auction import buying, pickup  # noqa: F401  (register payments and the wallet)
 from services.auction import items as auction
-from services.auction.daily import reprice
 from services.identity import accounts as identity
 from storage.models.outbox import StoredFile
 from storage.uow import UnitOfWork
@@ -147,7 +146,6 @@ async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
             {("staff", auction.LISTING_DEPARTMENT)},
             listed_at,
         )
-    await reprice(uow, auction.today(app.city, now))
     return (
         f"{len(DEMO_ITEMS)} lost-and-found auction items (bikes, a phone, a ring, keys), "
         "listed 1 to 20 days ago"

@@ -2,14 +2,15 @@
 item's price falls to or below it, one alert per item goes out through the outbox.
 
 Keyword matching is precomputed (auction_keyword_hit) when an item is listed or a new keyword
-is subscribed, so the daily step only joins. The step itself is in services/auction/daily.py."""
+is subscribed, so the daily step only joins. The step itself is in services/auction/daily.py.
+Items that match when the alert is made are shown at once and recorded as alerted (run
+"subscribe"), so the step does not send them again."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, text, update
+from sqlalchemy import and_, insert, select
 from sqlmodel import col
 
 from services.auction.items import price_for_day, rules, today
@@ -23,7 +24,6 @@ from storage.models.auction import (
     AuctionKeywordHit,
     AuctionSubscription,
 )
-from storage.types import UTCDateTime
 from storage.uow import UnitOfWork
 
 MAX_SUBSCRIPTIONS = 20
@@ -31,9 +31,10 @@ NEVER_ALERTED = 2**62  # alerted_price_cents of a new item: every limit is below
 
 
 def matching_items(sub: AuctionSubscription):  # type: ignore[no-untyped-def]
-    """Items on offer that this subscription wants at their current price."""
+    """Items on offer that this subscription could want: their floor is within its limit
+    (whether today's price is, the caller decides with the price function)."""
     i = AuctionItem
-    query = select(i.id).where(i.status == LISTED, i.price_cents <= sub.max_cents)
+    query = select(i.id).where(i.status == LISTED, i.floor_cents <= sub.max_cents)
     if sub.category:
         query = query.where(i.category == sub.category)
     if sub.keyword:
@@ -93,8 +94,8 @@ async def subscribe(
     await uow.session.flush()
     if keyword:
         await index_keyword(uow, keyword)
-    # the stored price is the last daily step's; with the time machine (or before tonight's
-    # step) today's price can differ: only items at or below the limit *today* are named
+    # only items at or below the limit *today* are named (with the time machine, today can be
+    # before the last nightly step)
     day = today(city, now)
     candidates = (
         (
@@ -111,19 +112,19 @@ async def subscribe(
         (item for item in candidates if price_for_day(item, day) <= max_cents),
         key=lambda item: (price_for_day(item, day), item.id or 0),
     )
-    ids = [item.id for item in cheap if item.id is not None]
-    if ids:
+    if cheap:
         await uow.session.execute(
             insert(AuctionAlert),
             [
                 {
                     "subscription_id": sub.id,
-                    "item_id": item_id,
+                    "item_id": item.id,
                     "citizen_id": citizen_id,
                     "run": "subscribe",
+                    "price_cents": price_for_day(item, day),
                     "created_at": now,
                 }
-                for item_id in ids
+                for item in cheap
             ],
         )
     found = cheap[:5]
@@ -146,60 +147,3 @@ async def my_subscriptions(uow: UnitOfWork, citizen_id: int) -> list[AuctionSubs
         select(s).where(s.citizen_id == citizen_id, s.active == True).order_by(s.id)  # noqa: E712
     )
     return list(rows.scalars())
-
-
-# ---------------------------------------------------------------- the daily part
-async def find_new_alerts(uow: UnitOfWork, run: str, now: datetime) -> int:
-    """Insert one alert row per (subscription, item) whose price fell to or below the
-    subscription's maximum since alerts were last looked at (`alerted_price_cents`), in three
-    set-based statements (keyword, category only, anything). Returns the new rows' first id."""
-    i, s, a, h = AuctionItem, AuctionSubscription, AuctionAlert, AuctionKeywordHit
-    first_new = (await uow.session.execute(select(func.coalesce(func.max(a.id), 0)))).scalar_one()
-    crossed = and_(
-        i.status == LISTED,
-        i.price_cents <= s.max_cents,
-        col(s.max_cents) < func.coalesce(i.alerted_price_cents, NEVER_ALERTED),
-        ~exists().where(a.subscription_id == s.id, a.item_id == i.id),
-    )
-    columns = (s.id, i.id, s.citizen_id, literal(run), literal(now, UTCDateTime()))
-
-    def matching(keyword: Any, category: Any) -> Any:
-        return and_(s.active == True, s.keyword == keyword, s.category == category)  # noqa: E712
-
-    # Each probes the index (active, keyword, category, max_cents) with both price bounds for
-    # every item (or keyword hit). The join keys are written as expressions of the item side
-    # (`|| ''`, `substr(.., 1, 0)` = '') so that no planner (SQLite has no statistics) turns
-    # it round into "for every subscription, scan the items".
-    no_text = func.substr(i.category, 1, 0)
-    queries = [
-        select(*columns)
-        .select_from(h)
-        .join(i, i.id == h.item_id)
-        .join(s, matching(h.keyword + "", no_text))
-        .where(crossed),
-        select(*columns)
-        .select_from(h)
-        .join(i, i.id == h.item_id)
-        .join(s, matching(h.keyword + "", i.category + ""))
-        .where(crossed),
-        select(*columns).select_from(i).join(s, matching(no_text, i.category + "")).where(crossed),
-        select(*columns).select_from(i).join(s, matching(no_text, no_text)).where(crossed),
-    ]
-    names = ["subscription_id", "item_id", "citizen_id", "run", "created_at"]
-    postgres = uow.dialect == "postgresql"
-    for number, query in enumerate(queries):
-        band_join = postgres and number >= 2
-        if band_join:  # PostgreSQL would merge-join on category and filter millions of pairs
-            await uow.session.execute(text("SET LOCAL enable_hashjoin = off"))
-            await uow.session.execute(text("SET LOCAL enable_mergejoin = off"))
-        await uow.session.execute(insert(AuctionAlert).from_select(names, query))
-        if band_join:
-            await uow.session.execute(text("SET LOCAL enable_hashjoin = on"))
-            await uow.session.execute(text("SET LOCAL enable_mergejoin = on"))
-    await uow.session.execute(
-        update(AuctionItem)
-        .where(AuctionItem.status == LISTED)
-        .values(alerted_price_cents=AuctionItem.price_cents)
-        .execution_options(synchronize_session=False)
-    )
-    return int(first_new)

@@ -248,8 +248,6 @@ async def list_item(
         start_dayno=start,
         floor_dayno=at_floor,
         ends_dayno=at_floor + config.end_after_days_at_floor,
-        price_cents=new.start_cents,
-        price_dayno=start,
         status=LISTED,
         search_text=search_text(new.title, new.description),
         listed_by=staff_id,

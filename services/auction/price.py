@@ -66,20 +66,29 @@ def price_on(start_cents: int, floor_cents: int, rule: Rule, day: int) -> int:
     return max(floor_cents, raw)
 
 
-def floor_day(start_cents: int, floor_cents: int, rule: Rule) -> int:
-    """The first day on which the price is the floor (prices never rise, so: binary search)."""
+def reach_day(start_cents: int, floor_cents: int, rule: Rule, cents: int) -> int:
+    """The first day on which the price is `cents` or less (MAX_DAYS if it never is: below the
+    floor). Prices never rise, so: binary search. Known when an item is listed or a wish or
+    alert is made, so the nightly step looks these days up instead of recomputing prices."""
+    if cents < floor_cents:
+        return MAX_DAYS
     low, high = 0, 1
-    while price_on(start_cents, floor_cents, rule, high) > floor_cents:
+    while price_on(start_cents, floor_cents, rule, high) > cents:
         low, high = high, high * 2
         if high > MAX_DAYS:
             return MAX_DAYS
     while low < high:
         middle = (low + high) // 2
-        if price_on(start_cents, floor_cents, rule, middle) > floor_cents:
+        if price_on(start_cents, floor_cents, rule, middle) > cents:
             low = middle + 1
         else:
             high = middle
     return low
+
+
+def floor_day(start_cents: int, floor_cents: int, rule: Rule) -> int:
+    """The first day on which the price is the floor."""
+    return reach_day(start_cents, floor_cents, rule, floor_cents)
 
 
 def day_number(moment: datetime, tz: ZoneInfo) -> int:

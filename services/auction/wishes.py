@@ -1,6 +1,8 @@
 """Wish prices: a resident names the price they would pay; when the falling price reaches it,
 the item is reserved for the earliest wish (set-based, in the nightly step); a reservation not
-paid in time lapses and the item passes to the next wish or back on offer."""
+paid in time lapses and the item passes to the next wish or back on offer. The day a wish price
+is reached is computed when the wish is made (`due_dayno`), so the step only looks up the wishes
+due today."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlmodel import col
 
-from services.auction.items import get_item, price_for_day, rules, today
+from services.auction.items import get_item, price_for_day, rule_of, rules, today
+from services.auction.price import reach_day
 from services.auction.reservations import CHUNK, chunks, lapse, not_available, pay_deadline
 from services.city import City
 from services.errors import InvalidInput, NotFound
@@ -108,13 +111,14 @@ async def award_wishes(
     (the earliest among equal ones) wins: the item is reserved for them at their wish price.
     `passed_on`: the items come from a winner who did not pay; the next wish is told so."""
     w, i = AuctionWish, AuctionItem
+    dayno = today(city, now)
     rank = func.row_number().over(
         partition_by=w.item_id, order_by=(col(w.amount_cents).desc(), w.created_at, w.id)
     )
     ranked = (
         select(w.id, w.item_id, w.citizen_id, w.amount_cents, rank.label("rank"))
         .join(i, i.id == w.item_id)
-        .where(w.status == ACTIVE, i.status == LISTED, w.amount_cents >= i.price_cents)
+        .where(w.status == ACTIVE, w.due_dayno <= dayno, i.status == LISTED)
     )
     if item_ids is not None:
         if not item_ids:
@@ -241,13 +245,17 @@ async def place_wish(
         .scalars()
         .first()
     )
+    reached = reach_day(item.start_cents, item.floor_cents, rule_of(item), amount_cents)
+    due = item.start_dayno + reached
     if existing is not None:  # a changed wish queues again behind equal, earlier ones
         existing.amount_cents, existing.created_at = amount_cents, now
+        existing.due_dayno = due
         return existing
     wish = AuctionWish(
         item_id=item_id,
         citizen_id=citizen_id,
         amount_cents=amount_cents,
+        due_dayno=due,
         status=ACTIVE,
         created_at=now,
     )

@@ -192,10 +192,12 @@ async def latest(uow: UnitOfWork, limit: int = 10) -> list[Campaign]:
     return list(found.scalars())
 
 
-def _message_params(campaign: Campaign, city: City, text: str) -> dict[str, Any]:
+def _message_params(campaign: Campaign, city: City, text: str | None) -> dict[str, Any]:
+    """`text`: the English text for English readers; None: the German one, marked as German
+    for readers of other languages."""
     return {
         "name": campaign.name,
-        "text": text,
+        "text": text if text is not None else i18n.german(campaign.text_de),
         "value": i18n.money(campaign.value_cents),
         "until": i18n.day(last_claim_day(campaign, city)),
     }
@@ -223,10 +225,10 @@ async def send(
     ]
     ref = f"campaign:{campaign_id}"
     base = recipients(city, campaign.residents_only)
-    groups = [(base, campaign.text_de)]
+    groups: list[tuple[Any, str | None]] = [(base, None)]
     if campaign.text_en:
         english = col(Citizen.language) == "en"
-        groups = [(base.where(~english), campaign.text_de), (base.where(english), campaign.text_en)]
+        groups = [(base.where(~english), None), (base.where(english), campaign.text_en)]
     written = 0
     for query, text in groups:
         written += await notify.notify_selected(

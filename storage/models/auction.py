@@ -19,16 +19,15 @@ class AuctionItem(SQLModel, table=True):
     """An unclaimed found item offered at a price that falls every day.
 
     The price rule's parameters are copied from the city configuration when the item is listed,
-    so a later change of the configuration never changes a running curve. `price_cents` is the
-    price as of day `price_dayno` (written by the daily step); `alerted_price_cents` the price
-    when deal alerts were last looked at, so the step can tell which alert limits a fall crossed."""
+    so a later change of the configuration never changes a running curve. The price is not
+    stored: it is a pure function of the day (services/auction/price.py), computed where it is
+    read (in SQL by the nightly step, services/auction/daily.py)."""
 
     __tablename__ = "auction_item"
     __table_args__ = (
         Index("ix_auction_item_status_category", "status", "category"),
         Index("ix_auction_item_status_ends", "status", "ends_dayno"),
-        # room in each page, so the nightly price update is a HOT update (no index churn)
-        {"info": {"erase": "anonymise"}, "postgresql_with": {"fillfactor": 70}},
+        {"info": {"erase": "anonymise"}},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -47,9 +46,6 @@ class AuctionItem(SQLModel, table=True):
     start_dayno: int  # ordinal of the local day the auction started (day 0)
     floor_dayno: int  # first local day on which the price is the floor
     ends_dayno: int  # the local day on which the item ends unsold
-    price_cents: int
-    alerted_price_cents: int | None = None  # price when alerts were last looked at
-    price_dayno: int
     status: str = Field(default=LISTED, max_length=10, index=True)
     search_text: str = Field(default="", max_length=1200)  # casefolded title + description
     listed_by: int | None = Field(default=None, foreign_key="citizen.id")
@@ -90,11 +86,14 @@ class AuctionReservation(SQLModel, table=True):
 
 
 class AuctionWish(SQLModel, table=True):
-    """A wish price: when the falling price reaches it, the highest wish wins the item."""
+    """A wish price: when the falling price reaches it, the highest wish wins the item. The day
+    it is reached (`due_dayno`) is known when the wish is made: the nightly step finds the due
+    wishes through an index."""
 
     __tablename__ = "auction_wish"
     __table_args__ = (
         Index("ix_auction_wish_item", "item_id", "status", "amount_cents"),
+        Index("ix_auction_wish_due", "status", "due_dayno"),
         {"info": {"erase": "delete"}},
     )
 
@@ -102,6 +101,7 @@ class AuctionWish(SQLModel, table=True):
     item_id: int = Field(foreign_key="auction_item.id")
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
     amount_cents: int
+    due_dayno: int  # the first local day on which the item's price is at most amount_cents
     status: str = Field(default=ACTIVE, max_length=10)
     created_at: datetime = moment_field()
 
@@ -139,7 +139,20 @@ class AuctionAlert(SQLModel, table=True):
     item_id: int = Field(foreign_key="auction_item.id", index=True)
     citizen_id: int = Field(foreign_key="citizen.id", index=True)
     run: str = Field(default="", max_length=40)  # which step (or subscription) found it
+    price_cents: int | None = None  # the item's price that day
     created_at: datetime = moment_field()
+
+
+class AuctionDayRun(SQLModel, table=True):
+    """The local days the nightly step has run for. Deal alerts compare today's prices with
+    those of the last day run, so a missed night is caught up once and a repeated run sends
+    nothing."""
+
+    __tablename__ = "auction_day_run"
+    __table_args__ = {"info": {"erase": "keep"}}
+
+    dayno: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    ran_at: datetime = moment_field()
 
 
 class AuctionKeywordHit(SQLModel, table=True):

@@ -6,18 +6,34 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from services import i18n
 from services.auction import alerts as auction_alerts
 from services.auction import reservations
 from services.auction import wishes as auction_wishes
-from services.auction.daily import daily_step
+from services.auction.daily import daily_step, price_rules, price_sql
+from services.auction.items import price_for_day, today
 from services.city import City
 from storage.db import Database
-from storage.models.auction import AuctionReservation
+from storage.models.auction import AuctionItem, AuctionReservation
 from storage.models.outbox import Notification
 from tests.auction.support import item, list_item, person
 from tests.conftest import BERLIN
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+
+
+async def price(db: Database, city: City, item_id: int, when: datetime) -> int:
+    """The item's price on the day of `when` as the nightly step computes it in SQL; it must
+    agree with the price function."""
+    dayno = today(city, when)
+    async with db.uow() as uow:
+        rules = await price_rules(uow, AuctionItem.id == item_id)
+        found = await uow.session.execute(
+            select(price_sql(dayno, rules)).where(AuctionItem.id == item_id)
+        )
+        in_sql = int(found.scalar_one())
+    assert in_sql == price_for_day(await item(db, item_id), dayno)
+    return in_sql
 
 
 async def run_day(db: Database, city: City, when: datetime) -> str:
@@ -53,8 +69,9 @@ async def test_three_missed_days_are_caught_up_in_one_step(db: Database, city: C
         )
         await auction_wishes.place_wish(uow, city, ben, bike, 9_650, MONDAY)
         await uow.commit()
-    assert "1 prices" in await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))
-    assert (await item(db, bike)).price_cents == 9_900
+    tuesday = MONDAY + timedelta(days=1, hours=-9.9)
+    assert "1 prices" in await run_day(db, city, tuesday)
+    assert await price(db, city, bike, tuesday) == 9_900
     # Wednesday, Thursday, Friday missed; Saturday 00:05 catches up: day 5 = 95,00 €
     report = await run_day(db, city, MONDAY + timedelta(days=5, hours=-9.9))
     assert report == "day 2026-11-28: 1 prices, 1 wish awards, 0 alerts, 0 ended"
@@ -99,24 +116,43 @@ async def test_alerts_go_out_once_per_subscription_and_item(db: Database, city: 
     assert now_matching == []
     await run_day(db, city, MONDAY + timedelta(days=1, hours=-9.9))  # 99 €: nothing yet
     assert await notes(db, anna) == []
-    # three days missed: 96 € -> both bike alerts once (category, keyword), ring 75,20 € no
+    # three days missed: 96 € -> both bike alerts once (category, keyword), ring 75,20 € no;
+    # two alerts in one night: one digest
     await run_day(db, city, MONDAY + timedelta(days=4, hours=-9.9))
     sent = await notes(db, anna)
-    assert sorted(n.dedupe_key or "" for n in sent) == [
-        f"alert:{by_category.id}:{bike}",
-        f"alert:{by_category.id + 1}:{bike}",
+    assert [n.dedupe_key for n in sent] == [f"auction.alerts:2026-11-27:{anna}"]
+    digest = sent[0]
+    assert digest.params["count"] == 2
+    lines = digest.params["items"]["$lines"]
+    assert {line["key"] for line in lines} == {"{title}: {price} (your limit: {limit})"}
+    assert sorted(
+        (p["title"], p["price"]["$money"], p["limit"]["$money"])
+        for p in (line["params"] for line in lines)
+    ) == [
+        ("Damenfahrrad Gazelle, blau", 9_600, 9_750),
+        ("Damenfahrrad Gazelle, blau", 9_600, 9_800),
     ]
-    assert sent[0].params["price"] == {"$money": 9_600}
-    assert [b["action"] for b in sent[0].buttons] == [
+    assert [b["action"] for b in digest.buttons] == ["auction.item", "auction.item"]
+    assert [b["arg"] for b in digest.buttons] == [str(bike), str(bike)]
+    text = i18n.translate("en", digest.key, digest.params).replace("\xa0", " ")
+    assert text.startswith("Deal alerts: 2 items now cost no more than your limit.\n")
+    assert "Damenfahrrad Gazelle, blau: €96.00 (your limit: €97.50)" in text
+    for days in (5, 6, 7, 20):
+        await run_day(db, city, MONDAY + timedelta(days=days, hours=-9.9))
+    sent = await notes(db, anna)  # + the ring under 70 € on day 13, once
+    assert [n.dedupe_key for n in sent][1:] == [f"alert:{by_category.id + 2}:{ring}"]
+    assert sent[1].key.startswith("Deal alert: {title}")
+    assert sent[1].params == {
+        "title": "Goldring mit Gravur",
+        "price": {"$money": 6_400},  # caught up on day 20
+        "limit": {"$money": 7_000},
+    }
+    assert [b["action"] for b in sent[1].buttons] == [
         "auction.buy",
         "auction.item",
         "auction.unsubscribe",
     ]
-    for days in (5, 6, 7, 20):
-        await run_day(db, city, MONDAY + timedelta(days=days, hours=-9.9))
-    keys = [n.dedupe_key for n in await notes(db, anna)]
-    assert len(keys) == len(set(keys)) == 3  # + the ring under 70 € on day 13, once
-    assert f"alert:{by_category.id + 2}:{ring}" in keys
+    assert sent[1].buttons[2]["arg"] == str(by_category.id + 2)
 
 
 async def test_ended_after_days_at_floor_and_new_keyword_matches_old_items(
@@ -202,18 +238,20 @@ async def test_daily_step_across_the_daylight_saving_switches(db: Database, city
     staff = await person(db, "frank", spring, "staff", "fundbuero")
     bike = await list_item(db, city, staff, spring, start=12_345, floor=1_000)
     # 00:05 local on Sunday is 23:05 UTC on Saturday; on Monday it is 22:05 UTC on Sunday
-    for local_day, price in ((28, 12_222), (29, 12_098), (30, 11_975)):
-        await run_day(db, city, datetime(2027, 3, local_day, 0, 5, tzinfo=BERLIN))
-        assert (await item(db, bike)).price_cents == price
+    for local_day, expected in ((28, 12_222), (29, 12_098), (30, 11_975)):
+        when = datetime(2027, 3, local_day, 0, 5, tzinfo=BERLIN)
+        await run_day(db, city, when)
+        assert await price(db, city, bike, when) == expected
     autumn = datetime(2027, 10, 30, 11, 0, tzinfo=BERLIN)
     ring = await list_item(
         db, city, staff, autumn, title="Ring", category="schmuck", start=10_000, floor=1_000
     )
     # 23:30 local on the 25-hour Sunday is still day 1; 00:05 on Monday is day 2
-    await run_day(db, city, datetime(2027, 10, 31, 23, 30, tzinfo=BERLIN))
-    assert (await item(db, ring)).price_cents == 9_900
+    late = datetime(2027, 10, 31, 23, 30, tzinfo=BERLIN)
+    await run_day(db, city, late)
+    assert await price(db, city, ring, late) == 9_900
     await run_day(db, city, datetime(2027, 11, 1, 0, 5, tzinfo=BERLIN))
-    assert (await item(db, ring)).price_cents == 9_800
+    assert await price(db, city, ring, datetime(2027, 11, 1, 0, 5, tzinfo=BERLIN)) == 9_800
 
 
 async def test_an_alert_never_names_an_item_above_the_limit(db: Database, city: City) -> None:
@@ -222,8 +260,9 @@ async def test_an_alert_never_names_an_item_above_the_limit(db: Database, city: 
     staff = await person(db, "frank", MONDAY, "staff", "fundbuero")
     ben = await person(db, "ben", MONDAY)
     bike = await list_item(db, city, staff, MONDAY, start=18_000, floor=4_000)
-    await run_day(db, city, MONDAY + timedelta(days=12, hours=-9.9))  # stored: 158,40 €
-    assert (await item(db, bike)).price_cents == 15_840
+    night = MONDAY + timedelta(days=12, hours=-9.9)
+    await run_day(db, city, night)  # the last step's day: 158,40 €
+    assert await price(db, city, bike, night) == 15_840
     earlier = MONDAY + timedelta(days=9)  # that day's price: 163,80 €
     async with db.uow() as uow:
         _sub, shown = await auction_alerts.subscribe(
