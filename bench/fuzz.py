@@ -2,7 +2,8 @@
 fuzz.py), on SQLite and PostgreSQL, counting unhandled errors, empty replies and replies in the
 wrong language. The property test does a few thousand in CI; this does 20,000 per database.
 
-    .venv/bin/python bench/fuzz.py [--inputs 20000] [--seed N] [--no-postgres]
+    .venv/bin/python bench/fuzz.py [--inputs 20000] [--seed N] [--no-postgres | --no-sqlite]
+        [--name fuzz]
 
 Prints the counts and writes bench/results/fuzz.json.
 """
@@ -65,6 +66,7 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--name", default="fuzz", help="results file (bench/results/NAME.json)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"fuzz: seed {seed} (repeat with --seed {seed})")
@@ -76,7 +78,7 @@ async def main() -> None:
             figures["postgresql"] = await fuzz("postgresql", args.inputs, seed, Path(tmp))
         elif not args.no_postgres:
             print("fuzz: PostgreSQL not reachable, skipped")
-    save("fuzz", figures)
+    save(args.name, figures)
 
 
 if __name__ == "__main__":

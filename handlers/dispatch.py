@@ -6,9 +6,10 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import cast
 
@@ -128,7 +129,7 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             with log_context.bind(channel=inbound.channel):
-                return await self._handle(inbound)
+                return await self._handle(_encodable(inbound))
         finally:
             self.db.observer.timing("input", time.perf_counter() - started, channel=inbound.channel)
 
@@ -526,6 +527,24 @@ class Dispatcher:
         if rows_changed(result) != 1:
             raise _Retry()
         return ctx.replies
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(inbound: Inbound) -> Inbound:
+    """Lone surrogates ('\\ud800' is valid JSON, so a webhook or a Matrix event can carry
+    one) cannot be stored or written out as UTF-8: they are dropped at the door."""
+    changed = {
+        name: _SURROGATE.sub("", value)
+        for name in ("text", "command", "choice", "display_name", "thread")
+        if _SURROGATE.search(value := getattr(inbound, name))
+    }
+    if any(_SURROGATE.search(a.filename) for a in inbound.attachments):
+        changed["attachments"] = tuple(  # type: ignore[assignment]
+            replace(a, filename=_SURROGATE.sub("", a.filename)) for a in inbound.attachments
+        )
+    return replace(inbound, **changed) if changed else inbound  # type: ignore[arg-type]
 
 
 def _clean(text: str) -> str:

@@ -21,7 +21,8 @@ wheel=$(ls "$work"/dist/stadtlotse-*.whl)
 venv="$work/image/opt-stadtlotse"
 echo "check_wheel: installing $(basename "$wheel") into a fresh venv outside the checkout ($SECONDS s)"
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet -c constraints.txt "$wheel" \
+"$venv/bin/python" -m pip install --quiet --no-compile --disable-pip-version-check \
+    -c constraints.txt "$wheel" \
     2> "$work/install.log" || { cat "$work/install.log"; exit 1; }
 
 demo="$work/demo"

@@ -129,3 +129,17 @@ async def test_someone_else_is_still_told_so(db: Database, city: City, clock: Fr
     async with db.uow() as uow:
         with pytest.raises(Conflict, match="Someone else"):
             await auction_buy.buy(uow, city, ben, bike, now)
+
+
+async def test_lone_surrogates_are_dropped_at_the_door(
+    chat: Transcript, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'\\ud800' is valid JSON: a webhook or a Matrix event can carry one; stored, it would
+    break every later UTF-8 write (the export of /mydata) with UnicodeEncodeError."""
+    caplog.set_level(logging.INFO)
+    await chat.send("anna", "/start")
+    await chat.send("anna", "Mit einem Menschen sprechen")
+    answer = await chat.send("anna", "Hallo \ud800, meine Laterne ist kaputt \udfff")
+    assert answer and "schiefgegangen" not in answer
+    assert "schiefgegangen" not in await chat.send("anna", "/mydata \udc00")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
