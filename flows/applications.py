@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from flows.forms import FORMS, Answers, Field, Form, register_form, show_value
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Media
-from services import documents
+from services import documents, notify
 from services.cases import records as cases
 from services.cases.records import Case
 from services.i18n import N_
@@ -30,7 +30,9 @@ router.menu(
 class Application:
     form: str
     department: str
-    summary: Callable[[Ctx, Answers], str]  # one line for the staff room (mostly plain data)
+    # one line for a staff room that is not private: labelled facts without personal data
+    # (`shared_facts`); private rooms get every answer (docs/staff-rooms.md)
+    summary: Callable[[Ctx, Answers], str]
 
 
 APPLICATIONS: dict[str, Application] = {}
@@ -75,8 +77,32 @@ def _submitter(key: str) -> Callable[[Ctx, Answers], Awaitable[None]]:
     return submit
 
 
+def shared_facts(ctx: Ctx, key: str, answers: Answers, names: Sequence[str]) -> str:
+    """ "Label: value" of the answers `names` (in form order), as `ctx` reads them."""
+    form = FORMS[key]
+    wanted = [
+        f for f in form.fields if f.name in names and f.applies(answers) and f.name in answers
+    ]
+    return " · ".join(f"{ctx.t(f.label or f.prompt)}: {_shown(ctx, f, answers)}" for f in wanted)
+
+
+def room_details(ctx: Ctx, key: str, answers: Answers) -> str:
+    """Every answer with its label: what a private staff room reads (after the summary)."""
+    form = FORMS[key]
+    return "\n".join(f"• {label}: {value}" for label, value in answer_lines(ctx, form, answers))
+
+
+def room_texts(ctx: Ctx, key: str, answers: Answers) -> tuple[str, str]:
+    """(summary, details) of an application as its department's room reads them, in the
+    room's language: the summary for every room, the details for private rooms only."""
+    app = APPLICATIONS[key]
+    room = ctx.in_language(notify.room_language(ctx.city, app.department))
+    return app.summary(room, answers), room_details(room, key, answers)
+
+
 async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:
     app = APPLICATIONS[key]
+    summary, details = room_texts(ctx, key, answers)
     case = await cases.submit(
         ctx.uow,
         ctx.city,
@@ -84,7 +110,8 @@ async def submit_case(ctx: Ctx, key: str, answers: Answers) -> None:
         form=key,
         department=app.department,
         answers=answers,
-        summary=app.summary(ctx, answers),
+        summary=summary,
+        details=details,
         now=ctx.now,
         files=_files(answers),
     )

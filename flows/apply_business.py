@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows import fields
-from flows.applications import register_application
+from flows.applications import register_application, shared_facts
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field
 from services.errors import InvalidInput
@@ -27,8 +27,8 @@ def _company(a: Answers) -> bool:
 
 
 def _summary(ctx: Ctx, a: Answers) -> str:
-    who = a.get("company_name") if _company(a) else a.get("holder_name")
-    return f"{who}: {a.get('activity')} · {a.get('premises')} · ab {a.get('start_date')}"
+    """What a shared staff room reads: no names, premises or contact data."""
+    return shared_facts(ctx, "business", a, ("kind", "activity", "start_date"))
 
 
 register_application(

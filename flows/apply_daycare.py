@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from flows import fields
-from flows.applications import register_application
+from flows.applications import register_application, shared_facts
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
 from services.cases.rules import rules
@@ -84,13 +84,9 @@ def _check(ctx: Ctx, answers: Answers) -> None:
 
 
 def _summary(ctx: Ctx, a: Answers) -> str:
-    ranked = " > ".join(
-        str(a.get(f"daycare_{n}")) for n in range(1, MAX_CHOICES + 1) if a.get(f"daycare_{n}")
-    )
-    return (
-        f"{a.get('child_first')} {a.get('child_last')}, geb. {a.get('child_birth')}, "
-        f"ab {a.get('start')}, {a.get('hours')} h: {ranked}"
-    )
+    """What a shared staff room reads: no names, birth date or contact data."""
+    ranked = [f"daycare_{n}" for n in range(1, MAX_CHOICES + 1)]
+    return shared_facts(ctx, "daycare", a, ("start", "hours", *ranked))
 
 
 register_application(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flows import fields
-from flows.applications import register_application
+from flows.applications import register_application, shared_facts
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
 from services.cases.rules import chip_problem, dangerous_breed, rules, valid_chip
@@ -42,12 +42,13 @@ def _notes(ctx: Ctx, answers: Answers) -> list[str]:
 
 
 def _summary(ctx: Ctx, a: Answers) -> str:
-    line = f"{a.get('dog_name')} ({a.get('breed')}), Chip {a.get('chip')}, {a.get('holder_name')}"
+    """What a shared staff room reads: no names, address or chip number."""
+    line = shared_facts(ctx, "dogtax", a, ("breed", "since"))
     listed = dangerous_breed(str(a.get("breed", "")), rules(ctx.city).dangerous_breeds)
-    if listed:  # staff rooms are German: the flag for the higher rate reads as it would on paper
-        line += f" – ⚠️ Listenhund ({listed}): erhöhter Steuersatz"
+    if listed:  # the flag for the higher rate, as it would be on paper
+        line += " – " + ctx.t("⚠️ listed breed ({breed}): higher tax rate", breed=listed)
     if a.get("exemption") not in (None, "no"):
-        line += f" – Befreiung beantragt: {a.get('exemption')}"
+        line += " – " + ctx.t("exemption requested")
     return line
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flows import fields
-from flows.applications import register_application
+from flows.applications import register_application, shared_facts
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field, FieldProblem
 from services.cases.rules import rules, short_lead, space_fee
@@ -68,14 +68,12 @@ def _notes(ctx: Ctx, answers: Answers) -> list[str]:
 
 
 def _summary(ctx: Ctx, a: Answers) -> str:
-    return (
-        f"{a.get('purpose')}: {a.get('place')}, {a.get('first_day')} – {a.get('last_day')}, "
-        f"{a.get('area')} m²"
-    )
+    """What a shared staff room reads: no address, no phone number."""
+    return shared_facts(ctx, "space", a, ("purpose", "first_day", "last_day", "area"))
 
 
 def _area(ctx: Ctx, value: object) -> str:
-    return ctx.t("{area} m²", area=str(value).replace(".", ",") if ctx.lang == "de" else value)
+    return ctx.t("{area} m²", area=float(str(value)))
 
 
 register_application(

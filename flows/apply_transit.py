@@ -4,14 +4,15 @@ After approval the resident buys the monthly pass (flows/transit.py)."""
 from __future__ import annotations
 
 from flows import fields
-from flows.applications import register_application
+from flows.applications import register_application, shared_facts
 from flows.context import Ctx
 from flows.forms import Answers, Choice, Field
 from services.i18n import N_
 
 
 def _summary(ctx: Ctx, a: Answers) -> str:
-    return f"{a.get('holder_name')}: {a.get('basis')}, Nachweis gültig bis {a.get('proof_until')}"
+    """What a shared staff room reads: the benefit is social data, so only the proof's date."""
+    return shared_facts(ctx, "transit", a, ("proof_until",))
 
 
 register_application(

@@ -14,7 +14,7 @@ from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
 from flows.wallet import qr_media
-from services import codes
+from services import codes, i18n
 from services.auction import buying as auction_buy
 from services.auction import items as auction
 from services.auction import pickup, reservations
@@ -148,7 +148,7 @@ async def show_item(ctx: Ctx, arg: str) -> None:
     today_price = auction.price_for_day(item, day)
     lines = [item.title]
     if item.description:
-        lines.append(item.description)
+        lines.append(i18n.content(ctx.lang, item.description))
     lines.append(
         ctx.t(
             "Category: {category} · found {when} at {place}",

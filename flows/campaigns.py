@@ -12,7 +12,7 @@ from flows.forms import Choice, Field, FieldProblem, Form, register_form
 from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button
-from services import codes
+from services import codes, i18n
 from services.campaigns import claims as campaign_claims
 from services.campaigns import sending as campaigns
 from services.campaigns.sending import DRAFT, SENT, STOPPED, Campaign
@@ -154,10 +154,11 @@ def _notes(ctx: Ctx, answers: dict[str, Any]) -> list[str]:
     # the recipient count needs the database: the summary shows it after the form (submit)
     value, total = int(answers.get("value") or 0), int(answers.get("total") or 0)
     return [
-        ctx.t(
+        ctx.tn(
+            "Budget: {budget} ({n} voucher of {value}).",
             "Budget: {budget} ({n} vouchers of {value}).",
+            total,
             budget=ctx.money(value * total),
-            n=total,
             value=ctx.money(value),
         ),
         ctx.t("Nothing is sent yet: you see the number of recipients and confirm first."),
@@ -232,8 +233,8 @@ register_form(
             Field(
                 "residents_only",
                 N_(
-                    "Only for residents of the town (the town's postal code in their profile), "
-                    "or for everyone who signed up?"
+                    "Only for residents of the town (address checked in person at the "
+                    "Bürgerbüro), or for everyone who signed up?"
                 ),
                 kind="choice",
                 choices=[
@@ -314,7 +315,7 @@ async def _campaign(ctx: Ctx, arg: str) -> Campaign:
 async def show_campaign(ctx: Ctx, arg: str) -> None:
     campaign = await _campaign(ctx, arg)
     [item] = await campaign_claims.stats(ctx.uow, [campaign])
-    lines = [_stats_text(ctx, item), "", campaign.text_de]
+    lines = [_stats_text(ctx, item), "", i18n.content(ctx.lang, campaign.text_de)]
     buttons = []
     if campaign.status == DRAFT:
         buttons.append(ctx.button("Send to residents", "campaign.send", arg))

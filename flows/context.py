@@ -4,6 +4,7 @@ never see the channel."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ class Ctx:
     data: dict[str, Any] = field(default_factory=dict)
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False  # the conversation itself was deleted (/deleteme)
+    language: str = ""  # set by `in_language`: text for someone else (a staff room)
 
     @property
     def city(self) -> City:
@@ -45,7 +47,12 @@ class Ctx:
 
     @property
     def lang(self) -> str:
-        return self.citizen.language
+        return self.language or self.citizen.language
+
+    def in_language(self, lang: str) -> Ctx:
+        """The same step, writing for a reader of `lang` (a staff room's language); what it
+        says is not answered to the person."""
+        return dataclasses.replace(self, language=lang, replies=[])
 
     def has_role(self, role: str, scope: str | None = None) -> bool:
         return any(r == role and (scope is None or s == scope) for r, s in self.roles)
@@ -57,9 +64,19 @@ class Ctx:
     def t(self, message: str, **params: Any) -> str:
         return i18n.translate(self.lang, message, params)
 
+    def tp(self, context: str, message: str, **params: Any) -> str:
+        """A word whose German depends on what it is about: ctx.tp("event", "cancelled")."""
+        return i18n.translate(self.lang, i18n.NC_(context, message), params)
+
     def tn(self, singular: str, plural: str, n: int, **params: Any) -> str:
         text = i18n.ngettext(self.lang, singular, plural, n)
-        return text.format(n=n, **{k: i18n.format_value(self.lang, v) for k, v in params.items()})
+        return text.format(
+            n=self.number(n), **{k: i18n.format_value(self.lang, v) for k, v in params.items()}
+        )
+
+    def number(self, value: float) -> str:
+        """A number as this person writes it: 0,5 and 5.000 in German, 0.5 and 5,000 in English."""
+        return str(i18n.format_value(self.lang, i18n.number(value)))
 
     def money(self, cents: int) -> str:
         return format_money(cents, self.lang)
@@ -86,7 +103,9 @@ class Ctx:
         media: Media | None = None,
         private: bool = False,
     ) -> None:
-        self.replies.append(Reply(text=text, buttons=list(buttons), media=media, private=private))
+        self.replies.append(
+            Reply(text=text, buttons=list(buttons), media=media, private=private, lang=self.lang)
+        )
 
     def ask(self, step: str, text: str, buttons: Sequence[Button] = (), **data: Any) -> None:
         """Say `text` and wait for the next message in `step`."""

@@ -505,7 +505,13 @@ async def show(ctx: Ctx, number: str) -> None:
     if mine and report.description:
         lines.append(ctx.t("Your description: {text}", text=report.description))
     if report.confirmations:
-        lines.append(ctx.t("Confirmed by {count} more residents.", count=report.confirmations))
+        lines.append(
+            ctx.tn(
+                "Confirmed by {n} more resident.",
+                "Confirmed by {n} more residents.",
+                report.confirmations,
+            )
+        )
     for event in await reports.history(ctx.uow, report, public_only=not mine):
         line = event_line(ctx, event)
         if line:

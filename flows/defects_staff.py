@@ -11,6 +11,7 @@ from flows.defects import category_name, event_line
 from flows.registry import Router
 from flows.staff import actor, prompt, queue_department, typed_text
 from flows.types import Button, Media
+from services import i18n
 from services.defects import actions, reports
 from services.defects.reports import DefectEvent, DefectReport
 from services.defects.states import LABELS, OPEN_STATES, REVIEW, SUBMITTED
@@ -193,11 +194,12 @@ async def close_confirmed(ctx: Ctx, number: str) -> None:
     report = await actions.close(ctx.uow, ctx.city, actor(ctx), number, note, ctx.now)
     followers = len(await reports.followers(ctx.uow, report))
     ctx.say(
-        ctx.t(
-            "✅ Report no. {number} closed by {name}. {count} followers have been told.",
+        ctx.tn(
+            "✅ Report no. {number} closed by {name}. {n} follower has been told.",
+            "✅ Report no. {number} closed by {name}. {n} followers have been told.",
+            followers,
             number=report.id,
             name=actor(ctx).first_name,
-            count=followers,
         )
     )
 
@@ -483,12 +485,16 @@ async def queue(ctx: Ctx, args: str) -> None:
     for report in found:
         lines.append(
             ctx.t(
-                "No. {number} · {category} · {place} · {status} · {days} days",
+                "No. {number} · {category} · {place} · {status} · {days}",
                 number=report.id,
                 category=category_name(ctx, report.category),
                 place=reports.place_text(report),
                 status=ctx.t(LABELS.get(report.status, report.status)),
-                days=(ctx.today() - report.created_at.astimezone(ctx.city.tz).date()).days,
+                days=i18n.counted(
+                    "{n} day",
+                    "{n} days",
+                    (ctx.today() - report.created_at.astimezone(ctx.city.tz).date()).days,
+                ),
             )
         )
     buttons = [

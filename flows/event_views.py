@@ -41,7 +41,7 @@ def price(ctx: Ctx, cents: int) -> str:
 def places_line(ctx: Ctx, event: Event) -> str:
     left = svc.free_places(event)
     if event.status == CANCELLED:
-        return ctx.t("cancelled")
+        return ctx.tp("event", "cancelled")
     if left == 0:
         return ctx.t("sold out")
     return ctx.tn("{n} place left", "{n} places left", left)
@@ -51,5 +51,5 @@ def status_text(ctx: Ctx, ticket: Ticket) -> str:
     if ticket.status == CHECKED_IN and ticket.checked_in_at is not None:
         return ctx.t("checked in at {when}", when=moment(ctx, ticket.checked_in_at))
     if ticket.status == CANCELLED:
-        return ctx.t("cancelled")
+        return ctx.tp("event", "cancelled")
     return ctx.t("valid")

@@ -11,7 +11,7 @@ from flows.organiser import door_view
 from flows.registry import Router
 from flows.types import Button, Media
 from flows.wallet import qr_media
-from services import codes
+from services import codes, i18n
 from services.errors import InvalidInput, NotFound
 from services.events import booking as svc
 from services.events import tickets as tickets_svc
@@ -75,7 +75,7 @@ async def show_event(ctx: Ctx, arg: str) -> None:
     event = await svc.get_event(ctx.uow, _id(arg))
     lines = [f"{event.title}", when(ctx, event), ctx.t("Place: {place}", place=event.place)]
     if event.description:
-        lines.append(event.description)
+        lines.append(i18n.content(ctx.lang, event.description))
     lines.append(ctx.t("Price per ticket: {price}", price=price(ctx, event.price_cents)))
     lines.append(places_line(ctx, event))
     buttons: list[Button] = []

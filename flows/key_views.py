@@ -14,7 +14,7 @@ from flows.types import Button
 from flows.wallet import deep_link, qr_media
 from services import codes
 from services.errors import InvalidInput
-from services.i18n import N_
+from services.i18n import N_, NC_
 from services.keys import changes, holdings, records
 from services.keys.config import Facility, KeyRules, key_window, refund_cents
 from services.keys.config import rules as key_rules
@@ -28,7 +28,7 @@ STATE_WORDS = {
     "upcoming": N_("booked, the key opens from {time}"),
     "valid": N_("valid now"),
     "expired": N_("over"),
-    "cancelled": N_("cancelled"),
+    "cancelled": NC_("payment", "cancelled"),
 }
 EVENT_WORDS = {
     "booked": N_("booked"),

@@ -325,10 +325,11 @@ async def turnover(ctx: Ctx, arg: str) -> None:
     for key in scopes:
         figures = await redemption.turnover(ctx.uow, ctx.city, key, start, end)
         lines.append(
-            ctx.t(
-                "{merchant}: {count} redemptions, {total} in total ({undone} undone).",
+            ctx.tn(
+                "{merchant}: {n} redemption, {total} in total ({undone} undone).",
+                "{merchant}: {n} redemptions, {total} in total ({undone} undone).",
+                figures.redemptions,
                 merchant=await merchants.name_of(ctx.uow, ctx.city, key),
-                count=figures.redemptions,
                 total=ctx.money(figures.total_cents),
                 undone=figures.undone,
             )

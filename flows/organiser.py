@@ -228,7 +228,7 @@ async def organised(ctx: Ctx, arg: str) -> None:
             lines.append(
                 f"{number}. {event.title} – {when(ctx, event)} – "
                 + (
-                    ctx.t("cancelled")
+                    ctx.tp("event", "cancelled")
                     if event.status == CANCELLED
                     else ctx.t(
                         "{sold} of {capacity} booked, {checked} checked in",

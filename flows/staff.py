@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flows import trust as trust_views
 from flows.applications import answer_lines
 from flows.case_views import decision_lines, event_line, file_name, send_files, status_word
 from flows.confirm import ask_confirmation
@@ -76,7 +77,7 @@ def already_closed(ctx: Ctx, case: Case) -> bool:
 
 def actor(ctx: Ctx) -> cases.Actor:
     name = ctx.citizen.first_name or ctx.inbound.display_name or ctx.t("Staff")
-    return cases.Actor(ctx.citizen_id, name, frozenset(ctx.roles))
+    return cases.Actor(ctx.citizen_id, name, frozenset(ctx.roles), ctx.lang)
 
 
 def room_department(city: City, channel: str, chat_id: str) -> str | None:
@@ -414,6 +415,8 @@ async def show_details(ctx: Ctx, ref: str) -> None:
     ]
     if case.assignee_name:
         lines.append(ctx.t("Handled by: {name}", name=case.assignee_name))
+    if resident is not None:
+        lines += await trust_views.identity_lines(ctx, resident, case.form)
     lines += decision_lines(ctx, case)
     if form is not None:
         lines += [f"• {label}: {value}" for label, value in answer_lines(ctx, form, case.answers)]
@@ -466,6 +469,11 @@ def queue_department(ctx: Ctx, args: str, command: str) -> str:
     help=N_("staff: open cases of your department, oldest first"),
 )
 async def queue(ctx: Ctx, args: str) -> None:
+    await show_queue(ctx, args)
+
+
+@router.action("staff.queue", roles=["staff"])
+async def show_queue(ctx: Ctx, args: str) -> None:
     department = queue_department(ctx, args, "/queue")
     if not department:
         return
@@ -480,11 +488,13 @@ async def queue(ctx: Ctx, args: str) -> None:
     for case in found:
         lines.append(
             ctx.t(
-                "{ref} · {title} · {status} · {days} days · {who}",
+                "{ref} · {title} · {status} · {days} · {who}",
                 ref=case.reference,
                 title=ctx.t(cases.title_of(case.form)),
                 status=status_word(ctx, case),
-                days=cases.age_days(case, ctx.today(), ctx.city),
+                days=i18n.counted(
+                    "{n} day", "{n} days", cases.age_days(case, ctx.today(), ctx.city)
+                ),
                 who=case.assignee_name or ctx.t("nobody yet"),
             )
         )

@@ -73,4 +73,5 @@ class Reply:
     private: bool = False  # carries personal data: never into an unencrypted room if avoidable
     edit: bool = False  # may replace the message the pressed button was on
     options: OptionStyle = "numbered"
+    lang: str = ""  # the language it is written in (channel notes about it follow it)
     again: str = ""  # the text when this menu is shown again (default: `text`), e.g. after an error

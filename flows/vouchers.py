@@ -58,7 +58,7 @@ async def buy_menu(ctx: Ctx, arg: str) -> None:
         if offer.running(ctx.today()):
             lines.append(
                 ctx.t(
-                    "Special offer {name}: a voucher worth {value} for only {price} "
+                    "Special offer “{name}”: a voucher worth {value} for only {price} "
                     "(until {until}, at most {max} per person).",
                     name=offer.name(ctx.lang),
                     value=ctx.money(offer.value_cents),

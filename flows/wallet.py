@@ -8,7 +8,7 @@ from flows.menu import back_to_menu
 from flows.registry import Router
 from flows.types import Button, Media
 from services import codes, qr
-from services.i18n import N_
+from services.i18n import N_, NC_
 from services.payments import lifecycle as payments
 from services.wallet import sources as wallet
 from services.wallet.sources import WalletEntry
@@ -37,7 +37,7 @@ STATUS_WORDS = {
     "used": N_("used up"),
     "expired": N_("expired"),
     "refunded": N_("refunded"),
-    "cancelled": N_("cancelled"),
+    "cancelled": NC_("payment", "cancelled"),
     "checked_in": N_("checked in"),
     "picked_up": N_("picked up"),
 }

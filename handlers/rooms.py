@@ -5,21 +5,16 @@ there is told so, on every channel alike, and nothing happens."""
 from __future__ import annotations
 
 from flows.types import Inbound, Reply
-from services import i18n
+from services import i18n, notify
 from services.city import City
 from services.i18n import N_
 from services.identity import accounts as identity
-from services.notify import room_chat_id
 from services.uow import UnitOfWork
 
 
 def room_department(city: City, channel: str, chat_id: str) -> str | None:
     """The department whose staff room this chat is, or None."""
-    for department in city.departments:
-        configured = department.rooms.model_dump().get(channel)
-        if configured and room_chat_id(channel, configured) == chat_id:
-            return department.key
-    return None
+    return notify.room_department(city, channel, chat_id)
 
 
 def may_act(roles: set[tuple[str, str]], department: str) -> bool:

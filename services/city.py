@@ -38,9 +38,24 @@ class Department(BaseModel):
     name_de: str
     name_en: str
     rooms: Rooms = Field(default_factory=Rooms)
+    # The language of the department's room messages ("de", "en"); empty: the city's default.
+    # A staff member's own answers (commands, buttons, details in private chat) follow their
+    # own language setting.
+    language: str = ""
+    # Channels whose room of this department only its staff can read (a Matrix room with
+    # invited staff, the console staff view on an operator's terminal): personal data of
+    # residents may be shown there. Elsewhere (a Telegram group) the room gets the reference,
+    # the type and the actions; personal data goes to the staff member's private chat.
+    private_rooms: list[str] = Field(default_factory=lambda: ["console"])
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_de
+
+    def room_language(self, default: str) -> str:
+        return self.language or default
+
+    def room_is_private(self, channel: str) -> bool:
+        return channel in self.private_rooms
 
 
 class Merchant(BaseModel):

@@ -44,6 +44,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
 from services.city import City
+from services.i18n import N_
 from storage.models.outbox import Notification
 from storage.uow import UnitOfWork, rows_changed
 
@@ -92,6 +93,27 @@ def room_chat_id(channel: str, configured: str) -> str:
     return f"room:{configured}" if channel == "console" else configured
 
 
+# what a room that is not private reads in place of what a resident wrote or answered
+IN_PRIVATE = N_("(personal details: press Details, I send them to your private chat)")
+
+
+def room_department(city: City, channel: str, chat_id: str) -> str | None:
+    """The department whose staff room this chat is, or None."""
+    for department in city.departments:
+        configured = department.rooms.model_dump().get(channel)
+        if configured and room_chat_id(channel, configured) == chat_id:
+            return department.key
+    return None
+
+
+def room_language(city: City, department: str | None) -> str:
+    """The language a department's room messages are written in: its configured `language`,
+    else the city's default."""
+    found = city.department(department) if department else None
+    chosen = found.room_language(city.default_language) if found else city.default_language
+    return chosen if chosen in ("de", "en") else "de"
+
+
 def notify_department(
     uow: UnitOfWork,
     city: City,
@@ -104,22 +126,28 @@ def notify_department(
     thread: str | None = None,
     ref: str | None = None,
     media_file_id: int | None = None,
+    personal: Mapping[str, Any] | None = None,
 ) -> list[Notification]:
     """Queue a message for a department's staff rooms: one row per room the city configuration
-    names (Telegram group, Matrix room, console staff view). Rendered in German, the staff
-    language, unless the room is configured otherwise."""
+    names (Telegram group, Matrix room, console staff view). Rendered in the room's language
+    (`room_language`). `personal` parameters (names, addresses, what the resident wrote)
+    replace those of `params` only in rooms the configuration calls private; elsewhere the
+    room reads the reference, the type and the actions (docs/staff-rooms.md)."""
     found = city.department(department)
     if found is None:
         raise ValueError(f"unknown department {department!r}")
     rooms = [(ch, room_chat_id(ch, chat)) for ch, chat in found.rooms.model_dump().items() if chat]
     notes = []
     for channel, chat_id in rooms:
+        shown = dict(params or {})
+        if personal and found.room_is_private(channel):
+            shown.update(personal)
         note = Notification(
             department=department,
             channel=channel,
             chat_id=chat_id,
             key=key,
-            params=dict(params or {}),
+            params=shown,
             buttons=list(buttons),
             thread=thread,
             ref=ref,

@@ -8,14 +8,17 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.bootstrap import App
+from flows.applications import room_texts
+from flows.context import Ctx
+from flows.types import Inbound
 from services.cases import records as cases
-from storage.models.identity import ChannelAccount
+from storage.models.identity import ChannelAccount, Citizen
 from storage.uow import UnitOfWork
 
 
-def demo_cases(today: date) -> list[tuple[str, str, str, dict[str, Any], str, int]]:
-    """(console user, form, department, answers, summary, days ago), dated from `today` (the
-    time machine's date when STADTLOTSE_NOW is set)."""
+def demo_cases(today: date) -> list[tuple[str, str, str, dict[str, Any], int]]:
+    """(console user, form, department, answers, days ago), dated from `today` (the time
+    machine's date when STADTLOTSE_NOW is set)."""
     moving = (today + timedelta(days=23)).isoformat()
     born = date(today.year - 2, 3, 15).isoformat()
     start = date(today.year + 1, 8, 1).isoformat()
@@ -32,7 +35,6 @@ def demo_cases(today: date) -> list[tuple[str, str, str, dict[str, Any], str, in
                 "area": 15.0,
                 "phone": "02561 98765",
             },
-            f"removal: Wallstraße 7, 48683 Ahaus, {moving} – {moving}, 15.0 m²",
             3,
         ),
         (
@@ -53,7 +55,6 @@ def demo_cases(today: date) -> list[tuple[str, str, str, dict[str, Any], str, in
                 "parent_phone": "02561 12345",
                 "parent_email": "anna@example.org",
             },
-            f"Mia Schulte, geb. {born}, ab {start}, 35 h: st-marien > regenbogen",
             1,
         ),
     ]
@@ -62,7 +63,7 @@ def demo_cases(today: date) -> list[tuple[str, str, str, dict[str, Any], str, in
 async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
     made = 0
     today = now.astimezone(app.city.tz).date()
-    for user, form, department, answers, summary, days in demo_cases(today):
+    for user, form, department, answers, days in demo_cases(today):
         account = (
             await uow.session.execute(
                 select(ChannelAccount).where(
@@ -72,6 +73,19 @@ async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
         ).scalar_one_or_none()
         if account is None:
             continue
+        citizen = await uow.session.get(Citizen, account.citizen_id)
+        assert citizen is not None
+        # the room reads the application as if it had been sent through the form
+        ctx = Ctx(
+            uow=uow,
+            now=now,
+            env=app.env,
+            citizen=citizen,
+            account=account,
+            inbound=Inbound(channel="console", user_id=user, chat_id=user, kind="text"),
+            roles=set(),
+        )
+        summary, details = room_texts(ctx, form, answers)
         await cases.submit(
             uow,
             app.city,
@@ -80,6 +94,7 @@ async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
             department=department,
             answers=answers,
             summary=summary,
+            details=details,
             now=now - timedelta(days=days),
         )
         made += 1

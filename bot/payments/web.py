@@ -91,7 +91,7 @@ def router(app: App) -> APIRouter:
         t = lambda msgid, **params: i18n.translate(lang, msgid, params)  # noqa: E731
         mark = t("DEMO – no money moves.")
         amount = t("Amount: {amount}", amount=format_money(payment.amount_cents, lang))
-        purpose = t("For: {purpose}", purpose=payment.description)
+        purpose = t("For: {purpose}", purpose=i18n.content(lang, payment.description))
         lines = [f"{mark} {amount}", f"{mark} {purpose}"]
         if notice:
             lines.append(f"{mark} {notice}")

@@ -41,6 +41,8 @@ from bot.sender.outbox import (
 )
 from bot.sender.ratelimit import RateLimiter
 from flows.types import Reply
+from services.city import City
+from services.notify import room_language
 from storage.db import Database
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import FAILED, PARKED, PENDING, SENT, Notification
@@ -401,7 +403,7 @@ class Delivery:
             notes = list((await uow.session.execute(query)).scalars())
             if not notes:
                 return [], 0
-            targets = await resolve_targets(uow, notes)
+            targets = await resolve_targets(uow, notes, self.outbox.city)
             items: list[Item] = []
             for note in notes:
                 target = targets.get(note.id or 0)
@@ -488,7 +490,7 @@ async def recover(db: Database) -> int:
 
 
 async def resolve_targets(
-    uow: UnitOfWork, notes: list[Notification]
+    uow: UnitOfWork, notes: list[Notification], city: City | None = None
 ) -> dict[int, tuple[str, str, str] | None]:
     """(channel, chat_id, language) per notification, for a whole batch in two queries."""
     citizen_ids = {n.citizen_id for n in notes if n.citizen_id is not None and not n.department}
@@ -513,7 +515,8 @@ async def resolve_targets(
     targets: dict[int, tuple[str, str, str] | None] = {}
     for note in notes:
         if note.department:
-            targets[note.id or 0] = (note.channel or "", note.chat_id or "", STAFF_LANGUAGE)
+            lang = room_language(city, note.department) if city else STAFF_LANGUAGE
+            targets[note.id or 0] = (note.channel or "", note.chat_id or "", lang)
             continue
         citizen = citizens.get(note.citizen_id or 0)
         if citizen is None or citizen.deleted_at is not None:

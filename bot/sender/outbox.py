@@ -21,6 +21,7 @@ from flows.types import Media, Reply
 from handlers import menus, picking
 from services import i18n
 from services.city import City
+from services.notify import room_language
 from storage.db import Database
 from storage.models.identity import ChannelAccount, Citizen
 from storage.models.outbox import FAILED, PARKED, PENDING, SENT, Notification, StoredFile
@@ -49,10 +50,14 @@ class SendStats:
         self.by_channel[channel] = self.by_channel.get(channel, 0) + 1
 
 
-async def resolve_target(uow: UnitOfWork, note: Notification) -> tuple[str, str, str] | None:
-    """(channel, chat_id, language) for a notification, or None if nobody can be reached."""
+async def resolve_target(
+    uow: UnitOfWork, note: Notification, city: City | None = None
+) -> tuple[str, str, str] | None:
+    """(channel, chat_id, language) for a notification, or None if nobody can be reached.
+    A staff room reads its department's room language (services.notify.room_language)."""
     if note.department:
-        return (note.channel or "", note.chat_id or "", STAFF_LANGUAGE)
+        lang = room_language(city, note.department) if city else STAFF_LANGUAGE
+        return (note.channel or "", note.chat_id or "", lang)
     if note.citizen_id is None:
         return None
     citizen = await uow.session.get(Citizen, note.citizen_id)
@@ -162,7 +167,7 @@ class OutboxSender:
             note = await uow.session.get(Notification, note_id)
             if note is None or note.status != PENDING:
                 return
-            target = await resolve_target(uow, note)
+            target = await resolve_target(uow, note, self.city)
             if target is None:
                 note.status = FAILED
                 note.last_error = "no reachable account"

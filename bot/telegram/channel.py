@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -277,7 +278,9 @@ class TelegramChannel:
         thread = inbound.thread if inbound is not None and group else ""
         for position, reply in enumerate(replies):
             if group and reply.private:
-                reply = self._private_hint(inbound)
+                reply = await self._to_private_chat(reply, inbound)
+                if reply.text and position > 0 and replies[position - 1].private:
+                    continue  # one note about the private chat is enough
             edit_id = mapped.message_id if position == 0 and reply.edit else None
             try:
                 await self._with_retries(chat_id, reply, thread, edit_id)
@@ -285,8 +288,27 @@ class TelegramChannel:
                 log.warning("direct answer to %s failed: %s", chat_id, error)
                 return
 
-    def _private_hint(self, inbound: Inbound | None) -> Reply:
-        lang = i18n.normalise_language(inbound.language_hint if inbound else None)
+    async def _to_private_chat(self, reply: Reply, inbound: Inbound | None) -> Reply:
+        """Personal data asked for in a group goes to the person's private chat with the bot
+        (its id is the user id); the group only reads where it went. Someone who never
+        started the bot cannot be written to first: they get the hint with the link."""
+        if inbound is None or not inbound.user_id.lstrip("-").isdigit():
+            return self._private_hint(inbound, reply.lang)
+        try:
+            await self._with_retries(inbound.user_id, replace(reply, buttons=[], menu=""), "", None)
+        except TelegramError as error:
+            log.info("private answer not delivered: %s", type(error).__name__)
+            return self._private_hint(inbound, reply.lang)
+        lang = i18n.normalise_language(reply.lang or inbound.language_hint)
+        return Reply(
+            text=i18n.translate(
+                lang,
+                N_("This answer contains personal data: I sent it to our private chat."),
+            )
+        )
+
+    def _private_hint(self, inbound: Inbound | None, lang: str = "") -> Reply:
+        lang = i18n.normalise_language(lang or (inbound.language_hint if inbound else None))
         return Reply(
             text=i18n.translate(
                 lang,

@@ -17,6 +17,7 @@ from services import i18n, notify, workdays
 from services.audit import log_action
 from services.cases import decisions, transit
 from services.cases.records import (
+    IN_PRIVATE,
     STATUS_LABELS,
     Actor,
     add_event,
@@ -223,7 +224,7 @@ async def reject(
         ),
         now,
         buttons=[notify.button(N_("Answer or object"), "case.object", case.reference)],
-        reason=reason,
+        reason=i18n.written(reason, actor.language),
         department=department_name(city, case.department, lang),
         until=i18n.day(objection_until(city, now)),
     )
@@ -277,13 +278,14 @@ async def object_to(
         city,
         case,
         N_("⚖️ The resident answers the rejection of {ref} / objects: {text}"),
-        {"ref": case.reference, "text": shown},
+        {"ref": case.reference, "text": i18n.word(IN_PRIVATE)},
         now,
         [
             notify.button(N_("Reopen the case"), "staff.reopen", case.reference),
             notify.button(N_("Details"), "staff.details", case.reference),
             *([notify.button(N_("Files"), "staff.files", case.reference)] if file_id else []),
         ],
+        personal={"text": shown},
     )
     return case
 
@@ -344,7 +346,7 @@ async def ask(
         now,
         buttons=[notify.button(N_("Answer"), "case.answer", case.reference)],
         name=actor.first_name,
-        question=question,
+        question=i18n.written(question, actor.language),
     )
     return case
 
@@ -404,10 +406,11 @@ async def answer(
         N_("💬 The resident answered about {ref}: {text}")
         if was_question
         else N_("📎 New information from the resident about {ref}: {text}"),
-        {"ref": case.reference, "text": shown},
+        {"ref": case.reference, "text": i18n.word(IN_PRIVATE)},
         now,
         [b for b in staff_buttons(case) if b["action"] != "staff.take"]
         + ([notify.button(N_("Files"), "staff.files", case.reference)] if file_id else []),
+        personal={"text": shown},
     )
     return case
 

@@ -53,10 +53,10 @@ def permit_pdf(
             (
                 _t(N_("Period")),
                 _t(
-                    N_("{first} to {last} ({days} days)"),
+                    N_("{first} to {last} ({days})"),
                     first=_day(terms["first_day"]),
                     last=_day(terms["last_day"]),
-                    days=terms["days"],
+                    days=i18n.counted("{n} day", "{n} days", int(terms["days"])),
                 ),
             ),
             (

@@ -6,7 +6,7 @@ entry and a notification to the resident, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
@@ -69,6 +69,7 @@ class Actor:
     citizen_id: int
     first_name: str
     roles: frozenset[tuple[str, str]]
+    language: str = "de"  # what they write (reasons, questions) is in this language
 
     def serves(self, department: str) -> bool:
         return ("staff", department) in self.roles
@@ -128,6 +129,17 @@ def department_name(city: City, key: str, lang: str) -> str:
 
 
 # ---------------------------------------------------------------- submitting
+# Other capabilities look at every new case (trust: marks "identity check pending" where the
+# form needs an identity checked in person and the resident has none yet).
+SubmitHook = Callable[[UnitOfWork, City, Case, datetime], Awaitable[None]]
+_ON_SUBMIT: list[SubmitHook] = []
+
+
+def on_submit(hook: SubmitHook) -> SubmitHook:
+    _ON_SUBMIT.append(hook)
+    return hook
+
+
 async def submit(
     uow: UnitOfWork,
     city: City,
@@ -139,7 +151,10 @@ async def submit(
     summary: str,
     now: datetime,
     files: Sequence[int] = (),
+    details: str = "",
 ) -> Case:
+    """A new case. `summary`: what any staff room may read (no personal data); `details`:
+    every answer, for rooms the configuration calls private."""
     if city.department(department) is None:
         raise ValueError(f"unknown department {department!r}")
     form_rules = rules(city)
@@ -164,8 +179,10 @@ async def submit(
     add_event(uow, case, "submitted", now, actor_id=citizen_id)
     for file_id in files:
         add_event(uow, case, "file", now, actor_id=citizen_id, file_id=file_id)
+    for hook in _ON_SUBMIT:
+        await hook(uow, city, case, now)
     log_action(uow, now, "case.submit", f"case:{case.reference}", actor_citizen_id=citizen_id)
-    post_to_room(uow, city, case, now)
+    post_to_room(uow, city, case, now, details)
     return case
 
 
@@ -207,7 +224,10 @@ def to_room(
     params: dict[str, Any],
     now: datetime,
     buttons: Sequence[dict[str, str]] = (),
+    personal: dict[str, Any] | None = None,
 ) -> None:
+    """A message about `case` into its department's rooms. `personal` parameters (what the
+    resident wrote, their answers) replace those of `params` in private rooms only."""
     notes = notify.notify_department(
         uow,
         city,
@@ -218,16 +238,28 @@ def to_room(
         buttons=buttons,
         thread=case.reference,
         ref=f"case:{case.reference}",
+        personal=personal,
     )
     for note in notes:  # the room's copy holds personal data: erased with the resident's
         note.citizen_id = case.citizen_id
 
 
-def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None:
+IN_PRIVATE = notify.IN_PRIVATE
+
+
+def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime, details: str = "") -> None:
     params: dict[str, Any] = {
         "ref": case.reference,
         "title": i18n.word(title_of(case.form)),
-        "summary": case.summary or "",
+        "summary": "\n".join(
+            filter(
+                None,
+                [
+                    case.summary or "",
+                    i18n.gettext(notify.room_language(city, case.department), IN_PRIVATE),
+                ],
+            )
+        ),
         "expected": i18n.day(case.expected_on) if case.expected_on else "–",
     }
     to_room(
@@ -238,6 +270,7 @@ def post_to_room(uow: UnitOfWork, city: City, case: Case, now: datetime) -> None
         params,
         now,
         staff_buttons(case),
+        personal={"summary": "\n".join(filter(None, [case.summary, details]))} if details else None,
     )
 
 

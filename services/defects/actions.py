@@ -391,8 +391,9 @@ async def answer(
         city,
         report,
         N_("💬 The reporter answered about report no. {number}: {text}"),
-        {"text": cleaned},
+        {"text": i18n.word(notify.IN_PRIVATE)},
         now,
         [b for b in reports.staff_buttons(report) if b["action"] != "defect.take"],
+        personal={"text": cleaned},
     )
     return report

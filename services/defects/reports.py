@@ -202,6 +202,7 @@ def to_room(
     *,
     department: str | None = None,
     media_file_id: int | None = None,
+    personal: dict[str, Any] | None = None,
 ) -> None:
     notes = notify.notify_department(
         uow,
@@ -214,6 +215,7 @@ def to_room(
         thread=f"defect-{report.id}",
         ref=f"defect:{report.id}",
         media_file_id=media_file_id,
+        personal=personal,
     )
     for note in notes:  # the reporter's words are in it: erased with the reporter's data
         note.citizen_id = report.citizen_id

@@ -517,11 +517,16 @@ async def payment_received(uow: UnitOfWork, env: Env, payment: Payment, now: dat
     notify.notify_citizen(
         uow,
         booking.citizen_id,
-        N_(
-            "Payment received: your {n} ticket(s) for {event} on {day} at {time} are in your "
-            "wallet."
-        ),
-        {"n": booking.quantity, "event": event.title, **when_params(event, env.city.tz)},
+        N_("Payment received: your {n} ticket for {event} on {day} at {time} is in your wallet."),
+        {
+            "event": event.title,
+            **when_params(event, env.city.tz),
+            **i18n.plural(
+                "Payment received: your {n} tickets for {event} on {day} at {time} are in your "
+                "wallet.",
+                booking.quantity,
+            ),
+        },
         now=now,
         buttons=[notify.button("My tickets", "events.mine")],
         dedupe_key=f"event-paid:{booking.id}",

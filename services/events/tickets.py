@@ -348,13 +348,17 @@ async def remind_upcoming(uow: UnitOfWork, now: datetime, *, tz: ZoneInfo) -> in
             booking.citizen_id,
             N_(
                 "Reminder: {event} starts tomorrow, {day} at {time}, at {place}. You have {n} "
-                "ticket(s) in your wallet."
+                "ticket in your wallet."
             ),
             {
                 "event": event.title,
                 "place": event.place,
-                "n": count,
                 **events.when_params(event, zone),
+                **i18n.plural(
+                    "Reminder: {event} starts tomorrow, {day} at {time}, at {place}. You have {n} "
+                    "tickets in your wallet.",
+                    count,
+                ),
             },
             now=now,
             buttons=[notify.button("My tickets", "events.mine")],

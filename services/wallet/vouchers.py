@@ -20,7 +20,7 @@ from services import audit, codes, i18n, notify
 from services.city import City, register_section
 from services.env import Env
 from services.errors import Conflict, InvalidInput, LimitReached, NotFound
-from services.i18n import N_
+from services.i18n import N_, NC_
 from services.identity import privacy
 from services.money import format_money, parse_amount
 from services.payments import lifecycle as payments
@@ -148,7 +148,7 @@ STATE_WORDS = {
     "used": N_("used up"),
     "expired": N_("expired"),
     "refunded": N_("refunded"),
-    "cancelled": N_("cancelled"),
+    "cancelled": NC_("payment", "cancelled"),
 }
 
 

@@ -39,7 +39,7 @@ async def test_sign_up_receive_and_claim_on_telegram(
     assert [b["text"] for b in offer.buttons] == ["Gutschein abholen", "Abbestellen"]
 
     [claimed] = await press(fake, ANNA, offer, "Gutschein abholen", 1)
-    assert "Ein Stadtgutschein im Wert von 10,00\xa0€ ist in Ihrer Brieftasche" in claimed.text
+    assert "Ein Stadtgutschein im Wert von 10,00\xa0€ ist in Ihrer Wallet" in claimed.text
     again, *_menu = await press(fake, ANNA, offer, "Gutschein abholen", 1)  # the same again
     assert "Sie haben den Gutschein dieser Aktion schon" in again.text
 

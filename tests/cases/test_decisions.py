@@ -192,7 +192,7 @@ async def test_a_rejected_resident_can_answer_and_object_inside_the_case(
     room = await chat.notifications("room:steuern")
     assert f"Einwand zur Ablehnung von {ref}: We moved to Ahaus in December" in room
     assert "meldebescheinigung.pdf" in room
-    reopened = await chat.press("stefan", "Fall wieder aufnehmen", room="steuern")
+    reopened = await chat.press("stefan", "Vorgang wieder aufnehmen", room="steuern")
     assert f"{ref} ist wieder offen" in reopened
     assert (await case_of(chat, ref)).status == "in_progress"
     assert "is being looked at again by Stefan" in await chat.notifications("anna")

@@ -115,7 +115,7 @@ async def test_queue_lists_open_cases_by_age(chat: Transcript, people: dict[str,
     shown = await chat.send("stefan", "/queue", room="steuern")
     assert "Open cases for Steueramt: 2" in shown or "Open cases for Tax office: 2" in shown
     assert shown.index(old) < shown.index(new)
-    assert "4 days" in shown and "1 days" in shown
+    assert "4 days" in shown and "1 day ·" in shown
     assert other not in shown
     refused = await chat.send("stefan", "/queue ordnung", room="steuern")
     assert other not in refused and "Only staff of that department" in refused

@@ -34,7 +34,7 @@ async def test_street_light_from_chat_to_api_and_page(
     confirm = await chat.send("bodo", "Leuchtmittel getauscht, brennt wieder.", room="bauhof")
     assert "Meldung Nr. 1 mit diesem öffentlichen Hinweis abschließen?" in confirm
     closed = await chat.press("bodo", "Ja, Nr. 1 abschließen", room="bauhof")
-    assert "2 Folgende wurden informiert" in closed
+    assert "2 Personen, die der Meldung folgen, wurden informiert" in closed
     told = await chat.notifications("anna")
     assert "ist erledigt.\n🔔 Leuchtmittel getauscht, brennt wieder." in told
     assert "is done.\n🔔 Leuchtmittel getauscht, brennt wieder." in await chat.notifications("ben")

@@ -43,7 +43,10 @@ async def test_bodo_closes_and_reporter_and_follower_are_told(
     assert "Alle Folgenden werden sofort informiert" in confirm
     assert (await all_reports(chat))[0].status == "in_progress"  # nothing closed yet
     closed = await chat.press("bodo", f"Ja, Nr. {number} abschließen", room="bauhof")
-    assert f"Meldung Nr. {number} von Bodo abgeschlossen. 2 Folgende wurden informiert." in closed
+    assert (
+        f"Meldung Nr. {number} von Bodo abgeschlossen. 2 Personen, die der Meldung folgen, "
+        "wurden informiert." in closed
+    )
 
     german = await chat.notifications("anna")
     assert f"Meldung Nr. {number} (Straßenbeleuchtung, Wallstraße) ist erledigt." in german

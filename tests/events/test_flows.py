@@ -115,7 +115,7 @@ async def test_paid_booking_with_demo_payment_and_lapsed_hold(
     answer = await chat.press("anna", "Bezahlen (Demo)")
     assert "Bezahlt (Demo – es ist kein Geld geflossen)." in answer
     shown = await chat.notifications("anna")
-    assert "Zahlung erhalten: Ihre 3 Ticket(s) für Kinder-Theater" in shown
+    assert "Zahlung erhalten: Ihre 3 Tickets für Kinder-Theater" in shown
     # ben holds the last 2 places but does not pay in time
     await chat.send("ben", "ticket")
     await chat.press("ben", "Kinder-Theater")

@@ -121,6 +121,12 @@ async def test_group_chat_answers_only_what_is_addressed_to_it(
 
 
 async def test_private_data_stays_out_of_groups(bot: Bot, fake: FakeTelegram) -> None:
+    await say(fake, ANNA, "/start", 2)  # Anna has a private chat with the bot
+    before = len(fake.sent(ANNA))
+    [note] = await say(fake, ANNA, "/profile@stadtlotse_bot", 1, chat_id=GROUP)
+    assert "privaten Chat geschickt" in note.text
+    assert len(fake.sent(ANNA)) > before  # the profile went to her private chat
+    fake.block_chat(ANNA)  # someone the bot cannot write to gets the link to start a private chat
     [hint] = await say(fake, ANNA, "/profile@stadtlotse_bot", 1, chat_id=GROUP)
     assert "privat" in hint.text.lower()
     assert hint.buttons[0]["url"] == "https://t.me/stadtlotse_bot"

@@ -54,7 +54,7 @@ async def test_buy_pay_and_redeem_on_telegram(polling_bot: Bot, fake: FakeTelegr
     code = re.search(r"Code: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})", paid.text)
     assert code, paid.text
 
-    wallet = await write(fake, ANNA, "/wallet", "Brieftasche")
+    wallet = await write(fake, ANNA, "/wallet", "Wallet")
     details = await press(fake, wallet, "Stadtgutschein", "Guthaben: 10,00")
     photos = [m for m in fake.sent(ANNA) if m.kind == "photo"]
     assert photos and photos[-1].data and photos[-1].data.startswith(b"\x89PNG")

@@ -130,3 +130,11 @@ async def test_cancel_on_the_page(
     page = await web.post(path, data={"action": "pay"})
     assert "This payment was cancelled" in page.text
     assert await voucher_state(db) == ("cancelled", 0, 0)
+
+
+async def test_an_english_payer_sees_the_german_description_marked(
+    app: App, web: httpx.AsyncClient, db: Database, clock: FrozenClock
+) -> None:
+    """Issue 12: "For: Stadtgutschein Ahaus 10,00 €" read as if it were English."""
+    page = (await web.get(await checkout_path(app, db, clock, web))).text
+    assert "For: “Stadtgutschein" in page and "” (in German)" in page

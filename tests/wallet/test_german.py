@@ -35,6 +35,6 @@ async def test_buy_and_redeem_in_german(
     shown = await chat.notifications("anna")
     assert "Zahlung erhalten – vielen Dank!" in shown
     out = await chat.send("anna", "/wallet")
-    assert "Ihre Brieftasche enthält 1 Eintrag (1 aktiv)" in out
+    assert "Ihre Wallet enthält 1 Eintrag (1 aktiv)" in out
     out = await chat.press("anna", "Stadtgutschein")
     assert "Guthaben: 12,50 €" in out and "Status: gültig" in out

@@ -111,7 +111,7 @@ async def test_buy_two_gift_one_and_a_merchant_redeems_part(
     assert "Remaining balance: €37.50" in shown
 
     out = await chat.send("carla", "/turnover")
-    assert "Café am Schloss: 1 redemptions, €12.50 in total (0 undone)." in out
+    assert "Café am Schloss: 1 redemption, €12.50 in total (0 undone)." in out
 
     # a resident cannot redeem
     out = await chat.send("anna", "/redeem")
@@ -170,10 +170,10 @@ async def test_deep_link_undo_and_its_time_limit(
     (voucher,) = await vouchers_of(db, ben)
     assert voucher.balance_cents == 2000
     out = await chat.send("bernd", "/turnover")
-    assert "Buchhandlung Schmitz: 1 redemptions, €5.00 in total" in out
+    assert "Buchhandlung Schmitz: 1 redemption, €5.00 in total" in out
     assert re.search(r"\d\d:\d\d:\d\d Receipt no\. \d+ …[0-9A-Z-]+.: €5\.00", out), out
     out = await chat.send("carla", "/turnover")
-    assert "Café am Schloss: 1 redemptions, €0.00 in total (1 undone)." in out
+    assert "Café am Schloss: 1 redemption, €0.00 in total (1 undone)." in out
     assert "Undo of receipt no." in out and ": -€25.00" in out
     await assert_ledger_consistent(db)
 
