@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from bot.bootstrap import App, build_app
 from bot.settings import Settings
 from bot.web import create_web_app
+from flows.types import Button
 from handlers import menus
 from handlers.picking import typed_number
 from services.cases.helpdesk import parse_ref
@@ -114,3 +116,29 @@ async def test_odd_payment_on_the_cancel_page_is_ignored(
 ) -> None:
     response = await web.get(f"/pay/stripe/cancel?payment={payment}")
     assert response.status_code == 200 and "<html" in response.text
+
+
+async def test_ids_beyond_the_integer_column_are_not_found(
+    chat: Transcript, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL's INTEGER ids end at 2**31-1: a larger one must not reach a query."""
+    caplog.set_level(logging.INFO)
+    await chat.send("anna", "/start")
+    args = [str(2**31), str(2**63 - 1), str(ID_MAX)]
+    async with chat.db.uow() as uow:
+        menu = await menus.store_menu(
+            uow,
+            channel="console",
+            chat_id="anna",
+            text="",
+            buttons=[
+                Button("?", action, arg)
+                for arg in args
+                for action in ("auction.item", "events.show")
+            ],
+            now=chat.clock.now(),
+        )
+        await uow.commit()
+    for index in range(len(args) * 2):
+        assert "schiefgegangen" not in await chat.choose("anna", menus.pack(menu.id, index))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
