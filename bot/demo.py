@@ -56,7 +56,9 @@ async def fill_demo_data(app: App) -> str:
             f"{len(app.city.departments)} departments and {len(app.city.merchants)} "
             "merchants from the city configuration"
         )
-        for module in extensions.modules():
+        # DEMO_ORDER (default 50): what others build on comes first (trust: verified residents)
+        ordered = sorted(extensions.modules(), key=lambda m: getattr(m, "DEMO_ORDER", 50))
+        for module in ordered:
             demo = getattr(module, "demo", None)
             if demo is not None:
                 lines.append(await demo(app, uow, now))

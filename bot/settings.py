@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     data_dir: Path = Path("var")
+    # encrypts the town's signing keys in the database; unset: <data_dir>/signing-secret
+    key_secret: str | None = None
     log_level: str = "INFO"
     log_format: str = "text"  # "json": one JSON object per line, for log collectors
     # the largest request body the web app reads (413 above); webhooks are a few kB

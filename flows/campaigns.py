@@ -233,8 +233,8 @@ register_form(
             Field(
                 "residents_only",
                 N_(
-                    "Only for residents of the town (the town's postal code in their profile), "
-                    "or for everyone who signed up?"
+                    "Only for residents of the town (address checked in person at the "
+                    "Bürgerbüro), or for everyone who signed up?"
                 ),
                 kind="choice",
                 choices=[

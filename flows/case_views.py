@@ -27,6 +27,7 @@ EVENT_LINES = {
     "permit": N_("permit issued: {text}"),
     "objection": N_("your answer or objection: {text}"),
     "reopened": N_("looked at again by {name}"),
+    "identity": N_("identity check pending: this application needs an identity checked in person"),
 }
 
 

@@ -97,6 +97,17 @@ FORMS: dict[str, Form] = {}
 router = Router("forms")
 
 
+# Other capabilities add lines to every summary before sending (trust: "this application needs
+# your identity checked in person").
+SummaryNote = Callable[[Ctx, str], Awaitable[list[str]]]
+SUMMARY_NOTES: list[SummaryNote] = []
+
+
+def summary_note(note: SummaryNote) -> SummaryNote:
+    SUMMARY_NOTES.append(note)
+    return note
+
+
 def register_form(form: Form) -> Form:
     if form.key in FORMS:
         raise ValueError(f"form {form.key!r} registered twice")
@@ -234,6 +245,8 @@ async def _summary(ctx: Ctx, form: Form, answers: Answers) -> None:
             lines.append(f"• {label}: {show_value(ctx, fld, answers[fld.name], answers)}")
     if form.notes is not None:
         lines += form.notes(ctx, answers)
+    for note in SUMMARY_NOTES:
+        lines += await note(ctx, form.key)
     ctx.ask(
         "form.summary",
         "\n".join(lines),

@@ -58,6 +58,17 @@ def profile_entry(entry: ProfileEntry) -> ProfileEntry:
     return entry
 
 
+# Other capabilities hear of a changed profile detail (a changed name or address ends an
+# identity check made in person).
+ProfileChanged = Callable[[Ctx, str], Awaitable[None]]
+PROFILE_CHANGED: list[ProfileChanged] = []
+
+
+def on_profile_change(hook: ProfileChanged) -> ProfileChanged:
+    PROFILE_CHANGED.append(hook)
+    return hook
+
+
 def profile_text(ctx: Ctx) -> str:
     lines = [ctx.t("Your profile (resident ID {id}):", id=ctx.citizen_id)]
     for field, label in FIELD_LABELS.items():
@@ -121,6 +132,8 @@ async def field_entered(ctx: Ctx) -> None:
         return
     ctx.done()
     ctx.say(ctx.t("Saved."))
+    for hook in PROFILE_CHANGED:
+        await hook(ctx, field)
     await show_profile(ctx, "")
 
 
@@ -128,6 +141,8 @@ async def field_entered(ctx: Ctx) -> None:
 async def clear_field(ctx: Ctx, field: str) -> None:
     identity.clear_profile_field(ctx.citizen, field)
     ctx.say(ctx.t("Removed."))
+    for hook in PROFILE_CHANGED:
+        await hook(ctx, field)
     await show_profile(ctx, "")
 
 

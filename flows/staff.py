@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flows import trust as trust_views
 from flows.applications import answer_lines
 from flows.case_views import decision_lines, event_line, file_name, send_files, status_word
 from flows.confirm import ask_confirmation
@@ -414,6 +415,8 @@ async def show_details(ctx: Ctx, ref: str) -> None:
     ]
     if case.assignee_name:
         lines.append(ctx.t("Handled by: {name}", name=case.assignee_name))
+    if resident is not None:
+        lines += await trust_views.identity_lines(ctx, resident, case.form)
     lines += decision_lines(ctx, case)
     if form is not None:
         lines += [f"• {label}: {value}" for label, value in answer_lines(ctx, form, case.answers)]

@@ -51,7 +51,9 @@ class Env:
     clock: Clock
     links: Links = field(default_factory=Links)
     payments: PaymentProvider | None = None  # None: nothing can be paid (no provider wired)
-    signer: Any = None  # the town's signing keys (resident card, digital keys): trust capability
+    # unused: signing goes through services/trust/tokens.py with the unit of work, whose
+    # key_secret the trust extension sets at start
+    signer: Any = None
     chat_security: dict[str, ChatSecurityCheck] = field(default_factory=dict)  # per channel
     notifier: Notifier = field(init=False)
 

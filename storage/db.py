@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.observe import Observer, Unobserved
-from storage.uow import UnitOfWork
+from storage.uow import KeySecret, UnitOfWork
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/stadtlotse.db"
 READ_ONLY = "stadtlotse_read_only"  # execution option of the engine behind db.reader()
@@ -65,7 +65,7 @@ class Database:
         # 100 ms per try). Other processes still meet the busy timeout.
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         self.observer: Observer = Unobserved()  # the running program plugs in its metrics
-        self.key_secret: bytes | None = None  # set at start by bot/extensions/trust.py
+        self.key_secret: KeySecret | None = None  # set at start by bot/extensions/trust.py
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,6 +21,9 @@ from storage.observe import Observer, Unobserved
 
 log = logging.getLogger(__name__)
 
+# the secret that encrypts the signing keys, or how to read it when first needed
+KeySecret = bytes | Callable[[], bytes]
+
 
 class UnitOfWork:
     def __init__(
@@ -28,7 +31,7 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         write_lock: asyncio.Lock | None = None,
         observer: Observer | None = None,
-        key_secret: bytes | None = None,
+        key_secret: KeySecret | None = None,
     ) -> None:
         self._sessions = sessions
         self.observer: Observer = observer or Unobserved()

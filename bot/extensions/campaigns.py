@@ -49,6 +49,6 @@ async def demo(app: App, uow: UnitOfWork, now: datetime) -> str:
     assert campaign.id is not None
     sent = await campaigns.send(uow, app.city, campaign.id, people["mara"], now=now)
     return (
-        f"voucher campaign Winterzauber by mara (200 × 10 €, sent to {sent} residents who "
-        "opted in: anna, ben)"
+        f"voucher campaign Winterzauber by mara (200 × 10 €, only for residents: sent to {sent} "
+        "who opted in and were checked in person: anna; ben opted in but was not checked)"
     )

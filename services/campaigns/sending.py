@@ -20,6 +20,7 @@ from services import audit, i18n, notify
 from services.city import City, register_section
 from services.errors import Conflict, InvalidInput, NotFound
 from services.i18n import N_
+from services.trust import residence
 from storage.models.campaigns import DRAFT as DRAFT
 from storage.models.campaigns import SENT as SENT
 from storage.models.campaigns import STOPPED as STOPPED
@@ -40,7 +41,8 @@ MESSAGE = N_(
 
 class CampaignRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    postal_codes: list[str] = Field(default_factory=lambda: ["48683"])  # "residents of the town"
+    # no longer read: "residents of the town" are those checked in person ([trust] postal_codes)
+    postal_codes: list[str] = Field(default_factory=lambda: ["48683"])
     max_value_cents: int = Field(default=5000, gt=0)  # one voucher
     max_vouchers: int = Field(default=50000, gt=0)  # per campaign
     max_budget_cents: int = Field(default=5_000_000, gt=0)  # value × vouchers
@@ -102,7 +104,7 @@ def check_budget(value_cents: int, total: int, rules: CampaignRules) -> None:
 # ---------------------------------------------------------------- recipients
 def recipients(city: City, residents_only: bool) -> Select[Any]:
     """Everyone who opted in, is not deleted, can be reached on some channel and, for a
-    town-only campaign, has one of the town's postal codes in the profile."""
+    town-only campaign, had their address in the town checked in person (services/trust)."""
     reachable = exists().where(
         ChannelAccount.citizen_id == Citizen.id,
         col(ChannelAccount.unreachable_at).is_(None),
@@ -116,8 +118,8 @@ def recipients(city: City, residents_only: bool) -> Select[Any]:
             reachable,
         )
     )
-    if residents_only:
-        query = query.where(col(Citizen.postal_code).in_(rules_of(city).postal_codes))
+    if residents_only:  # residence checked in person, not the postal code a profile claims
+        query = query.where(residence.verified_resident(city))
     return query
 
 
@@ -242,7 +244,7 @@ async def send(
     if written == 0:  # rolled back by the caller: the campaign stays a draft
         raise Conflict(
             "Nobody would receive this campaign now: no resident has signed up for news and "
-            "offers (for a town-only campaign: with the town's postal code in the profile)."
+            "offers (for a town-only campaign: with an address in the town checked in person)."
         )
     await _pace(uow, ref, rules_of(city).send_per_minute, now)
     await uow.session.execute(

@@ -6,7 +6,7 @@ entry and a notification to the resident, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
@@ -129,6 +129,17 @@ def department_name(city: City, key: str, lang: str) -> str:
 
 
 # ---------------------------------------------------------------- submitting
+# Other capabilities look at every new case (trust: marks "identity check pending" where the
+# form needs an identity checked in person and the resident has none yet).
+SubmitHook = Callable[[UnitOfWork, City, Case, datetime], Awaitable[None]]
+_ON_SUBMIT: list[SubmitHook] = []
+
+
+def on_submit(hook: SubmitHook) -> SubmitHook:
+    _ON_SUBMIT.append(hook)
+    return hook
+
+
 async def submit(
     uow: UnitOfWork,
     city: City,
@@ -168,6 +179,8 @@ async def submit(
     add_event(uow, case, "submitted", now, actor_id=citizen_id)
     for file_id in files:
         add_event(uow, case, "file", now, actor_id=citizen_id, file_id=file_id)
+    for hook in _ON_SUBMIT:
+        await hook(uow, city, case, now)
     log_action(uow, now, "case.submit", f"case:{case.reference}", actor_citizen_id=citizen_id)
     post_to_room(uow, city, case, now, details)
     return case

@@ -30,7 +30,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 
 from services.errors import NotFound
 from services.trust import secret as key_secret
@@ -38,6 +38,7 @@ from storage.models.trust import IssuedToken, SigningKey
 from storage.uow import UnitOfWork
 
 VERSION = "v1"
+FIRST_KEY_LOCK = 0x5354_4B45_5931  # advisory lock id while the first signing key is made
 REASONS = (
     "ok",
     "malformed",
@@ -196,11 +197,20 @@ def sign(
     return f"{signed}.{_b64encode(private.sign(signed.encode('ascii')))}"
 
 
+def claims_of(token: str) -> dict[str, Any]:
+    """The claims as the token states them, unchecked (for comparing with what it should say)."""
+    parsed = _parse(token)
+    return dict(parsed[2]["claims"]) if parsed is not None else {}
+
+
 # --- keys ---------------------------------------------------------------------------------
 
 
 def _secret(uow: UnitOfWork) -> bytes:
-    return uow.key_secret or key_secret.from_environment()
+    given = uow.key_secret
+    if callable(given):
+        return given()
+    return given or key_secret.from_environment()
 
 
 def _seal(secret: bytes, kid: str, private: Ed25519PrivateKey) -> str:
@@ -235,8 +245,8 @@ async def _new_key(uow: UnitOfWork, now: datetime) -> tuple[SigningKey, Ed25519P
     return key, private
 
 
-async def _current(uow: UnitOfWork, now: datetime) -> tuple[SigningKey, Ed25519PrivateKey]:
-    key = (
+async def _current_row(uow: UnitOfWork) -> SigningKey | None:
+    return (
         await uow.session.execute(
             select(SigningKey)
             .where(SigningKey.retired_at.is_(None))
@@ -244,8 +254,19 @@ async def _current(uow: UnitOfWork, now: datetime) -> tuple[SigningKey, Ed25519P
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def _current(uow: UnitOfWork, now: datetime) -> tuple[SigningKey, Ed25519PrivateKey]:
+    key = await _current_row(uow)
     if key is None:
-        return await _new_key(uow, now)
+        # the very first key: replicas issuing at once must not each make one. SQLite writes
+        # one at a time anyway; on PostgreSQL the second waits here for the first to commit.
+        if uow.dialect == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:k)")
+            await uow.session.execute(lock, {"k": FIRST_KEY_LOCK})
+            key = await _current_row(uow)
+        if key is None:
+            return await _new_key(uow, now)
     return key, _unseal(_secret(uow), key)
 
 

@@ -13,6 +13,7 @@ from services.identity import accounts as identity
 from storage.db import Database
 from storage.models.identity import Citizen
 from storage.models.vouchers import Voucher
+from tests.support import trust
 from tests.support.chat import Transcript
 
 
@@ -32,8 +33,11 @@ async def make_person(
     postal_code: str = "48683",
     language: str = "",
     opted_in: bool = False,
+    verified: bool = True,
 ) -> int:
-    """A console user who said hello, with a postal code, a role and consent as asked."""
+    """A console user who said hello, with a postal code, a role and consent as asked, and
+    (`verified`, by default) their identity and address checked in person at the Bürgerbüro:
+    "residents only" campaigns go by the checked address, not by the typed postal code."""
     await chat.send(user, "/start")
     async with chat.db.uow() as uow:
         account = await identity.find_account(uow, "console", user)
@@ -49,6 +53,8 @@ async def make_person(
             )
         if opted_in:
             await news.set_consent(uow, account.citizen_id, True, now=chat.clock.now(), via="test")
+        if verified:
+            await trust.verify(uow, chat.city, account.citizen_id, chat.clock.now())
         await uow.commit()
         return account.citizen_id
 

@@ -25,7 +25,7 @@ async def _consent(chat: Transcript, cid: int) -> NewsConsent | None:
 
 
 async def test_news_are_off_until_the_resident_switches_them_on(chat: Transcript) -> None:
-    anna = await make_person(chat, "anna", language="en")
+    anna = await make_person(chat, "anna", language="en", verified=False)
     shown = await chat.send("anna", "/news")
     assert "Currently: off." in shown
     assert await _consent(chat, anna) is None
@@ -78,7 +78,7 @@ async def test_keyword_and_profile_entry_in_german(chat: Transcript) -> None:
 
 
 async def test_switching_on_twice_records_one_change(chat: Transcript) -> None:
-    anna = await make_person(chat, "anna", language="en")
+    anna = await make_person(chat, "anna", language="en", verified=False)
     await chat.send("anna", "/news on")
     await chat.send("anna", "/news on")
     assert await count(chat.db, AuditEntry, AuditEntry.subject == f"citizen:{anna}") == 1

@@ -82,7 +82,9 @@ def test_backup_while_chatting_then_restore_elsewhere(tmp_path: Path) -> None:
         assert first.strip()
         saved = stadtlotse(town, "backup", "--out", str(archive))
         assert saved.returncode == 0, saved.stderr
-        assert "the database and 2 files" in saved.stdout
+        # the Matrix key store (2 files) and the secret of the signing keys (demo-data signed
+        # anna's resident card and digital key with a key encrypted under it)
+        assert "the database and 3 files" in saved.stdout
         chat.stdin.write("Gutschein\n/wallet\n")
         chat.stdin.close()
         chat.wait(timeout=60)
@@ -95,6 +97,7 @@ def test_backup_while_chatting_then_restore_elsewhere(tmp_path: Path) -> None:
         names = set(tar.getnames())
     assert {"stadtlotse-backup.json", "database/stadtlotse.db"} <= names
     assert "data/matrix-store/@stadtlotse_example.org_DEVICE.db" in names
+    assert "data/signing-secret" in names
     assert not any(n.endswith(("-wal", "-shm")) for n in names)
 
     restored = stadtlotse(elsewhere, "restore", str(archive))
@@ -113,6 +116,8 @@ def test_backup_while_chatting_then_restore_elsewhere(tmp_path: Path) -> None:
     assert (
         elsewhere / "var" / "matrix-store" / "README"
     ).read_text() == "keys of the bot's device\n"
+    secret = (town / "var" / "signing-secret").read_text()
+    assert (elsewhere / "var" / "signing-secret").read_text() == secret
 
 
 def small_database(path: Path) -> str:

@@ -26,6 +26,13 @@ from .conftest import ANNA, free_port
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
 
+def _interruptible() -> None:
+    """Ctrl-C reaches the program as in a terminal, even when the tests themselves run in the
+    background: a shell starts background jobs with SIGINT ignored, and an ignored signal stays
+    ignored in every process started from there (so `run` never sees the SIGINT below)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def test_stadtlotse_run_serves_telegram(
     fake: FakeTelegram, tmp_path: Path, clock: FrozenClock
 ) -> None:
@@ -40,6 +47,7 @@ async def test_stadtlotse_run_serves_telegram(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_interruptible,
     )  # fmt: skip
     try:
         # starting (imports, migrations) takes seconds, more on a busy machine

@@ -204,3 +204,20 @@ def test_secret_file_is_made_private_once(tmp_path: Path) -> None:
     assert secret.load(None, tmp_path / "data") == first
     assert secret.load("from the setting", tmp_path / "data") != first
     assert len(first) == 32
+
+
+async def test_parallel_first_issues_make_one_key(db: Database) -> None:
+    import asyncio
+
+    async def first() -> str:
+        async with db.uow() as uow:
+            token, _ = await tokens.issue(
+                uow, "key", {}, not_before=T0, expires=T0 + timedelta(days=1), now=T0
+            )
+            await uow.commit()
+            return token.split(".")[1]
+
+    kids = await asyncio.gather(*(first() for _ in range(4)))
+    assert len(set(kids)) == 1
+    async with db.uow() as uow:
+        assert len((await tokens.keyset(uow)).keys) == 1
