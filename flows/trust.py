@@ -23,6 +23,7 @@ from services.i18n import N_
 from services.identity import accounts as identity
 from services.identity import privacy
 from services.identity.profile import parse_date
+from services.numbers import parse_id
 from services.trust import card as cards
 from services.trust import checks
 from services.trust import forms as trust_forms
@@ -259,18 +260,19 @@ async def confirm(ctx: Ctx, code_text: str) -> None:
 )
 async def unverify_command(ctx: Ctx, args: str) -> None:
     who, _sep, reason = args.strip().partition(" ")
-    if not who.isdigit():
+    resident = parse_id(who)
+    if resident is None:
         ctx.say(ctx.t("Please write: /unverify RESIDENT-ID REASON"))
         return
     if not reason.strip():
         ctx.ask(
             "trust.reason",
-            ctx.t("Why is the identity check of resident {id} taken back?", id=int(who)),
+            ctx.t("Why is the identity check of resident {id} taken back?", id=resident),
             [ctx.button("Cancel", "menu.main")],
-            resident=int(who),
+            resident=resident,
         )
         return
-    await unverify(ctx, int(who), reason)
+    await unverify(ctx, resident, reason)
 
 
 @router.step("trust.reason")

@@ -450,7 +450,7 @@ class Dispatcher:
         if not self._allowed(ctx, action.roles):
             return
         ctx.step = ""
-        await action.handler(ctx, arg)
+        await action.handler(ctx, _SURROGATE.sub("", arg))  # an old menu's argument, too
 
     def _allowed(self, ctx: Ctx, roles: frozenset[str]) -> bool:
         if not roles or any(ctx.has_role(role) for role in roles):
@@ -529,12 +529,13 @@ class Dispatcher:
         return ctx.replies
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# lone surrogates ('\\ud800' is valid JSON, so a webhook or a Matrix event can carry one)
+# cannot be written out as UTF-8; PostgreSQL's text cannot hold NUL
+_SURROGATE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _encodable(inbound: Inbound) -> Inbound:
-    """Lone surrogates ('\\ud800' is valid JSON, so a webhook or a Matrix event can carry
-    one) cannot be stored or written out as UTF-8: they are dropped at the door."""
+    """What no database or file can store is dropped at the door (see _SURROGATE)."""
     changed = {
         name: _SURROGATE.sub("", value)
         for name in ("text", "command", "choice", "display_name", "thread")

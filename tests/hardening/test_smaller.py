@@ -139,7 +139,28 @@ async def test_lone_surrogates_are_dropped_at_the_door(
     caplog.set_level(logging.INFO)
     await chat.send("anna", "/start")
     await chat.send("anna", "Mit einem Menschen sprechen")
-    answer = await chat.send("anna", "Hallo \ud800, meine Laterne ist kaputt \udfff")
+    answer = await chat.send("anna", "Hallo \ud800, meine Laterne \x00 ist kaputt \udfff")
     assert answer and "schiefgegangen" not in answer
     assert "schiefgegangen" not in await chat.send("anna", "/mydata \udc00")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_a_nul_in_a_button_argument_reaches_no_query(
+    chat: Transcript, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL's text holds no NUL ("invalid byte sequence"): found by bench/fuzz.py."""
+    caplog.set_level(logging.INFO)
+    await chat.send("anna", "/start")
+    async with chat.db.uow() as uow:
+        menu = await menus.store_menu(
+            uow,
+            channel="console",
+            chat_id="anna",
+            text="",
+            buttons=[Button("?", "auction.browse", "\x00"), Button("?", "form.discard", "\x00")],
+            now=chat.clock.now(),
+        )
+        await uow.commit()
+    for index in (0, 1):
+        assert "schiefgegangen" not in await chat.choose("anna", menus.pack(menu.id, index))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
