@@ -214,7 +214,7 @@ async def close(
             "Thank you for reporting it!"
         ),
         now,
-        note=note,
+        note=i18n.written(note, staff.language),
     )
     return report
 
@@ -345,7 +345,7 @@ async def ask(
             "number": report.id,
             "category": reports.category_word(city, report.category),
             "place": reports.place_text(report),
-            "question": question,
+            "question": i18n.written(question, staff.language),
         },
         now=now,
         buttons=[notify.button(N_("Answer"), "defect.answer", str(report.id))],

@@ -37,7 +37,8 @@ async def test_street_light_from_chat_to_api_and_page(
     assert "2 Personen, die der Meldung folgen, wurden informiert" in closed
     told = await chat.notifications("anna")
     assert "ist erledigt.\n🔔 Leuchtmittel getauscht, brennt wieder." in told
-    assert "is done.\n🔔 Leuchtmittel getauscht, brennt wieder." in await chat.notifications("ben")
+    english = await chat.notifications("ben")  # Bodo's German words, marked as such
+    assert "is done.\n🔔 “Leuchtmittel getauscht, brennt wieder.” (in German)" in english
 
     # the same report through Open311 and on the public page
     settings = Settings(public_url="https://ahaus.example", _env_file=None)  # type: ignore[call-arg]

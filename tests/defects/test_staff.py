@@ -53,7 +53,8 @@ async def test_bodo_closes_and_reporter_and_follower_are_told(
     assert "Leuchtmittel am 26.11. getauscht." in german
     english = await chat.notifications("ben")
     assert f"Report no. {number} (Street lighting, Wallstraße) is done." in english
-    assert "Leuchtmittel am 26.11. getauscht." in english
+    # what Bodo wrote in German reaches Ben marked as German (issue 12)
+    assert "“Leuchtmittel am 26.11. getauscht.” (in German)" in english
 
     [report] = await all_reports(chat)
     assert (report.status, report.status_note) == ("done", "Leuchtmittel am 26.11. getauscht.")

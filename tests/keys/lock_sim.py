@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from services.keys import lock as locks
 from services.keys.lock import Decision
 from services.trust import tokens
@@ -35,6 +37,14 @@ class SimulatedLock:
             revoked = await tokens.revocation_list(uow, now)
         self.keys_document = json.loads(json.dumps(keys))
         self.revoked_document = json.loads(json.dumps(revoked))
+
+    async def download(self, web: httpx.AsyncClient) -> None:
+        """The same over HTTP, from the paths docs/keys.md names."""
+        keys = await web.get("/.well-known/stadtlotse-keys.json")
+        revoked = await web.get("/.well-known/stadtlotse-revoked.json")
+        keys.raise_for_status()
+        revoked.raise_for_status()
+        self.keys_document, self.revoked_document = keys.json(), revoked.json()
 
     def present(self, token: str, at: datetime) -> Decision:
         """Someone holds a QR code to the reader at the true time `at`."""

@@ -134,3 +134,21 @@ async def test_events_from_the_lock_appear_in_the_history(
     await chat.press("anna", "Meine Buchungen")
     details = await chat.press("anna", "1. Schlüssel")
     assert details.count("am Schloss geöffnet") == 1
+
+
+async def test_a_lock_downloads_what_the_town_publishes(
+    web: httpx.AsyncClient, chat: Transcript, people: dict[str, int], clock: FrozenClock
+) -> None:
+    """The offline lock works from the published documents alone, and sees a cancellation
+    once it downloads the revocation list again."""
+    booking = await book(chat.db, chat.env, people["anna"])
+    lock = SimulatedLock(booking.lock_id)
+    await lock.download(web)
+    assert lock.present(booking.token or "", clock.now()).open
+    async with chat.db.uow() as uow:
+        await changes.cancel(
+            uow, chat.env, citizen_id=people["anna"], booking_id=booking.id or 0, now=clock.now()
+        )
+        await uow.commit()
+    await lock.download(web)
+    assert lock.present(booking.token or "", clock.now()).reason == "revoked"
