@@ -190,6 +190,7 @@ async def test_a_number_in_the_room_picks_the_queue_not_the_notification(
         department = bot.city.department("buergerbuero")
         assert department is not None
         department.rooms.matrix = room
+        department.language = "de"  # its room speaks German (the test city: English)
         staff.bot_id = bot.user_id
         async with bot.db.uow() as uow:
             citizen, _account = await identity.contact(
