@@ -4,7 +4,9 @@ places, time passing — every registered command, action, step and deep link an
 unhandled error, and answers in the language of the conversation (tests/support/fuzz.py).
 
 On SQLite, a few thousand inputs on one demo town (bench/fuzz.py does 20,000 per database).
-The seed is printed on failure: STADTLOTSE_FUZZ_SEED=<seed> repeats the run.
+The suite runs the same inputs every time (a fixed seed), so a red run always means the product
+changed; STADTLOTSE_FUZZ_SEED=random draws new ones (as bench/fuzz.py does), and the seed is
+printed on failure: STADTLOTSE_FUZZ_SEED=<seed> repeats that run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.support.fuzz import Counts, Fuzzer, RandomDraw, report
 START = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 EXAMPLES = int(os.environ.get("STADTLOTSE_FUZZ_EXAMPLES", "40"))
 INPUTS_PER_EXAMPLE = 60  # 40 × 60 = 2,400 inputs
+SEED = 20261130  # the same inputs on every run; STADTLOTSE_FUZZ_SEED=random explores new ones
 
 
 class HypothesisDraw(RandomDraw):
@@ -43,7 +46,8 @@ class HypothesisDraw(RandomDraw):
 
 
 def test_random_inputs_never_break_a_conversation(tmp_path: Path) -> None:
-    run_seed = int(os.environ.get("STADTLOTSE_FUZZ_SEED") or random.randrange(2**32))
+    chosen = os.environ.get("STADTLOTSE_FUZZ_SEED", str(SEED))
+    run_seed = random.randrange(2**32) if chosen == "random" else int(chosen)
     counts = Counts()
     with asyncio.Runner() as runner:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}")

@@ -37,7 +37,9 @@ async def ask(ctx: Ctx, arg: str) -> None:
 
 @router.step("teststaff.question")
 async def question(ctx: Ctx) -> None:
-    ctx.say(ctx.t("I asked about {ref}: {text}", ref=ctx.data["ref"], text=ctx.inbound.text))
+    ctx.say(
+        ctx.t("I asked about {ref}: {text}", ref=ctx.data.get("ref", ""), text=ctx.inbound.text)
+    )
     ctx.done()
 
 
