@@ -7,10 +7,11 @@ Each simulated resident writes, waits for the answer, writes again (as people do
 residents do so at the same time. Latency: from the webhook POST to the bot's sendMessage
 arriving at the fake server. Next to throughput: the CPU milliseconds each bot process spends
 per update (from /proc), the SQL statements Stadtlotse runs per update, and the machine's load
-average. Update ids continue from the clock, so a second run on the same `--database` is not
-taken for a redelivery of the first.
+average (system CPU, the kernel's share, is given apart). Update ids continue from the clock, so
+a second run on the same `--database` is not taken for a redelivery of the first. `--profile F`
+writes a CPU-time cProfile of our bot during the measured load (pstats format).
 
-    python bench/telegram_inbound.py [--users 20] [--messages 25] [--database URL]
+    python bench/telegram_inbound.py [--users 20] [--messages 25] [--database URL] [--profile F]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
 import signal
@@ -35,12 +37,19 @@ sys.path.insert(0, str(ROOT))
 SECRET = "bench_secret"
 FIRST_USER = 500_000
 STATEMENTS_FILE = "STADTLOTSE_BENCH_STATEMENTS_FILE"
+PROFILE_FILE = "STADTLOTSE_BENCH_PROFILE"  # where to write a CPU-time cProfile of the load
 
 
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), all its threads."""
+    return sum(process_cpu_split(pid))
+
+
+def process_cpu_split(pid: int) -> tuple[float, float]:
+    """User and system (kernel: socket sends, wakeups) CPU seconds of a process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def load_average() -> list[float]:
@@ -69,7 +78,22 @@ def stadtlotse_main() -> None:
 
     storage.db.Database.__init__ = counting_init  # type: ignore[method-assign]
     target = Path(os.environ[STATEMENTS_FILE])
-    signal.signal(signal.SIGUSR1, lambda *_: target.write_text(str(counted[0])))
+    profile_to = os.environ.get(PROFILE_FILE, "")
+    profiler = cProfile.Profile(time.process_time) if profile_to else None  # CPU, not wall
+    profiling = [False]
+
+    def report(*_args: object) -> None:
+        target.write_text(str(counted[0]))
+        if profiler is None:
+            return
+        if profiling[0]:  # the second report ends the measured load
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+        else:
+            profiler.enable()
+        profiling[0] = not profiling[0]
+
+    signal.signal(signal.SIGUSR1, report)
     raise SystemExit(main(["run"]))
 
 
@@ -188,10 +212,14 @@ async def measure(
         await load(fake, 3, 3, text)  # warm up (first contact creates the residents)
         path = Path(env.get(STATEMENTS_FILE, ""))
         statements = await statements_so_far(process, path) if counting else 0
-        load_before, cpu_before = load_average(), process_cpu_seconds(process.pid)
+        load_before, split_before = load_average(), process_cpu_split(process.pid)
         result: dict[str, Any] = await load(fake, args.users, args.messages, text)
-        cpu = process_cpu_seconds(process.pid) - cpu_before
-        result["cpu_ms_per_update"] = round(cpu * 1000 / result["updates"], 2)
+        split_after = process_cpu_split(process.pid)
+        user, system = (
+            after - before for before, after in zip(split_before, split_after, strict=True)
+        )
+        result["cpu_ms_per_update"] = round((user + system) * 1000 / result["updates"], 2)
+        result["system_cpu_ms_per_update"] = round(system * 1000 / result["updates"], 2)
         if counting:
             statements = await statements_so_far(process, path) - statements
             result["statements_per_update"] = round(statements / result["updates"], 2)
@@ -235,6 +263,8 @@ async def main(args: argparse.Namespace) -> None:
             "STADTLOTSE_PAYMENTS": "demo",  # no Stripe here; payments are not measured
             STATEMENTS_FILE: str(workdir / "statements"),
         }
+        if args.profile:
+            env[PROFILE_FILE] = str(Path(args.profile).resolve())
         ours = await measure(
             "Stadtlotse", [sys.executable, __file__, "--stadtlotse"], env, fake, args, "menu"
         )
@@ -261,6 +291,7 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=25)
     parser.add_argument("--database", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--profile", default="", help="write a CPU-time profile of our bot here")
     parser.add_argument("--echo-bot", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     parser.add_argument("--stadtlotse", action="store_true", help=argparse.SUPPRESS)

@@ -8,16 +8,10 @@ soon as it passes the limit, so no handler ever holds more than the limit in mem
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+
+from bot.asgi import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_LIMIT = 1024 * 1024  # 1 MiB: Stripe's events and Telegram's updates are far below
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import text
 
 from bot import extensions
+from bot.asgi import ASGIApp, Receive, Scope, Send
 from bot.body_limit import BodyLimit
 from bot.metrics import CONTENT_TYPE
 
@@ -24,7 +25,30 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT = 3.0  # seconds the database gets to answer a readiness check
 
 
-def create_web_app(app: App) -> FastAPI:
+class WebApp:
+    """The ASGI app. A few exact paths (the webhooks that carry every chat message) are served
+    before the web framework: its middleware and routing cost more per update than the rest
+    of the adapter. Everything else is the FastAPI app. The body limit guards both."""
+
+    def __init__(self, framework: FastAPI, hot: dict[str, ASGIApp], limit: int) -> None:
+        self.framework = framework
+        self.hot = {path: BodyLimit(route, limit=limit) for path, route in hot.items()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.hot.get(scope["path"]) if scope["type"] == "http" else None
+        await (route or self.framework)(scope, receive, send)
+
+
+def create_web_app(app: App) -> WebApp:
+    hot: dict[str, ASGIApp] = {}
+    for module in extensions.modules():
+        hot_routes = getattr(module, "hot_routes", None)
+        if hot_routes is not None:
+            hot.update(hot_routes(app))
+    return WebApp(create_framework_app(app), hot, app.settings.max_body_bytes)
+
+
+def create_framework_app(app: App) -> FastAPI:
     web = FastAPI(title="Stadtlotse", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.app = app
     web.add_middleware(BodyLimit, limit=app.settings.max_body_bytes)

@@ -8,9 +8,8 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request, Response
-
 from bot import roles
+from bot.asgi import ASGIApp, Receive, Scope, Send, client, header, read_body, respond
 from bot.sender.ratelimit import Limits
 from bot.telegram import TelegramChannel, webhook_path
 from bot.telegram.channel import MalformedUpdate
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = b"x-telegram-bot-api-secret-token"  # ASGI gives header names in lower case
 
 
 def setup(app: App) -> None:
@@ -49,45 +48,45 @@ def _channel(app: App) -> TelegramChannel | None:
     return channel if isinstance(channel, TelegramChannel) else None
 
 
-def web(app: App) -> list[APIRouter]:
+def hot_routes(app: App) -> dict[str, ASGIApp]:
     channel = _channel(app)
     if channel is None or not channel.webhook_url:
-        return []
-    return [webhook_router(channel)]
+        return {}
+    return {webhook_path(channel.token, channel.webhook_secret): webhook_route(channel)}
 
 
-def webhook_router(channel: TelegramChannel) -> APIRouter:
-    """The webhook as a plain Starlette route: FastAPI's request handling (dependencies,
-    validation) costs as much per update as the rest of the adapter and gives nothing here."""
-    router = APIRouter()
+def webhook_route(channel: TelegramChannel) -> ASGIApp:
+    """The webhook as a plain ASGI route, served before the web framework (bot/web.py): every
+    chat message comes this way, and the framework's middleware and routing would cost more
+    per update than the rest of the adapter."""
     secret = channel.webhook_secret.encode()
 
-    async def receive(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+    async def receive_update(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await respond(send, 405, allow="POST")
+            return
+        given = header(scope, SECRET_HEADER)
         if not given or not hmac.compare_digest(given, secret):
-            log.warning("Telegram webhook call without the right secret from %s", request.client)
-            return Response(status_code=403)
+            log.warning("Telegram webhook call without the right secret from %s", client(scope))
+            await respond(send, 403)
+            return
         try:
-            update = json.loads(await request.body())
+            update = json.loads(await read_body(receive))
         except ValueError:
             update = None
         if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
             log.warning("Telegram webhook: the body is no update (not a JSON object with an id)")
-            return Response(status_code=400)
+            await respond(send, 400)
+            return
         try:
             await channel.process_json(update)
         except MalformedUpdate as error:
             log.warning("Telegram webhook: update %s is malformed (%s)", update["update_id"], error)
-            return Response(status_code=400)
-        return Response(status_code=200)
+            await respond(send, 400)
+            return
+        await respond(send, 200)
 
-    router.add_route(
-        webhook_path(channel.token, channel.webhook_secret),
-        receive,
-        methods=["POST"],
-        include_in_schema=False,
-    )
-    return router
+    return receive_update
 
 
 async def run(app: App) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -30,6 +31,7 @@ from telegram.error import (
 )
 from telegram.error import RetryAfter as TelegramRetryAfter
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.channel import Rejected, RetryAfter, TransientError, Unreachable
 from bot.sender.ratelimit import Limits, Monotonic, RateLimiter
@@ -54,6 +56,9 @@ PROBLEMS = {
     "forged": N_("This button is not valid here."),
 }
 Handler = Callable[[Inbound], Awaitable[list[Reply]]]
+
+# _send_text calls sendMessage through do_api_request on purpose (see there): not a mistake
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 
 def retry_seconds(error: TelegramRetryAfter) -> float:
@@ -338,15 +343,16 @@ class TelegramChannel:
 
     async def send(
         self, chat_id: str, reply: Reply, *, thread: str = "", edit: int | None = None
-    ) -> Message | None:
-        """Send (or edit into place) one reply; books the messages with the limiter."""
+    ) -> int | None:
+        """Send (or edit into place) one reply; books the messages with the limiter. Returns
+        the id of the last message (None when Telegram did not say)."""
         parts = plan(reply)
-        last: Message | None = None
+        last: int | None = None
         for index, part in enumerate(parts):
             if index == 0 and edit is not None and part.media is None:
                 edited = await self._edit(chat_id, edit, part)
                 if edited is not None:
-                    last = edited
+                    last = edited.message_id
                     continue
             last = await self._send_part(chat_id, part, thread if index == 0 else "")
             self.limiter.take(chat_id, is_group(chat_id))
@@ -364,7 +370,7 @@ class TelegramChannel:
             return None
         return result if isinstance(result, Message) else None
 
-    async def _send_part(self, chat_id: str, part: Part, thread: str) -> Message:
+    async def _send_part(self, chat_id: str, part: Part, thread: str) -> int | None:
         target = int(chat_id)
         message_id = parse_int(thread)
         reply_to = (
@@ -373,18 +379,32 @@ class TelegramChannel:
             else None
         )
         if part.media is None:
-            return await self.bot.send_message(
-                target, part.text, reply_markup=part.markup, reply_parameters=reply_to
-            )
+            return await self._send_text(target, part, reply_to)
         upload = InputFile(part.media.data, filename=part.media.filename)
         caption = part.text or None
         if part.as_photo:
-            return await self.bot.send_photo(
+            sent = await self.bot.send_photo(
                 target, upload, caption=caption, reply_markup=part.markup, reply_parameters=reply_to
             )
-        return await self.bot.send_document(
-            target, upload, caption=caption, reply_markup=part.markup, reply_parameters=reply_to
-        )
+        else:
+            sent = await self.bot.send_document(
+                target, upload, caption=caption, reply_markup=part.markup, reply_parameters=reply_to
+            )
+        return sent.message_id
+
+    async def _send_text(
+        self, target: int, part: Part, reply_to: ReplyParameters | None
+    ) -> int | None:
+        """sendMessage without reading the answer back into a Message object (with its whole
+        keyboard): only the message id is needed. Errors are PTB's, as with send_message."""
+        parameters: dict[str, Any] = {"chat_id": target, "text": part.text}
+        if part.markup is not None:
+            parameters["reply_markup"] = part.markup
+        if reply_to is not None:
+            parameters["reply_parameters"] = reply_to
+        result = await self.bot.do_api_request("sendMessage", api_kwargs=parameters)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return message_id if isinstance(message_id, int) else None
 
     async def deliver(self, chat_id: str, reply: Reply, *, thread: str = "") -> str:
         """One notification for the outbox sender (which has booked it with the limiter)."""
@@ -409,13 +429,11 @@ class TelegramChannel:
             raise TransientError(f"token refused: {error}") from error
         except (NetworkError, TelegramError) as error:
             raise TransientError(str(error) or type(error).__name__) from error
-        return str(message.message_id) if message is not None else ""
+        return str(message) if message is not None else ""
 
-    async def send_unbooked(
-        self, chat_id: str, reply: Reply, *, thread: str = ""
-    ) -> Message | None:
+    async def send_unbooked(self, chat_id: str, reply: Reply, *, thread: str = "") -> int | None:
         parts = plan(reply)
-        last: Message | None = None
+        last: int | None = None
         for index, part in enumerate(parts):
             last = await self._send_part(chat_id, part, thread if index == 0 else "")
         return last
