@@ -19,14 +19,31 @@ PHOTO_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 SHORT_LABEL = 16  # labels up to this length share a row, two by two
 
 
+Keyboard = list[list[dict[str, str]]]  # inline keyboard rows as the Bot API takes them
+
+
 @dataclass
 class Part:
-    """One Bot API call: a text message, or a photo/document with an optional caption."""
+    """One Bot API call: a text message, or a photo/document with an optional caption. The
+    keyboard is kept as the Bot API's JSON (a text message goes out without building PTB
+    objects for it); `markup` builds those for the calls that take them."""
 
     text: str = ""
     media: Media | None = None
     as_photo: bool = False
-    markup: InlineKeyboardMarkup | None = None
+    rows: Keyboard | None = None
+
+    @property
+    def markup(self) -> InlineKeyboardMarkup | None:
+        if not self.rows:
+            return None
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(**button) for button in row] for row in self.rows]
+        )
+
+    @property
+    def reply_markup(self) -> dict[str, Keyboard] | None:
+        return {"inline_keyboard": self.rows} if self.rows else None
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -73,11 +90,11 @@ def usable_url(url: str) -> bool:
     return not (host == "localhost" or host.startswith("127.") or host in ("0.0.0.0", "::1"))
 
 
-def keyboard(reply: Reply) -> tuple[InlineKeyboardMarkup | None, list[str]]:
+def keyboard(reply: Reply) -> tuple[Keyboard | None, list[str]]:
     """The inline keyboard of a reply, and link lines for URLs Telegram would refuse."""
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: Keyboard = []
     extra_lines: list[str] = []
-    pending_short: list[InlineKeyboardButton] = []
+    pending_short: list[dict[str, str]] = []
 
     def flush() -> None:
         if pending_short:
@@ -98,24 +115,20 @@ def keyboard(reply: Reply) -> tuple[InlineKeyboardMarkup | None, list[str]]:
             flush()
             rows.append([rendered])
     flush()
-    return (InlineKeyboardMarkup(rows) if rows else None), extra_lines
+    return (rows or None), extra_lines
 
 
-def _button(reply: Reply, index: int, button: Button) -> InlineKeyboardButton | None:
+def _button(reply: Reply, index: int, button: Button) -> dict[str, str] | None:
     if button.url:
-        return (
-            InlineKeyboardButton(button.label, url=button.url) if usable_url(button.url) else None
-        )
+        return {"text": button.label, "url": button.url} if usable_url(button.url) else None
     if button.action and reply.menu:
-        return InlineKeyboardButton(
-            button.label[:64], callback_data=callback_data(reply.menu, index)
-        )
+        return {"text": button.label[:64], "callback_data": callback_data(reply.menu, index)}
     return None
 
 
 def plan(reply: Reply) -> list[Part]:
     """The Bot API calls for one reply; the keyboard goes on the last part."""
-    markup, extra_lines = keyboard(reply)
+    rows, extra_lines = keyboard(reply)
     text = "\n".join([reply.text.strip(), *extra_lines]).strip() if extra_lines else reply.text
     parts: list[Part] = []
     if reply.media is not None:
@@ -129,8 +142,8 @@ def plan(reply: Reply) -> list[Part]:
             parts.extend(Part(text=chunk) for chunk in split_text(text))
     else:
         parts.extend(Part(text=chunk) for chunk in split_text(text))
-    if not parts and markup is not None:
+    if not parts and rows is not None:
         parts.append(Part(text="…"))  # a keyboard needs a message to hang on
     if parts:
-        parts[-1].markup = markup
+        parts[-1].rows = rows
     return parts
