@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-import httpx
 from telegram import Bot, BotCommand, InputFile, Message, ReplyParameters, Update
 from telegram.error import (
     BadRequest,
@@ -30,13 +29,13 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.error import RetryAfter as TelegramRetryAfter
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channel import Rejected, RetryAfter, TransientError, Unreachable
 from bot.sender.ratelimit import Limits, Monotonic, RateLimiter
 from bot.telegram.inbound import NAME, Mapped, map_update
 from bot.telegram.render import Part, plan
+from bot.telegram.request import AiohttpRequest
 from flows.registry import REGISTRY
 from flows.types import Button, Inbound, Reply
 from services import i18n
@@ -95,7 +94,6 @@ class TelegramChannel:
         clock: Monotonic = time.monotonic,
         default_language: str = "de",
         # 8 connections carry ~80 messages/s at Telegram's ~100 ms, above its 30/s for a bot;
-        # httpcore walks every pooled connection per request (and every idle one per idle one)
         connection_pool_size: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -106,18 +104,8 @@ class TelegramChannel:
             token,
             base_url=f"{base}/bot",
             base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(
-                connection_pool_size=connection_pool_size,
-                pool_timeout=10.0,
-                # keep every connection alive: a broadcast would otherwise reconnect per message
-                httpx_kwargs={
-                    "limits": httpx.Limits(
-                        max_connections=connection_pool_size,
-                        max_keepalive_connections=connection_pool_size,
-                    )
-                },
-            ),
-            get_updates_request=HTTPXRequest(connection_pool_size=2),
+            request=AiohttpRequest(connection_pool_size),
+            get_updates_request=AiohttpRequest(2),
         )
         self.handle = handle
         self.token = token
