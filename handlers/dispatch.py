@@ -236,19 +236,22 @@ class Dispatcher:
         private_chat = not inbound.is_group
         if not read:
             loaded = await loading.load(uow, inbound)
-        if loaded is None:  # first contact
-            citizen, account = await identity.contact(
-                uow,
-                channel=inbound.channel,
-                external_id=inbound.user_id,
-                chat_id=inbound.chat_id,
-                now=now,
-                display_name=inbound.display_name,
-                language_hint=inbound.language_hint,
-                default_language=self.city.default_language,
-                private_chat=private_chat,
-            )
-            roles = await identity.roles_of(uow, citizen.id or 0)
+        if loaded is None:  # first contact: the load found no account
+            try:
+                citizen, account = await identity.create_resident(
+                    uow,
+                    channel=inbound.channel,
+                    external_id=inbound.user_id,
+                    chat_id=inbound.chat_id,
+                    now=now,
+                    display_name=inbound.display_name,
+                    language_hint=inbound.language_hint,
+                    default_language=self.city.default_language,
+                    private_chat=private_chat,
+                )
+            except IntegrityError:  # their first message was just handled elsewhere
+                raise _Retry() from None
+            roles = {("resident", "")}  # a resident created this moment holds no other role
             conversation = await self._conversation(uow, inbound, citizen.id or 0, now)
         else:
             citizen, account, roles = loaded.citizen, loaded.account, loaded.roles
@@ -310,9 +313,9 @@ class Dispatcher:
             citizen_id=citizen_id,
             updated_at=now,  # type: ignore[arg-type]
         )
-        try:
-            async with uow.session.begin_nested():
-                uow.session.add(conversation)
+        uow.session.add(conversation)
+        try:  # no savepoint: a conversation created meanwhile means beginning the unit again
+            await uow.session.flush()
         except IntegrityError:
             raise _Retry() from None
         return conversation

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, select
+from sqlalchemy import JSON, Select, Table, and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from flows.types import Inbound
+from handlers import menus, picking
 from services import drafts
 from storage.models.conversation import Conversation, FormDraft, ProcessedUpdate
 from storage.models.identity import ChannelAccount, Citizen, RoleGrant
@@ -73,7 +74,7 @@ def _recording_statement() -> Select[Any]:
     )
     form = Conversation.data["form"].as_string()
     return (
-        select(recorded.c.key, *ENTITIES)
+        select(recorded.c.key, *ENTITIES, *_menus_to_pick_from())
         .select_from(recorded)
         .outerjoin(
             ChannelAccount,
@@ -99,6 +100,32 @@ def _recording_statement() -> Select[Any]:
     )
 
 
+def _menus_to_pick_from() -> list[Any]:
+    """The conversation's current menus and the chat's newest notification menus, each as one
+    JSON array: what a typed number or label may pick from (handlers/picking.py), so a text
+    input needs no statement of its own for them."""
+    table = menus.MENUS
+    current = (
+        select(func.json_agg(menus.as_json_object(table.c), type_=JSON))
+        .where(table.c.conversation_id == Conversation.id)
+        .where(table.c.generation == Conversation.version)
+        .scalar_subquery()
+    )
+    newest = (
+        select(table)
+        .where(
+            table.c.channel == bindparam("channel"),
+            table.c.chat_id == bindparam("chat_id"),
+            table.c.conversation_id.is_(None),
+        )
+        .order_by(table.c.created_at.desc(), table.c.id.desc())
+        .limit(picking.RECENT_NOTICES)
+        .subquery()
+    )
+    notices = select(func.json_agg(menus.as_json_object(newest.c), type_=JSON)).scalar_subquery()
+    return [current.label("menus_current"), notices.label("menus_notices")]
+
+
 LOAD = _statement()
 RECORD_AND_LOAD = _recording_statement()
 
@@ -122,7 +149,20 @@ async def record_and_load(
     rows = (await uow.session.execute(RECORD_AND_LOAD, params | {"rec_at": now})).all()
     if not rows:
         return False, None
-    return True, _loaded(uow, [tuple(row)[1:] for row in rows])
+    loaded = _loaded(uow, [tuple(row)[1:-2] for row in rows])
+    conversation = loaded.conversation if loaded is not None else None
+    if conversation is not None and conversation.id is not None:
+        *_, current, notices = rows[0]
+        menus.remember_to_pick_from(
+            uow,
+            conversation_id=conversation.id,
+            generation=conversation.version,
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            current=current,
+            notices=notices,
+        )
+    return True, loaded
 
 
 def _loaded(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> Loaded | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -13,8 +13,10 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    func,
     insert,
     literal,
+    literal_column,
     select,
     union_all,
 )
@@ -30,7 +32,10 @@ TOKEN_SEPARATOR = ":"
 
 
 def new_menu_id() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(12))  # 60 bits
+    """12 characters of the code alphabet (32 letters: 5 bits each), 60 random bits drawn at
+    once (a draw per character cost more than the rest of writing the menu)."""
+    bits = secrets.randbits(60)
+    return "".join(ALPHABET[(bits >> shift) & 31] for shift in range(0, 60, 5))
 
 
 def pack(menu_id: str, index: int) -> str:
@@ -154,6 +159,48 @@ def _to_pick_from() -> CompoundSelect[Any]:
 _TO_PICK_FROM = _to_pick_from()  # built once: building and keying it costs more than running it
 
 
+def _pick_key(conversation_id: int, generation: int, channel: str, chat_id: str) -> tuple[Any, ...]:
+    return ("to_pick_from", conversation_id, generation, channel, chat_id)
+
+
+def as_json_object(columns: Iterable[Any]) -> Any:
+    """A menu row as one JSON object (PostgreSQL reads menus along with the conversation:
+    handlers/loading.py); `columns`: the menu table's, or a subquery's over it."""
+    names: list[Any] = [
+        literal_column(f"'{column.name}'") for column in columns
+    ]  # our own column names
+    return func.json_build_object(*[x for pair in zip(names, columns, strict=True) for x in pair])
+
+
+def remember_to_pick_from(
+    uow: UnitOfWork,
+    *,
+    conversation_id: int,
+    generation: int,
+    channel: str,
+    chat_id: str,
+    current: list[dict[str, Any]] | None,
+    notices: list[dict[str, Any]] | None,
+) -> None:
+    """What `menus_to_pick_from` would read, read already with the conversation (as JSON)."""
+    found = ([_from_json(m) for m in current or []], [_from_json(m) for m in notices or []])
+    _keep(uow, found, conversation_id, generation)
+    uow.memo[_pick_key(conversation_id, generation, channel, chat_id)] = found
+
+
+def _from_json(values: dict[str, Any]) -> Menu:
+    created = datetime.fromisoformat(values["created_at"]).astimezone(UTC)
+    return Menu.model_construct(**(values | {"created_at": created}))  # read-only: no checks
+
+
+def _keep(
+    uow: UnitOfWork, found: tuple[list[Menu], list[Menu]], conversation_id: int, generation: int
+) -> None:
+    found[0].sort(key=lambda m: (m.created_at, m.id))
+    found[1].sort(key=lambda m: (m.created_at, m.id), reverse=True)
+    uow.memo[_current_key(conversation_id, generation)] = found[0]
+
+
 async def menus_to_pick_from(
     uow: UnitOfWork,
     *,
@@ -165,7 +212,12 @@ async def menus_to_pick_from(
 ) -> tuple[list[Menu], list[Menu]]:
     """In one statement: the conversation's current menus (oldest first) and the newest
     `notices` menus posted into the chat by notifications (newest first). The menus returned
-    are read-only copies; the current ones are kept for the rest of the unit of work."""
+    are read-only copies; the current ones are kept for the rest of the unit of work. On
+    PostgreSQL the dispatcher's load statement has read them already."""
+    known = uow.memo.get(_pick_key(conversation_id, generation, channel, chat_id))
+    if known is not None:
+        read: tuple[list[Menu], list[Menu]] = known
+        return read[0], read[1][:notices]
     params = {
         "conversation_id": conversation_id,
         "generation": generation,
@@ -178,10 +230,8 @@ async def menus_to_pick_from(
     for row in rows:
         values = dict(row._mapping)
         kind = values.pop("notice")
-        found[kind].append(Menu(**values))
-    found[0].sort(key=lambda m: (m.created_at, m.id))
-    found[1].sort(key=lambda m: (m.created_at, m.id), reverse=True)
-    uow.memo[_current_key(conversation_id, generation)] = found[0]
+        found[kind].append(Menu.model_construct(**values))  # read-only: no validation
+    _keep(uow, found, conversation_id, generation)
     return found
 
 

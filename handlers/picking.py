@@ -18,6 +18,7 @@ Typed labels match without case, emoji, punctuation and a trailing "(…)" detai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,15 +40,17 @@ def typed_number(text: str) -> int | None:
     return parse_int(text.strip(), high=999)
 
 
-def label_keys(label: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)  # the same few hundred labels, compared on every input
+def label_keys(label: str) -> frozenset[str]:
     """The ways a label can be typed: '💳 Wallet' == 'wallet'; 'Whole balance (25,00 €)' also as
     'whole balance'."""
     keys = {_fold(label)}
     if label.rstrip().endswith(")") and "(" in label:
         keys.add(_fold(label[: label.rindex("(")]))
-    return {key for key in keys if key}
+    return frozenset(key for key in keys if key)
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     return " ".join("".join(ch for ch in text.casefold() if ch.isalnum() or ch == " ").split())
 

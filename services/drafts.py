@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models.conversation import FormDraft
 from storage.uow import UnitOfWork
+
+_TABLE = cast(Table, FormDraft.__table__)  # type: ignore[attr-defined]
+_UPDATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("d_id"))
+    .values(
+        answers=bindparam("d_answers", type_=_TABLE.c.answers.type),
+        field=bindparam("d_field"),
+        updated_at=bindparam("d_at", type_=_TABLE.c.updated_at.type),
+    )
+)
 
 
 def _key(citizen_id: int, form: str) -> tuple[str, int, str]:
@@ -51,13 +63,21 @@ async def save(
     now: datetime,
 ) -> None:
     draft = await find(uow, citizen_id, form)
-    if draft is None:
-        draft = FormDraft(citizen_id=citizen_id, form=form, updated_at=now)
-        uow.session.add(draft)
-        remember(uow, citizen_id, form, draft)
-    draft.answers = dict(given)
-    draft.field = current
-    draft.updated_at = now
+    answers = dict(given)
+    if draft is None or draft.id is None:  # new (written with the unit's next flush)
+        if draft is None:
+            draft = FormDraft(citizen_id=citizen_id, form=form, updated_at=now)
+            uow.session.add(draft)
+            remember(uow, citizen_id, form, draft)
+        draft.answers, draft.field, draft.updated_at = answers, current, now
+        return
+    # a draft that exists: one prepared UPDATE instead of the ORM's change tracking and flush,
+    # and the object told these are its stored values (so nothing is flushed for it again)
+    await uow.session.execute(
+        _UPDATE, {"d_id": draft.id, "d_answers": answers, "d_field": current, "d_at": now}
+    )
+    for name, value in (("answers", answers), ("field", current), ("updated_at", now)):
+        set_committed_value(draft, name, value)
 
 
 async def discard(uow: UnitOfWork, citizen_id: int, form: str) -> None:

@@ -52,6 +52,35 @@ async def contact(
         assert citizen is not None
         wrote(account, chat_id=chat_id, private_chat=private_chat)
         return citizen, account
+    return await create_resident(
+        uow,
+        channel=channel,
+        external_id=external_id,
+        chat_id=chat_id,
+        now=now,
+        display_name=display_name,
+        language_hint=language_hint,
+        default_language=default_language,
+        private_chat=private_chat,
+    )
+
+
+async def create_resident(
+    uow: UnitOfWork,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    now: datetime,
+    display_name: str = "",
+    language_hint: str = "",
+    default_language: str = "de",
+    private_chat: bool = True,
+) -> tuple[Citizen, ChannelAccount]:
+    """A new resident and their first channel account, for a caller that has just seen there
+    is no such account. Should the same person's first message be handled elsewhere at the
+    same moment, the account's INSERT fails (IntegrityError) and the caller begins again."""
+    session = uow.session
     language = normalise_language(language_hint) if language_hint else default_language
     citizen = Citizen(language=language, created_at=now)
     session.add(citizen)
