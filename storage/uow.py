@@ -14,8 +14,7 @@ from types import TracebackType
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.observe import Observer, Unobserved
 

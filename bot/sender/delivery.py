@@ -497,10 +497,10 @@ async def resolve_targets(
     citizens: dict[int, Citizen] = {}
     accounts: dict[int, list[ChannelAccount]] = {}
     if citizen_ids:
-        for citizen in (
+        for known in (
             await uow.session.execute(select(Citizen).where(col(Citizen.id).in_(citizen_ids)))
         ).scalars():
-            citizens[citizen.id or 0] = citizen
+            citizens[known.id or 0] = known
         for account in (
             await uow.session.execute(
                 select(ChannelAccount)
