@@ -30,12 +30,18 @@ class Loaded:
 ENTITIES = (ChannelAccount, Citizen, Conversation, FormDraft, RoleGrant.role, RoleGrant.scope)
 
 
-def _statement() -> Select[Any]:
-    """Built once: constructing and keying a statement of this size costs more than running it."""
+THE_ACCOUNT = and_(
+    ChannelAccount.channel == bindparam("channel"),
+    ChannelAccount.external_id == bindparam("user_id"),
+)
+
+
+def _with_the_rest(query: Select[Any]) -> Select[Any]:
+    """The resident, the conversation in this chat, the open form's draft and the roles of an
+    account already in `query`."""
     form = Conversation.data["form"].as_string()
     return (
-        select(*ENTITIES)
-        .join(Citizen, Citizen.id == ChannelAccount.citizen_id)
+        query.outerjoin(Citizen, Citizen.id == ChannelAccount.citizen_id)
         .outerjoin(
             Conversation,
             and_(
@@ -49,11 +55,12 @@ def _statement() -> Select[Any]:
             and_(FormDraft.citizen_id == ChannelAccount.citizen_id, FormDraft.form == form),
         )
         .outerjoin(RoleGrant, RoleGrant.citizen_id == ChannelAccount.citizen_id)
-        .where(
-            ChannelAccount.channel == bindparam("channel"),
-            ChannelAccount.external_id == bindparam("user_id"),
-        )
     )
+
+
+def _statement() -> Select[Any]:
+    """Built once: constructing and keying a statement of this size costs more than running it."""
+    return _with_the_rest(select(*ENTITIES).select_from(ChannelAccount)).where(THE_ACCOUNT)
 
 
 def _recording_statement() -> Select[Any]:
@@ -72,32 +79,8 @@ def _recording_statement() -> Select[Any]:
         .returning(processed.c.key)
         .cte("recorded")
     )
-    form = Conversation.data["form"].as_string()
-    return (
-        select(recorded.c.key, *ENTITIES, *_menus_to_pick_from())
-        .select_from(recorded)
-        .outerjoin(
-            ChannelAccount,
-            and_(
-                ChannelAccount.channel == bindparam("channel"),
-                ChannelAccount.external_id == bindparam("user_id"),
-            ),
-        )
-        .outerjoin(Citizen, Citizen.id == ChannelAccount.citizen_id)
-        .outerjoin(
-            Conversation,
-            and_(
-                Conversation.channel == ChannelAccount.channel,
-                Conversation.user_id == ChannelAccount.external_id,
-                Conversation.chat_id == bindparam("chat_id"),
-            ),
-        )
-        .outerjoin(
-            FormDraft,
-            and_(FormDraft.citizen_id == ChannelAccount.citizen_id, FormDraft.form == form),
-        )
-        .outerjoin(RoleGrant, RoleGrant.citizen_id == ChannelAccount.citizen_id)
-    )
+    query = select(recorded.c.key, *ENTITIES, *_menus_to_pick_from()).select_from(recorded)
+    return _with_the_rest(query.outerjoin(ChannelAccount, THE_ACCOUNT))
 
 
 def _menus_to_pick_from() -> list[Any]:
