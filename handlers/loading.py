@@ -140,8 +140,6 @@ async def record_and_load(
             uow,
             conversation_id=conversation.id,
             generation=conversation.version,
-            channel=inbound.channel,
-            chat_id=inbound.chat_id,
             current=current,
             notices=notices,
         )

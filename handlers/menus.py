@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -126,6 +127,9 @@ async def current_menus(uow: UnitOfWork, conversation_id: int, generation: int) 
     if key in uow.memo:
         known: list[Menu] = uow.memo[key]
         return known
+    read = _already_read(uow, conversation_id, generation)
+    if read is not None:
+        return read[0]
     result = await uow.session.execute(
         select(Menu)
         .where(Menu.conversation_id == conversation_id, Menu.generation == generation)
@@ -159,17 +163,25 @@ def _to_pick_from() -> CompoundSelect[Any]:
 _TO_PICK_FROM = _to_pick_from()  # built once: building and keying it costs more than running it
 
 
-def _pick_key(conversation_id: int, generation: int, channel: str, chat_id: str) -> tuple[Any, ...]:
-    return ("to_pick_from", conversation_id, generation, channel, chat_id)
+def _read_key(conversation_id: int, generation: int) -> tuple[str, int, int]:
+    return ("menus_read", conversation_id, generation)
 
 
 def as_json_object(columns: Iterable[Any]) -> Any:
     """A menu row as one JSON object (PostgreSQL reads menus along with the conversation:
     handlers/loading.py); `columns`: the menu table's, or a subquery's over it."""
-    names: list[Any] = [
-        literal_column(f"'{column.name}'") for column in columns
-    ]  # our own column names
+    names: list[Any] = [literal_column(f"'{column.name}'") for column in columns]  # ours
     return func.json_build_object(*[x for pair in zip(names, columns, strict=True) for x in pair])
+
+
+@dataclass
+class _Read:
+    """Menus read along with the conversation: JSON until someone asks for them (most inputs
+    never pick from a menu), then read-only Menu copies."""
+
+    current: list[Any]
+    notices: list[Any]
+    built: bool = False
 
 
 def remember_to_pick_from(
@@ -177,15 +189,25 @@ def remember_to_pick_from(
     *,
     conversation_id: int,
     generation: int,
-    channel: str,
-    chat_id: str,
     current: list[dict[str, Any]] | None,
     notices: list[dict[str, Any]] | None,
 ) -> None:
-    """What `menus_to_pick_from` would read, read already with the conversation (as JSON)."""
-    found = ([_from_json(m) for m in current or []], [_from_json(m) for m in notices or []])
-    _keep(uow, found, conversation_id, generation)
-    uow.memo[_pick_key(conversation_id, generation, channel, chat_id)] = found
+    """What `menus_to_pick_from` would read, read already with the conversation."""
+    uow.memo[_read_key(conversation_id, generation)] = _Read(current or [], notices or [])
+
+
+def _already_read(
+    uow: UnitOfWork, conversation_id: int, generation: int
+) -> tuple[list[Menu], list[Menu]] | None:
+    read: _Read | None = uow.memo.get(_read_key(conversation_id, generation))
+    if read is None:
+        return None
+    if not read.built:
+        read.current = [_from_json(m) for m in read.current]
+        read.notices = [_from_json(m) for m in read.notices]
+        read.built = True
+        _keep(uow, (read.current, read.notices), conversation_id, generation)
+    return read.current, read.notices
 
 
 def _from_json(values: dict[str, Any]) -> Menu:
@@ -214,9 +236,8 @@ async def menus_to_pick_from(
     `notices` menus posted into the chat by notifications (newest first). The menus returned
     are read-only copies; the current ones are kept for the rest of the unit of work. On
     PostgreSQL the dispatcher's load statement has read them already."""
-    known = uow.memo.get(_pick_key(conversation_id, generation, channel, chat_id))
-    if known is not None:
-        read: tuple[list[Menu], list[Menu]] = known
+    read = _already_read(uow, conversation_id, generation)
+    if read is not None:
         return read[0], read[1][:notices]
     params = {
         "conversation_id": conversation_id,
