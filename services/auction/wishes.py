@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlmodel import col
@@ -18,7 +19,7 @@ from services.auction.reservations import CHUNK, chunks, lapse, not_available, p
 from services.city import City
 from services.errors import InvalidInput, NotFound
 from services.i18n import N_, moment, money
-from services.notify import button, notify_many
+from services.notify import button, json_object, notify_many, notify_rows
 from storage.models.auction import (
     ACTIVE,
     CLOSED,
@@ -145,73 +146,74 @@ async def award_wishes(
     deadline = pay_deadline(city, now, wish=True)
     if not winners:
         return 0
-    await uow.session.execute(
-        insert(AuctionReservation),
-        [
-            {
-                "item_id": row.item_id,
-                "citizen_id": row.citizen_id,
-                "wish_id": row.id,
-                "price_cents": row.amount_cents,
-                "status": PENDING,
-                "created_at": now,
-                "expires_at": deadline,
-                "payment_id": None,
-                "paid_at": None,
-                "pickup_code": None,
-                "collected_at": None,
-            }
-            for row in winners
-        ],
-    )
+    r = AuctionReservation
+    stamp = r.__table__.c.created_at.type  # type: ignore[attr-defined]
+    made: list[int] = []
     for chunk in chunks([row.id for row in winners]):
+        won = select(
+            w.item_id,
+            w.citizen_id,
+            w.id,
+            w.amount_cents,
+            literal(PENDING, String),
+            literal(now, stamp),
+            literal(deadline, stamp),
+        ).where(col(w.id).in_(chunk))
+        columns = ["item_id", "citizen_id", "wish_id", "price_cents", "status", "created_at"]
+        made += (
+            await uow.session.execute(
+                insert(r).from_select([*columns, "expires_at"], won).returning(r.id)
+            )
+        ).scalars()
         await uow.session.execute(
             update(w)
             .where(col(w.id).in_(chunk))
             .values(status=WON)
             .execution_options(synchronize_session=False)
         )
-    r = AuctionReservation
-    made: dict[int, tuple[int, str]] = {}
-    for chunk in chunks([row.item_id for row in winners]):
-        rows = await uow.session.execute(
-            select(r.item_id, r.id, i.title)
-            .join(i, i.id == r.item_id)
-            .where(col(r.item_id).in_(chunk), r.status == PENDING)
+    key = (
+        N_(
+            "Good news: {title} has passed on to you, the next wish in line (the "
+            "winner before you did not pay). It is reserved for you at your wish price "
+            "{price}. Please pay by {deadline}, otherwise it passes on again."
         )
-        made.update({item_id: (res_id, title) for item_id, res_id, title in rows.tuples()})
-    tz = city.timezone
-    await notify_many(
-        uow,
-        [
-            {
-                "citizen_id": row.citizen_id,
-                "key": N_(
-                    "Good news: {title} has passed on to you, the next wish in line (the "
-                    "winner before you did not pay). It is reserved for you at your wish price "
-                    "{price}. Please pay by {deadline}, otherwise it passes on again."
-                )
-                if passed_on
-                else N_(
-                    "Your wish price was reached: {title} is reserved for you at {price}. "
-                    "Please pay by {deadline}, otherwise it passes to the next wish."
-                ),
-                "params": {
-                    "title": made[row.item_id][1],
-                    "price": money(row.amount_cents),
-                    "deadline": moment(deadline, tz),
-                },
-                "buttons": [
-                    button(N_("Pay now"), "auction.pay", str(made[row.item_id][0])),
-                    button(N_("Show item"), "auction.item", str(row.item_id)),
-                ],
-                "ref": f"auction_reservation:{made[row.item_id][0]}",
-                "dedupe_key": f"auction.won:{made[row.item_id][0]}",
-            }
-            for row in winners
-        ],
-        now=now,
+        if passed_on
+        else N_(
+            "Your wish price was reached: {title} is reserved for you at {price}. "
+            "Please pay by {deadline}, otherwise it passes to the next wish."
+        )
     )
+    d = uow.dialect
+    when = moment(deadline, city.timezone)
+    item, made_row = i.__table__.c, r.__table__.c  # type: ignore[attr-defined]
+    params = json_object(
+        d, "title", item.title, "price", json_object(d, "$money", made_row.price_cents),
+        "deadline", json_object(d, "$datetime", when["$datetime"], "tz", when["tz"]),
+    )  # fmt: skip
+    array = func.json_build_array if d == "postgresql" else func.json_array
+
+    def sql_button(label: str, action: str, arg: Any) -> Any:
+        return json_object(d, "label", label, "action", action, "arg", cast(arg, String))
+
+    buttons = array(
+        sql_button(N_("Pay now"), "auction.pay", made_row.id),
+        sql_button(N_("Show item"), "auction.item", made_row.item_id),
+    )
+    for chunk in chunks(made):  # the notices are written by the database
+        await notify_rows(
+            uow,
+            select(
+                r.citizen_id,
+                literal(key, String),
+                params,
+                buttons,
+                literal("auction_reservation:", String) + cast(r.id, String),
+                literal("auction.won:", String) + cast(r.id, String),
+            )
+            .join(i, i.id == r.item_id)
+            .where(col(r.id).in_(chunk)),
+            now=now,
+        )
     return len(winners)
 
 
