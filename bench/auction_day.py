@@ -29,8 +29,9 @@ from common import Meter  # noqa: E402
 from sqlalchemy import func, insert, select, text, update
 
 import storage.models  # noqa: F401
+from services.auction import due
 from services.auction import items as auction
-from services.auction.daily import daily_step
+from services.auction.daily import daily_step, price_rules, price_sql
 from services.auction.price import Rule, floor_day, price_on, reach_day
 from services.city import load_city
 from storage.db import Database
@@ -134,6 +135,9 @@ async def fill(db: Database, args: argparse.Namespace, now: datetime, today: int
     await insert_all(db, AuctionSubscription, subs)
     hits = [{"keyword": w, "item_id": i} for w in sorted(used) for i in hits_by_word.get(w, [])]
     await insert_all(db, AuctionKeywordHit, hits)
+    async with db.uow() as uow:  # as yesterday's step left them: due when a limit is crossed
+        await due.advance(uow, today - 1, price_sql(today - 1, await price_rules(uow)))
+        await uow.commit()
     wishes = []
     for n in range(1, args.wishes + 1):
         item = items[rng.randrange(len(items))]
@@ -265,14 +269,17 @@ async def measure(name: str, db: Database, args: argparse.Namespace) -> dict[str
     await db.create_all()
     began = time.perf_counter()
     sizes = await fill(db, args, now, today)
-    async with db.engine.begin() as conn:  # a live database has statistics; a fresh one not
+    # a live database is vacuumed and has statistics (autovacuum); a fresh one not
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         for table in (
             "auction_item",
             "auction_subscription",
             "auction_keyword_hit",
             "auction_wish",
         ):
-            await conn.execute(text(f"ANALYZE {table}"))
+            vacuum = "VACUUM " if conn.dialect.name == "postgresql" else ""
+            await conn.execute(text(f"{vacuum}ANALYZE {table}"))
     setup = time.perf_counter() - began
     sample = min(args.naive_sample, sizes["items"])
     with Meter(db) as naive_meter:

@@ -2,7 +2,8 @@
 item's price falls to or below it, one alert per item goes out through the outbox.
 
 Keyword matching is precomputed (auction_keyword_hit) when an item is listed or a new keyword
-is subscribed, so the daily step only joins. The step itself is in services/auction/daily.py.
+is subscribed, with the day each hit is next due (services/auction/due.py), so the daily step
+only looks at the hits due. The step itself is in services/auction/daily.py.
 Items that match when the alert is made are shown at once and recorded as alerted (run
 "subscribe"), so the step does not send them again."""
 
@@ -13,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, insert, select
 from sqlmodel import col
 
+from services.auction.due import schedule_subscription
 from services.auction.items import price_for_day, rules, today
 from services.auction.keywords import clean_keyword, index_keyword
 from services.city import City
@@ -94,6 +96,7 @@ async def subscribe(
     await uow.session.flush()
     if keyword:
         await index_keyword(uow, keyword)
+        await schedule_subscription(uow, sub)
     # only items at or below the limit *today* are named (with the time machine, today can be
     # before the last nightly step)
     day = today(city, now)

@@ -7,10 +7,12 @@ day D (city time zone) and the last day the step ran, L, it
 2. awards the wish prices due today: a wish knows the day its price is reached (`due_dayno`,
    set when it was made), so they are found through an index (services.auction.wishes),
 3. finds the deal alerts whose limit the fall since L crossed (price on D <= limit < price on
-   L; items listed after L: any limit from today's price up) and records them once per
-   subscription and item (auction_alert), in one INSERT ... SELECT,
-4. writes one notification per resident for the night, in SQL: the alert itself when it is
-   one, else a digest with a line per item,
+   L; items listed after L: any limit from today's price up): alerts with a keyword only in
+   the keyword hits due tonight (services/auction/due.py: a hit knows the day its item's
+   price next reaches a limit of its keyword), which are then advanced to their next day;
+   alerts without a keyword only for items whose price band meets their limits,
+4. writes one notification per resident for the night, in SQL, in the same INSERT ... SELECT:
+   the alert itself when it is one, else a digest with a line per item,
 5. ends items that sat at the floor unsold long enough,
 6. records D as run.
 
@@ -24,26 +26,30 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     String,
+    Text,
     and_,
     case,
     cast,
+    column,
     exists,
     func,
     literal,
     or_,
     select,
-    text,
+    table,
     union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import col
 
+from services.auction import due
 from services.auction.items import today
 from services.auction.price import PPB, factor_ppb
-from services.auction.reservations import chunks
 from services.auction.wishes import award_wishes
 from services.city import City
 from services.i18n import N_
@@ -61,14 +67,14 @@ from storage.models.auction import (
     AuctionSubscription,
     AuctionWish,
 )
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, rows_changed
 
 NEVER_ALERTED = 2**62  # the upper bound of an item listed since the last run: any limit
 PLANNER_SETTINGS = (
-    "enable_hashjoin = off",
-    "enable_mergejoin = off",
-    "jit = off",
-    "work_mem = '64MB'",
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+    ("jit", "off"),
+    ("work_mem", "64MB"),
 )
 DIGEST_BUTTONS = 5  # items of a digest that get a button
 ALERT = N_("Deal alert: {title} now costs {price} (your limit: {limit}).")
@@ -107,7 +113,7 @@ async def price_rules(uow: UnitOfWork, *where: Any) -> dict[tuple[str, int, str]
         select(i.variant, i.rate_bp, i.rounding, i.start_dayno).where(*where).distinct()
     )
     found: dict[tuple[str, int, str], list[int]] = {}
-    for variant, rate_bp, rounding, start in rows.tuples():
+    for variant, rate_bp, rounding, start in rows:
         found.setdefault((variant, rate_bp, rounding), []).append(start)
     return found
 
@@ -118,11 +124,18 @@ def price_sql(dayno: int, rules: dict[tuple[str, int, str], list[int]]) -> Any:
     i = AuctionItem
     prices = []
     for (variant, rate_bp, rounding), starts in rules.items():
-        factor = case(
-            {start: factor_ppb(variant, rate_bp, dayno - start) for start in starts},
-            value=i.start_dayno,
-            else_=PPB,
-        )
+        if variant == "linear":  # factor_ppb's formula: no table of days needed
+            days = literal(dayno, BigInteger) - i.start_dayno
+            per_day = rate_bp * (PPB // 10_000)
+            factor: Any = case(
+                (days <= 0, PPB), (days * per_day >= PPB, 0), else_=PPB - days * per_day
+            )
+        else:
+            factor = case(
+                {start: factor_ppb(variant, rate_bp, dayno - start) for start in starts},
+                value=i.start_dayno,
+                else_=PPB,
+            )
         raw = _rounded(cast(i.start_cents, BigInteger) * cast(factor, BigInteger), rounding)
         rule = and_(i.variant == variant, i.rate_bp == rate_bp, i.rounding == rounding)
         prices.append((rule, case((raw < i.floor_cents, i.floor_cents), else_=raw)))
@@ -150,33 +163,69 @@ async def record_run(uow: UnitOfWork, dayno: int, now: datetime) -> None:
     )
 
 
-async def count_repriced(uow: UnitOfWork, dayno: int, last: int | None) -> int:
-    """Items on offer whose price on `dayno` is below the one on the last day run (prices fall
-    every day until the floor)."""
+async def moving_items(
+    uow: UnitOfWork, dayno: int, last: int | None
+) -> tuple[int, dict[tuple[str, int, str], list[int]]]:
+    """Items on offer (listed or reserved) whose price on `dayno` is below the one on the last
+    day run (prices fall every day until the floor), counted, and the price rules and start
+    days among them and the items listed today (one scan)."""
     if last is not None and last >= dayno:
-        return 0
+        return 0, {}
     i = AuctionItem
-    where = [col(i.status).in_((LISTED, RESERVED)), i.start_dayno < dayno]
+    where = [col(i.status).in_((LISTED, RESERVED)), i.start_dayno <= dayno]
     if last is not None:
         where.append(i.floor_dayno > last)
-    found = await uow.session.execute(select(func.count()).select_from(i).where(*where))
-    return int(found.scalar_one())
+    rows = await uow.session.execute(
+        select(
+            i.variant,
+            i.rate_bp,
+            i.rounding,
+            i.start_dayno,
+            func.count().filter(i.start_dayno < dayno),
+        )
+        .where(*where)
+        .group_by(i.variant, i.rate_bp, i.rounding, i.start_dayno)
+    )
+    repriced, rules = 0, dict[tuple[str, int, str], list[int]]()
+    for variant, rate_bp, rounding, start, moved in rows:
+        rules.setdefault((variant, rate_bp, rounding), []).append(start)
+        repriced += int(moved)
+    return repriced, rules
 
 
-async def kinds_without_keyword(uow: UnitOfWork) -> set[str]:
-    """Which kinds of active alerts without a keyword exist: "category", "any" (each one
-    index lookup), so the step leaves out the joins that cannot find anything."""
+@dataclass
+class WithoutKeyword:
+    """Active alerts without a keyword: whether there are "category" and "any" ones (else the
+    step leaves out their joins) and the range of their limits (items whose price band is
+    outside it are not probed)."""
+
+    kinds: set[str]
+    lowest: int = 0
+    highest: int = -1
+
+
+async def without_keyword(uow: UnitOfWork) -> WithoutKeyword:
     s = AuctionSubscription
-    found = set()
-    for kind, category in (("category", s.category != ""), ("any", s.category == "")):
-        query = select(s.id).where(s.active == True, s.keyword == "", category).limit(1)  # noqa: E712
-        if (await uow.session.execute(query)).first() is not None:
-            found.add(kind)
+    rows = await uow.session.execute(
+        select(s.category, func.min(s.max_cents), func.max(s.max_cents))
+        .where(s.active == True, s.keyword == "")  # noqa: E712
+        .group_by(s.category)
+    )
+    found = WithoutKeyword(set())
+    for category, lowest, highest in rows:
+        found.kinds.add("category" if category else "any")
+        found.lowest = lowest if found.highest < 0 else min(found.lowest, lowest)
+        found.highest = max(found.highest, highest)
     return found
 
 
 def crossed_limits(
-    dayno: int, last: int | None, rules: Any, first_day_start: datetime, kinds: set[str]
+    dayno: int,
+    last: int | None,
+    rules: Any,
+    first_day_start: datetime,
+    plain: WithoutKeyword,
+    dialect: str,
 ) -> Any:
     """(subscription, item, resident, price) for every active alert whose limit the item's
     price fell to since the last day run: price on D <= limit < price on L (an item listed
@@ -196,17 +245,38 @@ def crossed_limits(
         )
     band = (
         select(i.id, i.title, i.category, low.label("low"), high.label("high"))
-        .where(*moving)
+        .where(*moving, low <= plain.highest, high > plain.lowest)
         .cte("band")
         .prefix_with("MATERIALIZED")
     )
-    b = band.c
-    columns = (s.id.label("sub_id"), b.id.label("item_id"), s.citizen_id, b.low, b.title,
-               s.max_cents)  # fmt: skip
-    shown_when_made = or_(
-        s.created_at < first_day_start,
-        ~exists().where(a.subscription_id == s.id, a.item_id == b.id),
-    )
+    # the keyword hits due tonight (services/auction/due.py), with the same prices; on
+    # PostgreSQL they are advanced to their next day in the same statement
+    hit_columns = (h.keyword, i.id, i.title, i.category, low.label("low"), high.label("high"))
+    if dialect == "postgresql":
+        due_hits = due.advanced(dayno, low, *hit_columns, and_(*moving).label("moving"))
+        due_moving: list[Any] = [due_hits.c.moving]
+    else:
+        due_hits = (
+            select(*hit_columns)
+            .select_from(h)
+            .join(i, i.id == h.item_id)
+            .where(h.due_dayno <= dayno, *moving)
+            .cte("due")
+            .prefix_with("MATERIALIZED")
+        )
+        due_moving = []
+
+    def columns(b: Any) -> tuple[Any, ...]:
+        return (s.id.label("sub_id"), b.id.label("item_id"), s.citizen_id, b.low, b.title,
+                s.max_cents)  # fmt: skip
+
+    def shown_when_made(b: Any) -> Any:
+        return or_(
+            s.created_at < first_day_start,
+            ~exists().where(a.subscription_id == s.id, a.item_id == b.id),
+        )
+
+    b, k = band.c, due_hits.c
     no_text = func.substr(b.category, 1, 0)
 
     def matching(keyword: Any, category: Any) -> Any:
@@ -221,49 +291,81 @@ def crossed_limits(
             s.max_cents < b.high,
         )
 
-    by_keyword = matching(h.keyword + "", col(s.category).in_([no_text, b.category + ""]))
+    def matching_due(keyword: Any, category: Any) -> Any:
+        return and_(
+            s.active == True,  # noqa: E712
+            s.keyword == keyword,
+            category,
+            s.max_cents >= k.low,
+            s.max_cents < k.high,
+        )
+
+    by_keyword = matching_due(
+        k.keyword + "", col(s.category).in_([func.substr(k.category, 1, 0), k.category + ""])
+    )
     branches = [
-        select(*columns)
-        .select_from(band)
-        .join(h, h.item_id == b.id)
+        select(*columns(k))
+        .select_from(due_hits)
         .join(s, by_keyword)
-        .where(b.low < b.high, shown_when_made),
+        .where(*due_moving, k.low < k.high, shown_when_made(k)),
     ]
-    if "category" in kinds:
+    if "category" in plain.kinds:
         branches.append(
-            select(*columns)
+            select(*columns(b))
             .select_from(band)
             .join(s, matching(no_text, s.category == b.category + ""))
-            .where(b.low < b.high, shown_when_made)
+            .where(b.low < b.high, shown_when_made(b))
         )
-    if "any" in kinds:
+    if "any" in plain.kinds:
         branches.append(
-            select(*columns)
+            select(*columns(b))
             .select_from(band)
             .join(s, matching(no_text, s.category == no_text))
-            .where(b.low < b.high, shown_when_made)
+            .where(b.low < b.high, shown_when_made(b))
         )
     return union_all(*branches).subquery("crossed")
 
 
+LINE_JSON = '{"key":%s,"params":{"title":%s,"price":{"$money":%s},"limit":{"$money":%s}}}'
+
+
+def digest_lines_postgresql(x: Any) -> Any:
+    """The JSON list of a digest's lines, cheapest first, as json_list(json_object(...)) would
+    build it, from one format() per line: json_build_object looks up the types of its
+    arguments on every call, and four calls per line were a fifth of the nightly statement
+    (81,375 lines in bench/auction_day.py). Strings are quoted by to_json, numbers are
+    integers."""
+    line = func.format(
+        LINE_JSON,
+        func.to_json(literal(DIGEST_LINE, Text)),
+        func.to_json(cast(x.title, Text)),
+        x.low,
+        x.max_cents,
+    )
+    joined = func.string_agg(line, aggregate_order_by(literal(","), x.low, x.item_id, x.sub_id))
+    return cast(literal("[") + joined + literal("]"), JSON)
+
+
 async def notify_alerts(
-    uow: UnitOfWork, city: City, dayno: int, last: int | None, day: str, now: datetime
+    uow: UnitOfWork,
+    city: City,
+    dayno: int,
+    last: int | None,
+    rules: dict[tuple[str, int, str], list[int]],
+    day: str,
+    now: datetime,
 ) -> int:
     """One notification per resident for tonight's alerts, built by the database in one
     INSERT ... SELECT: the alert itself when there is one, else a digest (a line per item,
     cheapest first; buttons for the first items). Returns how many alerts it covers."""
-    i = AuctionItem
     if last is not None and last >= dayno:
         return 0
     later = await uow.session.execute(select(func.max(AuctionDayRun.dayno)))
     latest = later.scalar_one_or_none()
     if latest is not None and latest > dayno:
         return 0  # the time machine went back: what fell until then was alerted already
-    moving = [i.status == LISTED, i.start_dayno <= dayno]
-    if last is not None:
-        moving.append(i.floor_dayno > last)
-    rules = await price_rules(uow, *moving)
-    if not rules:
+    if not rules:  # no item on offer moved since L
+        await due.advance(uow, dayno, price_sql(dayno, rules))
         return 0
     # alerts made before the day last run cannot have shown an item that fell since then
     first_day_start = (
@@ -271,7 +373,9 @@ async def notify_alerts(
         if last is not None
         else datetime(1970, 1, 1, tzinfo=UTC)
     )
-    found = crossed_limits(dayno, last, rules, first_day_start, await kinds_without_keyword(uow))
+    found = crossed_limits(
+        dayno, last, rules, first_day_start, await without_keyword(uow), uow.dialect
+    )
     f = found.c
     rank = func.row_number().over(partition_by=f.citizen_id, order_by=(f.low, f.item_id, f.sub_id))
     alerts = (
@@ -297,13 +401,16 @@ async def notify_alerts(
         d, "title", func.min(x.title), "price", money(func.min(x.low)),
         "limit", money(func.min(x.max_cents)),
     )  # fmt: skip
-    line_params = json_object(
-        d, "title", x.title, "price", money(x.low), "limit", money(x.max_cents)
-    )  # fmt: skip
-    line = json_object(d, "key", DIGEST_LINE, "params", line_params)
+    if d == "postgresql":
+        lines = digest_lines_postgresql(x)
+    else:
+        line_params = json_object(
+            d, "title", x.title, "price", money(x.low), "limit", money(x.max_cents)
+        )  # fmt: skip
+        line = json_object(d, "key", DIGEST_LINE, "params", line_params)
+        lines = json_list(d, line, x.low, x.item_id, x.sub_id)
     digest_params = json_object(
-        d, "count", func.count(), "items",
-        json_object(d, "$lines", json_list(d, line, x.low, x.item_id, x.sub_id)),
+        d, "count", func.count(), "items", json_object(d, "$lines", lines)
     )  # fmt: skip
     array = func.json_build_array if d == "postgresql" else func.json_array
     single_buttons = array(
@@ -335,8 +442,9 @@ async def notify_alerts(
         # index probes per item, never a hash or merge join over millions of pairs; the
         # planner's cost estimate for that is high enough to trigger JIT compilation, which
         # costs seconds and saves nothing here; the digests are sorted in memory
-        for setting in PLANNER_SETTINGS:
-            await uow.session.execute(text(f"SET LOCAL {setting}"))
+        await uow.session.execute(
+            select(*(func.set_config(name, value, True) for name, value in PLANNER_SETTINGS))
+        )
     counts = await notify_rows(
         uow,
         rows,
@@ -345,63 +453,68 @@ async def notify_alerts(
             (note.c.key == ALERT, 1), else_=note.c.params["count"].as_integer()
         ),
     )
+    if not postgres:  # PostgreSQL advanced them in the statement above
+        await due.advance(uow, dayno, price_sql(dayno, rules))
     if postgres:
-        for setting in PLANNER_SETTINGS:
-            await uow.session.execute(text(f"SET LOCAL {setting.split(' = ')[0]} TO DEFAULT"))
+        settings = table("pg_settings", column("name"), column("reset_val"))
+        await uow.session.execute(
+            select(func.set_config(settings.c.name, settings.c.reset_val, True)).where(
+                settings.c.name.in_([name for name, _value in PLANNER_SETTINGS])
+            )
+        )
     return counts
 
 
 async def end_items(uow: UnitOfWork, dayno: int, now: datetime) -> int:
+    """Items that sat at the floor unsold long enough end; their wishes are void (told)."""
     i, w = AuctionItem, AuctionWish
-    ended = (
+    ended = rows_changed(
         await uow.session.execute(
             update(i)
             .where(i.status == LISTED, i.ends_dayno <= dayno)
             .values(status=ENDED, closed_at=now)
-            .returning(i.id, i.title)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not ended:
+        return 0
+    just_ended = select(i.id).where(i.status == ENDED, i.closed_at == now)
+    title = select(i.title).where(i.id == w.item_id).scalar_subquery()
+    wishers = (
+        await uow.session.execute(
+            update(w)
+            .where(col(w.item_id).in_(just_ended), w.status == ACTIVE)
+            .values(status=CLOSED)
+            .returning(w.id, w.item_id, w.citizen_id, title)
             .execution_options(synchronize_session=False)
         )
     ).all()
-    if not ended:
-        return 0
-    titles = {row.id: row.title for row in ended}
-    wishers: list[Any] = []
-    for chunk in chunks(list(titles)):
-        wishers += (
-            await uow.session.execute(
-                update(w)
-                .where(col(w.item_id).in_(chunk), w.status == ACTIVE)
-                .values(status=CLOSED)
-                .returning(w.id, w.item_id, w.citizen_id)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
     await notify_many(
         uow,
         [
             {
-                "citizen_id": row.citizen_id,
+                "citizen_id": citizen_id,
                 "key": N_(
                     "The auction of {title} has ended without a sale; your wish price is void."
                 ),
-                "params": {"title": titles[row.item_id]},
-                "ref": f"auction_item:{row.item_id}",
-                "dedupe_key": f"auction.ended:{row.id}",
+                "params": {"title": item_title},
+                "ref": f"auction_item:{item_id}",
+                "dedupe_key": f"auction.ended:{wish_id}",
             }
-            for row in wishers
+            for wish_id, item_id, citizen_id, item_title in wishers
         ],
         now=now,
     )
-    return len(ended)
+    return ended
 
 
 async def daily_step(uow: UnitOfWork, city: City, now: datetime) -> DayReport:
     dayno = today(city, now)
     report = DayReport(day=now.astimezone(city.tz).date().isoformat())
     last = await last_run(uow, dayno)
-    report.repriced = await count_repriced(uow, dayno, last)
-    report.awarded = await award_wishes(uow, city, now)
-    report.alerts = await notify_alerts(uow, city, dayno, last, report.day, now)
+    report.repriced, rules = await moving_items(uow, dayno, last)
+    report.awarded = await award_wishes(uow, city, now)  # listed -> reserved: same rules
+    report.alerts = await notify_alerts(uow, city, dayno, last, rules, report.day, now)
     report.ended = await end_items(uow, dayno, now)
     await record_run(uow, dayno, now)
     return report

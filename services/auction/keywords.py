@@ -8,6 +8,7 @@ import re
 from sqlalchemy import exists, insert, literal, select
 from sqlmodel import col
 
+from services.auction.due import NEVER_DUE
 from services.errors import InvalidInput
 from storage.models.auction import LISTED, AuctionItem, AuctionKeywordHit, AuctionSubscription
 from storage.uow import UnitOfWork
@@ -33,18 +34,25 @@ async def index_item_keywords(uow: UnitOfWork, item: AuctionItem) -> None:
             .distinct()
         )
     ).scalars()
-    hits = [{"keyword": k, "item_id": item.id} for k in keywords if k in item.search_text]
+    hits = [
+        {"keyword": k, "item_id": item.id, "due_dayno": item.start_dayno}  # checked first night
+        for k in keywords
+        if k in item.search_text
+    ]
     if hits:
         await uow.session.execute(insert(AuctionKeywordHit), hits)
 
 
 async def index_keyword(uow: UnitOfWork, keyword: str) -> None:
-    """Record which items on offer contain a newly subscribed keyword (one scan)."""
+    """Record which items on offer contain a newly subscribed keyword (one scan); they are
+    never due until the subscription schedules them (services.auction.due)."""
     hit = AuctionKeywordHit
     known = exists().where(hit.keyword == keyword, hit.item_id == AuctionItem.id)
-    query = select(literal(keyword), AuctionItem.id).where(
+    query = select(literal(keyword), AuctionItem.id, literal(NEVER_DUE)).where(
         col(AuctionItem.status).in_((LISTED, "reserved")),
         col(AuctionItem.search_text).contains(keyword, autoescape=True),
         ~known,
     )
-    await uow.session.execute(insert(AuctionKeywordHit).from_select(["keyword", "item_id"], query))
+    await uow.session.execute(
+        insert(AuctionKeywordHit).from_select(["keyword", "item_id", "due_dayno"], query)
+    )

@@ -46,7 +46,7 @@ class AuctionItem(SQLModel, table=True):
     start_dayno: int  # ordinal of the local day the auction started (day 0)
     floor_dayno: int  # first local day on which the price is the floor
     ends_dayno: int  # the local day on which the item ends unsold
-    status: str = Field(default=LISTED, max_length=10, index=True)
+    status: str = Field(default=LISTED, max_length=10)  # ix_auction_item_status_category
     search_text: str = Field(default="", max_length=1200)  # casefolded title + description
     listed_by: int | None = Field(default=None, foreign_key="citizen.id")
     created_at: datetime = moment_field()
@@ -157,10 +157,16 @@ class AuctionDayRun(SQLModel, table=True):
 
 class AuctionKeywordHit(SQLModel, table=True):
     """Which listed item's text contains which alert keyword. Item texts never change, so this
-    is computed once per item and keyword and the daily step joins instead of scanning text."""
+    is computed once per item and keyword and the daily step joins instead of scanning text.
+    `due_dayno`: no later than the first day on which the item's price crosses the limit of an
+    active alert with this keyword (services/auction/due.py): the nightly step probes only the
+    hits due. It finds them by reading the narrow table, not through an index: the nightly
+    update of the due days is then a HOT update (no index entry changes; fillfactor leaves the
+    room on the page), which halves its cost (bench/auction_day.py)."""
 
     __tablename__ = "auction_keyword_hit"
-    __table_args__ = {"info": {"erase": "keep"}}
+    __table_args__ = {"info": {"erase": "keep"}, "postgresql_with": {"fillfactor": 70}}
 
     keyword: str = Field(primary_key=True, max_length=40)
     item_id: int = Field(primary_key=True, foreign_key="auction_item.id", index=True)
+    due_dayno: int = 0
