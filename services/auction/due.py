@@ -87,34 +87,32 @@ async def schedule_subscription(uow: UnitOfWork, sub: AuctionSubscription) -> No
     )
 
 
-def next_due(dayno: int, price_today: Any, dialect: str) -> Any:
+def next_due(dayno: int, price_today: Any) -> Any:
     """The day a hit due on `dayno` is due next, as an SQL expression of the hit and its item:
     when the item's price reaches the highest matching active limit below today's price
     (`price_today`: an SQL expression of AuctionItem, services.auction.daily.price_sql); never
     if there is none, the item is at its floor or no longer on offer."""
     h, i, s = AuctionKeywordHit, AuctionItem, AuctionSubscription
 
-    def highest_below(category: Any) -> Any:
-        # one backward probe of ix_auction_sub_match; the day is computed for that row only
-        return func.coalesce(
-            select(reach_sql(s.max_cents))
-            .where(
-                s.active == True,  # noqa: E712
-                s.keyword == h.keyword,
-                s.category == category,
-                s.max_cents < price_today,
-            )
-            .order_by(col(s.max_cents).desc())
-            .limit(1)
-            .correlate(h, i)
-            .scalar_subquery(),
-            NEVER_DUE,
+    # the highest limit below today's price, any category or the item's, in one backward probe
+    # of ix_auction_sub_keyword_limit; the day is computed for that row only
+    highest_below = (
+        select(reach_sql(s.max_cents))
+        .where(
+            s.active == True,  # noqa: E712
+            s.keyword != "",  # the index's condition
+            s.keyword == h.keyword,
+            col(s.category).in_(["", i.category]),
+            s.max_cents < price_today,
         )
-
-    earlier = func.least if dialect == "postgresql" else func.min
+        .order_by(col(s.max_cents).desc())
+        .limit(1)
+        .correlate(h, i)
+        .scalar_subquery()
+    )
     moving = and_(col(i.status).in_((LISTED, RESERVED)), i.floor_dayno > dayno)
     return case(
-        (moving, earlier(highest_below(""), highest_below(i.category))),
+        (moving, func.coalesce(highest_below, NEVER_DUE)),
         else_=literal(NEVER_DUE, BigInteger),
     )
 
@@ -123,10 +121,7 @@ async def advance(uow: UnitOfWork, dayno: int, price_today: Any) -> None:
     """After the step for `dayno`: every hit due is set to the day it is due next."""
     h, i = AuctionKeywordHit, AuctionItem
     following = (
-        select(next_due(dayno, price_today, uow.dialect))
-        .where(i.id == h.item_id)
-        .correlate(h)
-        .scalar_subquery()
+        select(next_due(dayno, price_today)).where(i.id == h.item_id).correlate(h).scalar_subquery()
     )
     await uow.session.execute(
         update(h)
@@ -145,7 +140,7 @@ def advanced(dayno: int, price_today: Any, *returning: Any) -> Any:
     return (
         update(h)
         .where(h.item_id == i.id, h.due_dayno <= dayno)
-        .values(due_dayno=next_due(dayno, price_today, "postgresql"))
+        .values(due_dayno=next_due(dayno, price_today))
         .returning(*returning)
         .cte("due")
     )

@@ -113,6 +113,17 @@ class AuctionSubscription(SQLModel, table=True):
     __table_args__ = (
         # serves all four alert joins: (keyword, category or "", price range)
         Index("ix_auction_sub_match", "active", "keyword", "category", "max_cents"),
+        # the highest limit of a keyword below a price, whatever the category, in one probe
+        # (the due days of keyword hits, services/auction/due.py)
+        Index(
+            "ix_auction_sub_keyword_limit",
+            "active",
+            "keyword",
+            "max_cents",
+            "category",
+            sqlite_where=text("keyword <> ''"),
+            postgresql_where=text("keyword <> ''"),
+        ),
         {"info": {"erase": "delete"}},
     )
 

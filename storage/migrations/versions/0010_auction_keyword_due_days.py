@@ -5,8 +5,10 @@ knows the day its item's price next crosses the limit of an active alert with it
 (services/auction/due.py). Existing hits are due at once (day 0), except those of items that
 are no longer on offer (never): the first step after the upgrade checks them all, as before,
 and sets their days. The table leaves room on its pages (fillfactor 70, PostgreSQL) so that
-the nightly update of the days is a HOT update. The index on auction_item.status alone goes:
-(status, category) serves the same lookups, and every status change wrote both.
+the nightly update of the days is a HOT update. A partial index on the alerts with a keyword
+(active, keyword, max_cents, category) finds the highest limit of a keyword below a price in
+one probe. The index on auction_item.status alone goes: (status, category) serves the same
+lookups, and every status change wrote both.
 
 Revision ID: 0010
 Revises: 0009
@@ -40,12 +42,22 @@ def upgrade() -> None:
         batch_op.alter_column('due_dayno', server_default=None)
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("ALTER TABLE auction_keyword_hit SET (fillfactor = 70)")
+    with op.batch_alter_table('auction_subscription', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_auction_sub_keyword_limit',
+            ['active', 'keyword', 'max_cents', 'category'],
+            unique=False,
+            sqlite_where=sa.text("keyword <> ''"),
+            postgresql_where=sa.text("keyword <> ''"),
+        )
     # (status, category) serves every lookup by status: one index less to write per status change
     with op.batch_alter_table('auction_item', schema=None) as batch_op:
         batch_op.drop_index('ix_auction_item_status')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('auction_subscription', schema=None) as batch_op:
+        batch_op.drop_index('ix_auction_sub_keyword_limit')
     with op.batch_alter_table('auction_item', schema=None) as batch_op:
         batch_op.create_index('ix_auction_item_status', ['status'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
