@@ -7,6 +7,7 @@ all items), and their ratio. Writes bench/results/auction_day.json.
 
     python bench/auction_day.py                      # both databases, default sizes
     python bench/auction_day.py --items 20000 --naive-sample 500 --databases sqlite
+    python bench/auction_day.py --databases postgresql --statements 10   # slowest statements
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from common import Meter  # noqa: E402
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
 
 import storage.models  # noqa: F401
 from services.auction import due
@@ -262,6 +263,35 @@ async def naive_step(db: Database, city: Any, now: datetime, sample: int) -> flo
     return time.perf_counter() - started
 
 
+class StatementTimes:
+    """Wall time of each statement while the block runs (--statements N prints the slowest)."""
+
+    def __init__(self, db: Database) -> None:
+        self.engine = db.engine.sync_engine
+        self.times: list[tuple[float, str]] = []
+
+    def _before(self, conn: Any, *args: Any) -> None:
+        conn.info["statement_started"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        began = conn.info.pop("statement_started", time.perf_counter())
+        self.times.append((time.perf_counter() - began, " ".join(statement.split())))
+
+    def __enter__(self) -> StatementTimes:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def print(self, count: int) -> None:
+        print(f"{'':<10} {len(self.times)} statements, {sum(t for t, _ in self.times):.3f} s:")
+        for seconds, statement in sorted(self.times, reverse=True)[:count]:
+            print(f"{'':<10} {seconds * 1000:8.1f} ms  {statement[:110]}")
+
+
 async def measure(name: str, db: Database, args: argparse.Namespace) -> dict[str, Any]:
     city = load_city()
     now = datetime(2026, 11, 25, 23, 5, tzinfo=UTC)  # 00:05 in Ahaus
@@ -285,11 +315,13 @@ async def measure(name: str, db: Database, args: argparse.Namespace) -> dict[str
     with Meter(db) as naive_meter:
         naive = await naive_step(db, city, now, sample)
     naive_all = naive * sizes["items"] / sample
-    with Meter(db) as meter:
+    with Meter(db) as meter, StatementTimes(db) as times:
         async with db.uow() as uow:
             report = await daily_step(uow, city, now)
             await uow.commit()
     step = meter.wall
+    if args.statements:
+        times.print(args.statements)
     async with db.uow() as uow:
         notes = (
             await uow.session.execute(select(func.count()).select_from(Notification))
@@ -328,6 +360,9 @@ async def main() -> list[dict[str, Any]]:
     parser.add_argument("--vocabulary", type=int, default=5_000)
     parser.add_argument("--naive-sample", type=int, default=300)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument(
+        "--statements", type=int, default=0, help="print the N slowest statements of the step"
+    )
     args = parser.parse_args()
     results = []
     for name in args.databases.split(","):
