@@ -68,6 +68,11 @@ _SAVE_CONVERSATION = (
 
 
 MENUS_ALONG = 4  # PostgreSQL: up to this many menus are written with the conversation
+_FIND_CONVERSATION = select(Conversation).where(
+    Conversation.channel == bindparam("channel"),
+    Conversation.chat_id == bindparam("chat_id"),
+    Conversation.user_id == bindparam("user"),
+)
 
 
 @functools.cache
@@ -87,6 +92,15 @@ def _save_with_menus(count: int) -> Update:
         for number in range(count)
     ]
     return _SAVE_CONVERSATION.add_cte(*inserts)
+
+
+async def _write_new(uow: UnitOfWork) -> None:
+    """Write what the unit added (a new conversation, a first contact's account). No savepoint:
+    a row someone else wrote meanwhile means beginning the unit again."""
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        raise _Retry() from None
 
 
 class _Retry(Exception):
@@ -248,6 +262,7 @@ class Dispatcher:
                     language_hint=inbound.language_hint,
                     default_language=self.city.default_language,
                     private_chat=private_chat,
+                    written=False,  # with the conversation, below
                 )
             except IntegrityError:  # their first message was just handled elsewhere
                 raise _Retry() from None
@@ -296,15 +311,13 @@ class Dispatcher:
     async def _conversation(
         self, uow: UnitOfWork, inbound: Inbound, citizen_id: int, now: object
     ) -> Conversation:
-        query = select(Conversation).where(
-            Conversation.channel == inbound.channel,
-            Conversation.chat_id == inbound.chat_id,
-            Conversation.user_id == inbound.user_id,
-        )
-        found = (await uow.session.execute(query)).scalar_one_or_none()
+        params = {"channel": inbound.channel, "chat_id": inbound.chat_id, "user": inbound.user_id}
+        found = (await uow.session.execute(_FIND_CONVERSATION, params)).scalar_one_or_none()
         if found is not None:
             if found.citizen_id != citizen_id:  # linked to another resident meanwhile
                 found.citizen_id = citizen_id
+            if uow.session.new:  # a first contact's new account
+                await _write_new(uow)
             return found
         conversation = Conversation(
             channel=inbound.channel,
@@ -314,10 +327,7 @@ class Dispatcher:
             updated_at=now,  # type: ignore[arg-type]
         )
         uow.session.add(conversation)
-        try:  # no savepoint: a conversation created meanwhile means beginning the unit again
-            await uow.session.flush()
-        except IntegrityError:
-            raise _Retry() from None
+        await _write_new(uow)
         return conversation
 
     def _restore(self, ctx: Ctx, conversation: Conversation) -> None:

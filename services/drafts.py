@@ -14,6 +14,10 @@ from storage.models.conversation import FormDraft
 from storage.uow import UnitOfWork
 
 _TABLE = cast(Table, FormDraft.__table__)  # type: ignore[attr-defined]
+# statements built once: building and keying one per call cost more than running it
+_THE_DRAFT = (_TABLE.c.citizen_id == bindparam("d_citizen"), _TABLE.c.form == bindparam("d_form"))
+_FIND = select(FormDraft).where(*_THE_DRAFT)
+_DISCARD = delete(_TABLE).where(*_THE_DRAFT)
 _UPDATE = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("d_id"))
@@ -40,9 +44,7 @@ async def find(uow: UnitOfWork, citizen_id: int, form: str) -> FormDraft | None:
     if key in uow.memo:
         found: FormDraft | None = uow.memo[key]
         return found
-    result = await uow.session.execute(
-        select(FormDraft).where(FormDraft.citizen_id == citizen_id, FormDraft.form == form)
-    )
+    result = await uow.session.execute(_FIND, {"d_citizen": citizen_id, "d_form": form})
     draft = result.scalar_one_or_none()
     uow.memo[key] = draft
     return draft
@@ -82,9 +84,7 @@ async def save(
 
 async def discard(uow: UnitOfWork, citizen_id: int, form: str) -> None:
     known = uow.memo.get(_key(citizen_id, form))
-    if known is not None and known in uow.session.new:  # added in this unit, not written yet
+    if known is not None and known in uow.session:  # the ORM must not write it again
         uow.session.expunge(known)
-    await uow.session.execute(
-        delete(FormDraft).where(FormDraft.citizen_id == citizen_id, FormDraft.form == form)
-    )
+    await uow.session.execute(_DISCARD, {"d_citizen": citizen_id, "d_form": form})
     remember(uow, citizen_id, form, None)

@@ -79,9 +79,23 @@ ENGLISH_MARKERS = word_set(
 # a few words say more than one: they are hardly ever written in the other language
 NEVER_TYPO = word_set("ahaus wuellen alstaette ottenstein graes wessum")  # place names
 _STRONG = {
-    "thanks": "en", "thank": "en", "please": "en", "hello": "en", "goodbye": "en",
-    "the": "en", "my": "en", "danke": "de", "bitte": "de", "hallo": "de", "tschuess": "de",
-    "ich": "de", "mein": "de", "meine": "de", "meinen": "de", "der": "de", "ist": "de",
+    "thanks": "en",
+    "thank": "en",
+    "please": "en",
+    "hello": "en",
+    "goodbye": "en",
+    "the": "en",
+    "my": "en",
+    "danke": "de",
+    "bitte": "de",
+    "hallo": "de",
+    "tschuess": "de",
+    "ich": "de",
+    "mein": "de",
+    "meine": "de",
+    "meinen": "de",
+    "der": "de",
+    "ist": "de",
 }
 
 

@@ -44,6 +44,7 @@ class UnitOfWork:
         # rows read once per unit of work and kept for its other readers (services.drafts);
         # forgotten on rollback
         self.memo: dict[Hashable, Any] = {}
+        self._dialect = ""
 
     def fresh(self) -> UnitOfWork:
         """Another unit of work on the same database, for a short transaction of its own (only
@@ -58,8 +59,10 @@ class UnitOfWork:
 
     @property
     def dialect(self) -> str:
-        bind = self.session.bind
-        return bind.dialect.name if bind is not None else ""
+        if not self._dialect:
+            bind = self.session.bind
+            self._dialect = bind.dialect.name if bind is not None else ""
+        return self._dialect
 
     async def __aenter__(self) -> UnitOfWork:
         if self._write_lock is not None:

@@ -76,10 +76,12 @@ async def create_resident(
     language_hint: str = "",
     default_language: str = "de",
     private_chat: bool = True,
+    written: bool = True,
 ) -> tuple[Citizen, ChannelAccount]:
     """A new resident and their first channel account, for a caller that has just seen there
     is no such account. Should the same person's first message be handled elsewhere at the
-    same moment, the account's INSERT fails (IntegrityError) and the caller begins again."""
+    same moment, the account's INSERT fails (IntegrityError) and the caller begins again.
+    `written=False`: the account goes out with the caller's next flush (one flush less)."""
     session = uow.session
     language = normalise_language(language_hint) if language_hint else default_language
     citizen = Citizen(language=language, created_at=now)
@@ -95,7 +97,8 @@ async def create_resident(
         created_at=now,
     )
     session.add(account)
-    await session.flush()
+    if written:
+        await session.flush()
     return citizen, account
 
 
