@@ -38,7 +38,7 @@ async def purchases(
         .where(r.citizen_id == citizen_id, col(r.status).in_((PENDING, PAID, COLLECTED)))
         .order_by(col(r.id).desc())
     )
-    return [(res, item) for res, item in rows.tuples()]
+    return [(res, item) for res, item in rows]
 
 
 async def pickup_entries(

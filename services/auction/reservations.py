@@ -106,17 +106,10 @@ async def lapse(uow: UnitOfWork, where: list[Any], now: datetime) -> list[Any]:
             .values(status=LAPSED)
             .execution_options(synchronize_session=False)
         )
-    titles: dict[int, str] = dict(
-        (
-            await uow.session.execute(
-                select(AuctionItem.id, AuctionItem.title).where(
-                    col(AuctionItem.id).in_(items[:CHUNK])
-                )
-            )
-        )
-        .tuples()
-        .all()
+    found = await uow.session.execute(
+        select(AuctionItem.id, AuctionItem.title).where(col(AuctionItem.id).in_(items[:CHUNK]))
     )
+    titles: dict[int, str] = {item_id: title for item_id, title in found}
     await notify_many(
         uow,
         [
