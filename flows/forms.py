@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from flows import fields
+from flows import fields, intent
 from flows.context import Ctx
 from flows.menu import back_to_menu, show_main_menu
-from flows.registry import Router
+from flows.registry import REGISTRY, Router
 from flows.types import Attachment, Button
 from services import drafts, files
 from services.errors import DomainError, InvalidInput
@@ -313,9 +313,45 @@ async def _input(ctx: Ctx) -> None:
     try:
         value = await _value(ctx, form, fld, answers)
     except DomainError as problem:
-        await _ask(ctx, form, fld, answers, ctx.t(problem.message, **problem.params))
+        if await _aside(ctx, form):
+            await _ask(ctx, form, fld, answers)
+        else:
+            await _ask(ctx, form, fld, answers, ctx.t(problem.message, **problem.params))
         return
     await _accept(ctx, form, fld, value)
+
+
+# read-only answers to a question asked in the middle of a form (flows/info.py)
+ASIDE_ACTIONS = frozenset(
+    {"info.fee", "info.bring", "info.office", "info.transit", "info.auction", "info.moving"}
+)
+
+
+async def _aside(ctx: Ctx, form: Form) -> bool:
+    """A text that is no answer to the form's question but a question of its own (what does it
+    cost, what to bring, when is the office open, help): answered, and the form's question is
+    asked again below it. Anything else is a wrong answer, said as such."""
+    if ctx.inbound.kind != "text" or not ctx.inbound.text.strip():
+        return False
+    understood = intent.classify(ctx.inbound.text)
+    if understood.action == "help.show":
+        ctx.say(
+            ctx.t(
+                "You are filling in {title}. Type your answer to the question below; "
+                "“Back” goes to the previous question, “Cancel” pauses the form (your answers "
+                "are kept).",
+                title=ctx.t(form.title),
+            )
+        )
+        return True
+    name, arg = understood.action, understood.arg
+    if name in ("info.fee", "info.bring") and arg in ("", form.key):
+        name, arg = f"{name}_here", form.key  # "what does it cost?": this form's fee
+    action = REGISTRY.action(name) if understood.action in ASIDE_ACTIONS else None
+    if action is None:
+        return False
+    await action.handler(ctx, arg)
+    return True
 
 
 async def _value(ctx: Ctx, form: Form, fld: Field, answers: Answers) -> Any:

@@ -140,6 +140,15 @@ async def show_fee(ctx: Ctx, form: str) -> None:
     )
 
 
+@router.action("info.fee_here")
+async def show_fee_here(ctx: Ctx, form: str) -> None:
+    """The fee of the form being filled in, asked in the middle of it (no offer to start it)."""
+    if form not in FORMS:
+        await show_fee(ctx, "")
+        return
+    ctx.say("\n".join(fee_lines(ctx, form) or [ctx.t("This application costs nothing.")]))
+
+
 # ---------------------------------------------------------------- what to bring
 def bring_lines(ctx: Ctx, keys: list[str]) -> list[str]:
     return [f"– {ctx.t(BRING[k])}" for k in keys if k in BRING]
@@ -164,6 +173,19 @@ async def show_bring(ctx: Ctx, form: str) -> None:
     lines.append(ctx.t("Here in the chat, photos or PDFs of the documents are enough."))
     lines.append(ctx.t("Shall I start the application?"))
     ctx.say("\n".join(lines), [*_start_button(ctx, form), back_to_menu(ctx)])
+
+
+@router.action("info.bring_here")
+async def show_bring_here(ctx: Ctx, form: str) -> None:
+    """What to bring for the form being filled in, asked in the middle of it."""
+    facts = info.rules(ctx.city).forms
+    if form not in facts or form not in FORMS:
+        await show_bring(ctx, "")
+        return
+    lines = [ctx.t("For the {title} you need:", title=ctx.t(FORMS[form].title))]
+    lines += bring_lines(ctx, facts[form].bring)
+    lines.append(ctx.t("Here in the chat, photos or PDFs of the documents are enough."))
+    ctx.say("\n".join(lines))
 
 
 # ---------------------------------------------------------------- offices

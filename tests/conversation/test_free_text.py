@@ -214,3 +214,31 @@ def test_codes_with_every_check_character_are_codes() -> None:
         alone = [code] if any(ch.isdigit() for ch in code) else []  # one piece: with a digit
         for text in [codes.display(code), codes.display(code).lower(), *alone]:
             assert classify(text).action == "code.check", text
+
+
+async def test_a_question_in_the_middle_of_a_form_is_answered_and_the_form_goes_on(
+    chat: Transcript,
+) -> None:
+    """Not an answer to the form's question but a question of its own: answered (for this
+    form), the question asked again; the draft keeps what was given; a wrong answer that is
+    no question is still told as wrong."""
+    await make_person(chat, "anna", "Anna", "Schulte")
+    started = await chat.send("anna", "Ich will meinen Hund anmelden")
+    assert "Hundesteuer-Anmeldung (1/12)" in started
+    assert "(2/12)" in await chat.send("anna", "Anna Schulte")
+    answer = await chat.send("anna", "wie viel kostet das?")
+    assert "54,00\xa0€" in answer and "Sondernutzung" not in answer  # this form's fee only
+    assert "Antrag starten" not in answer  # no offer to start what is going on
+    assert "Hundesteuer-Anmeldung (2/12)" in answer and "Bitte geben Sie" not in answer
+    answer = await chat.send("anna", "was brauche ich dafür?")
+    assert "Chipnummer" in answer and "Handelsregister" not in answer
+    assert "(2/12)" in answer
+    answer = await chat.send("anna", "hilfe")
+    assert "Sie füllen gerade „Hundesteuer-Anmeldung“ aus" in answer and "(2/12)" in answer
+    answer = await chat.send("anna", "wann hat das Steueramt offen?")
+    assert "Öffnungszeiten" in answer and "(2/12)" in answer
+    wrong = await chat.send("anna", "blau")
+    assert "Bitte geben Sie Straße, Hausnummer und Ort ein" in wrong and "(2/12)" in wrong
+    assert "(3/12)" in await chat.send("anna", "Marktstraße 7, 48683 Ahaus")
+    answer = await chat.send("anna", "what does it cost?")
+    assert "54,00\xa0€" in answer and "(3/12)" in answer
