@@ -233,32 +233,43 @@ async def notify_selected(
         dedupe = literal(f"{dedupe_prefix}:", String) + cast(citizen_id, String)
         already = select(Notification.id).where(col(Notification.dedupe_key) == dedupe)
         query_filter.append(~already.exists())
-    source = select(
+    content = [
         citizen_id,
         literal(key, String),
         literal(dict(params or {}), JSON),
         literal(list(buttons), JSON),
         literal(ref, String),
         dedupe,
+    ]
+    statement = _insert_selected(table, content, now, *query_filter)
+    return rows_changed(await uow.session.execute(statement))
+
+
+OUTBOX_COLUMNS = (
+    "citizen_id",
+    "key",
+    "params",
+    "buttons",
+    "ref",
+    "dedupe_key",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def _insert_selected(table: Any, content: Sequence[Any], now: datetime, *where: Any) -> Any:
+    """INSERT ... SELECT of new outbox rows: `content` gives citizen_id, key, params, buttons,
+    ref and dedupe_key; status, attempts and times are a new row's."""
+    source = select(
+        *content,
         literal(_defaults(now)["status"], String),
-        literal(0),
+        literal(0, Integer),
         literal(now, table.c.next_attempt_at.type),
         literal(now, table.c.created_at.type),
-    ).where(*query_filter)
-    columns = [
-        "citizen_id",
-        "key",
-        "params",
-        "buttons",
-        "ref",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-    ]
-    result = await uow.session.execute(insert(table).from_select(columns, source))
-    return rows_changed(result)
+    ).where(*where)
+    return insert(table).from_select(list(OUTBOX_COLUMNS), source)
 
 
 def json_object(dialect: str, *pairs: Any) -> Any:
@@ -306,32 +317,7 @@ async def notify_rows(
     it over the rows written (INSERT ... RETURNING)."""
     table = Notification.__table__  # type: ignore[attr-defined]
     found = rows.subquery()
-    citizen_id, key, params, buttons, ref, dedupe = list(found.c)
-    source = select(
-        citizen_id,
-        key,
-        params,
-        buttons,
-        ref,
-        dedupe,
-        literal(_defaults(now)["status"], String),
-        literal(0, Integer),
-        literal(now, table.c.next_attempt_at.type),
-        literal(now, table.c.created_at.type),
-    )
-    columns = [
-        "citizen_id",
-        "key",
-        "params",
-        "buttons",
-        "ref",
-        "dedupe_key",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-    ]
-    statement = insert(table).from_select(columns, source)
+    statement = _insert_selected(table, list(found.c), now)
     if stands_for is None:
         return rows_changed(await uow.session.execute(statement))
     result = await uow.session.execute(statement.returning(stands_for(table)))
