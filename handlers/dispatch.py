@@ -252,7 +252,7 @@ class Dispatcher:
             loaded = await loading.load(uow, inbound)
         if loaded is None:  # first contact: the load found no account
             try:
-                citizen, account = await identity.create_resident(
+                citizen, account = await identity.contact(
                     uow,
                     channel=inbound.channel,
                     external_id=inbound.user_id,
@@ -262,6 +262,7 @@ class Dispatcher:
                     language_hint=inbound.language_hint,
                     default_language=self.city.default_language,
                     private_chat=private_chat,
+                    known_new=True,
                     written=False,  # with the conversation, below
                 )
             except IntegrityError:  # their first message was just handled elsewhere

@@ -37,52 +37,28 @@ async def contact(
     language_hint: str = "",
     default_language: str = "de",
     private_chat: bool = True,
-) -> tuple[Citizen, ChannelAccount]:
-    """The resident behind a channel account, created at first contact."""
-    session = uow.session
-    account = (
-        await session.execute(
-            select(ChannelAccount).where(
-                ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
-            )
-        )
-    ).scalar_one_or_none()
-    if account is not None:
-        citizen = await session.get(Citizen, account.citizen_id)
-        assert citizen is not None
-        wrote(account, chat_id=chat_id, private_chat=private_chat)
-        return citizen, account
-    return await create_resident(
-        uow,
-        channel=channel,
-        external_id=external_id,
-        chat_id=chat_id,
-        now=now,
-        display_name=display_name,
-        language_hint=language_hint,
-        default_language=default_language,
-        private_chat=private_chat,
-    )
-
-
-async def create_resident(
-    uow: UnitOfWork,
-    *,
-    channel: str,
-    external_id: str,
-    chat_id: str,
-    now: datetime,
-    display_name: str = "",
-    language_hint: str = "",
-    default_language: str = "de",
-    private_chat: bool = True,
+    known_new: bool = False,
     written: bool = True,
 ) -> tuple[Citizen, ChannelAccount]:
-    """A new resident and their first channel account, for a caller that has just seen there
-    is no such account. Should the same person's first message be handled elsewhere at the
-    same moment, the account's INSERT fails (IntegrityError) and the caller begins again.
-    `written=False`: the account goes out with the caller's next flush (one flush less)."""
+    """The resident behind a channel account, created at first contact. `known_new`: the
+    caller has just seen there is no such account (no second look); should the same person's
+    first message be handled elsewhere at the same moment, the account's INSERT fails
+    (IntegrityError) and the caller begins again. `written=False`: a new account goes out with
+    the caller's next flush (one flush less)."""
     session = uow.session
+    if not known_new:
+        account = (
+            await session.execute(
+                select(ChannelAccount).where(
+                    ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+                )
+            )
+        ).scalar_one_or_none()
+        if account is not None:
+            citizen = await session.get(Citizen, account.citizen_id)
+            assert citizen is not None
+            wrote(account, chat_id=chat_id, private_chat=private_chat)
+            return citizen, account
     language = normalise_language(language_hint) if language_hint else default_language
     citizen = Citizen(language=language, created_at=now)
     session.add(citizen)
